@@ -1,0 +1,78 @@
+"""SQLAlchemy tables of the library. Views never see these: the repository returns records."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(Text, unique=True)
+    task: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    class_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Model(Base):
+    __tablename__ = "models"
+    __table_args__ = (
+        Index("ux_models_project_sha256", "project_id", "sha256", unique=True, sqlite_where=text("deleted_at IS NULL")),
+        Index("ix_models_project", "project_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(300))
+    task: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    architecture: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    family: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    scale: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    class_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    nc: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imgsz: Mapped[Any] = mapped_column(JSON, nullable=True)
+    params: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    results: Mapped[dict[str, list[Any]]] = mapped_column(JSON, default=dict)
+    train_args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ultralytics_version: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    checkpoint_date: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    git: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    epoch: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    has_optimizer: Mapped[bool] = mapped_column(Boolean, default=False)
+    original_filename: Mapped[str] = mapped_column(Text, default="")
+    source_path: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="Ready")
+    visibility: Mapped[str] = mapped_column(String(10), default="private")
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True)
+    dataset_ref: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("models.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

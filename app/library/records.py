@@ -1,0 +1,111 @@
+"""Plain records the library hands to views and the CLI (never ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from app.library.checkpoint import KEY_METRIC
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    id: int
+    name: str
+    description: str
+    model_count: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    id: int
+    name: str
+    location: str
+    task: str | None
+    class_names: list[str]
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    id: str
+    project_id: int
+    project: str
+    name: str
+    task: str | None
+    architecture: str | None
+    family: str | None
+    scale: str | None
+    class_names: list[str]
+    nc: int | None
+    imgsz: Any
+    params: int | None
+    metrics: dict[str, float]
+    results: dict[str, list[Any]]
+    train_args: dict[str, Any]
+    ultralytics_version: str | None
+    checkpoint_date: str | None
+    git: dict[str, Any] | None
+    epoch: int | None
+    has_optimizer: bool
+    original_filename: str
+    source_path: str
+    sha256: str
+    size: int
+    status: str
+    visibility: str
+    dataset: DatasetRecord | None
+    dataset_ref: str | None
+    parent_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    weights_path: Path
+
+    @property
+    def key_metric(self) -> tuple[str, float] | None:
+        """(label, value) of the metric the model list shows for this task."""
+        name, label = KEY_METRIC.get(self.task or "", (None, None))
+        if name and name in self.metrics:
+            return label, self.metrics[name]
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["weights_path"] = str(self.weights_path)
+        for k in ("created_at", "updated_at", "deleted_at"):
+            d[k] = d[k].isoformat() if d[k] else None
+        d["names"] = d.pop("class_names")
+        d["dataset"] = d["dataset"]["location"] if d["dataset"] else None
+        return d
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file given to :meth:`Library.import_checkpoint`."""
+
+    path: str
+    state: str  # "added" | "duplicate" | "rejected"
+    message: str
+    code: str | None = None
+    model: ModelRecord | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("added", "duplicate")
+
+
+@dataclass
+class CheckReport:
+    """What ``yolodesk check`` found (and, with repair, what it did)."""
+
+    missing_files: list[tuple[str, str]] = field(default_factory=list)  # (model id, path)
+    orphan_files: list[str] = field(default_factory=list)
+    temp_files: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing_files or self.orphan_files or self.temp_files)

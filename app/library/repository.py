@@ -1,0 +1,273 @@
+"""The library API: projects, models and datasets, returned as plain records.
+
+All writes go through one lock (a serial executor for this process; SQLite's busy
+timeout orders writers across processes). Sessions are short and never cross threads.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.library.db import open_engine
+from app.library.orm import Dataset, Model, Project, utcnow
+from app.library.records import CheckReport, DatasetRecord, ImportResult, ModelRecord, ProjectRecord
+
+DEFAULT_PROJECT = "Default"
+TRASH_DAYS = 30
+
+
+class LibraryError(Exception):
+    """A library operation that cannot be done, with a message for the user."""
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+class Library:
+    """One library home: ``library.db`` plus ``models/``, ``runs/`` and ``datasets/``."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self.models_dir = self.home / "models"
+        self.runs_dir = self.home / "runs"
+        for d in (self.home, self.models_dir, self.runs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.engine = open_engine(self.home / "library.db")
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = threading.RLock()
+        self.default_project_id = self._ensure_default_project()
+
+    @classmethod
+    def open_default(cls) -> Library:
+        from app.paths import library_home
+
+        return cls(library_home())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self._sessions() as s:
+            yield s
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._write_lock, self._sessions() as s, s.begin():
+            yield s
+
+    # ----------------------------------------------------------------- projects
+    def _ensure_default_project(self) -> int:
+        with self._write() as s:
+            first = s.scalars(select(Project).order_by(Project.id)).first()
+            if first is None:
+                first = Project(name=DEFAULT_PROJECT, description="")
+                s.add(first)
+                s.flush()
+            return first.id
+
+    def projects(self) -> list[ProjectRecord]:
+        with self._read() as s:
+            counts = dict(
+                s.execute(
+                    select(Model.project_id, func.count()).where(Model.deleted_at.is_(None)).group_by(Model.project_id)
+                ).all()
+            )
+            return [
+                ProjectRecord(p.id, p.name, p.description, counts.get(p.id, 0), p.created_at)
+                for p in s.scalars(select(Project).order_by(Project.id))
+            ]
+
+    def project_by_name(self, name: str) -> ProjectRecord:
+        for p in self.projects():
+            if p.name == name:
+                return p
+        raise LibraryError(f"no project named {name!r}")
+
+    def create_project(self, name: str) -> ProjectRecord:
+        name = name.strip()
+        if not name:
+            raise LibraryError("a project needs a name")
+        with self._write() as s:
+            if s.scalar(select(Project).where(Project.name == name)):
+                raise LibraryError(f"a project named {name!r} already exists")
+            p = Project(name=name, description="")
+            s.add(p)
+            s.flush()
+            return ProjectRecord(p.id, p.name, p.description, 0, p.created_at)
+
+    def rename_project(self, project_id: int, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise LibraryError("a project needs a name")
+        with self._write() as s:
+            other = s.scalar(select(Project).where(Project.name == name, Project.id != project_id))
+            if other:
+                raise LibraryError(f"a project named {name!r} already exists")
+            p = s.get(Project, project_id)
+            if p is None:
+                raise LibraryError("that project no longer exists")
+            p.name = name
+
+    def delete_project(self, project_id: int) -> None:
+        """Delete an empty project (models in the trash count: restore or purge them first)."""
+        with self._write() as s:
+            n = s.scalar(select(func.count()).select_from(Model).where(Model.project_id == project_id)) or 0
+            if n:
+                raise LibraryError(f"the project still holds {n} model(s) (the trash included); it can be deleted once empty")
+            if s.scalar(select(func.count()).select_from(Project)) == 1:
+                raise LibraryError("the last project cannot be deleted")
+            p = s.get(Project, project_id)
+            if p is not None:
+                s.delete(p)
+        if project_id == self.default_project_id:
+            self.default_project_id = self._ensure_default_project()
+
+    # ------------------------------------------------------------------- models
+    def weights_path(self, model_id: str) -> Path:
+        return self.models_dir / model_id / "weights.pt"
+
+    def _record(self, s: Session, m: Model, project_name: str | None = None) -> ModelRecord:
+        ds = s.get(Dataset, m.dataset_id) if m.dataset_id else None
+        if project_name is None:
+            project = s.get(Project, m.project_id)
+            project_name = project.name if project else ""
+        return ModelRecord(
+            id=m.id, project_id=m.project_id, project=project_name, name=m.name, task=m.task,
+            architecture=m.architecture, family=m.family, scale=m.scale, class_names=list(m.class_names or []),
+            nc=m.nc, imgsz=m.imgsz, params=m.params, metrics=dict(m.metrics or {}), results=dict(m.results or {}),
+            train_args=dict(m.train_args or {}), ultralytics_version=m.ultralytics_version,
+            checkpoint_date=m.checkpoint_date, git=m.git, epoch=m.epoch, has_optimizer=m.has_optimizer,
+            original_filename=m.original_filename, source_path=m.source_path, sha256=m.sha256, size=m.size,
+            status=m.status, visibility=m.visibility,
+            dataset=DatasetRecord(ds.id, ds.name, ds.location, ds.task, list(ds.class_names or [])) if ds else None,
+            dataset_ref=m.dataset_ref, parent_id=m.parent_id, created_at=_aware(m.created_at),
+            updated_at=_aware(m.updated_at), deleted_at=_aware(m.deleted_at), weights_path=self.weights_path(m.id),
+        )
+
+    def models(self, project_id: int | None = None, *, trashed: bool = False) -> list[ModelRecord]:
+        """Models of one project (or all), newest first; ``trashed`` lists the trash instead."""
+        with self._read() as s:
+            q = select(Model, Project.name).join(Project, Project.id == Model.project_id)
+            q = q.where(Model.deleted_at.is_not(None) if trashed else Model.deleted_at.is_(None))
+            if project_id is not None:
+                q = q.where(Model.project_id == project_id)
+            rows = s.execute(q.order_by(Model.created_at.desc(), Model.id)).all()
+            return [self._record(s, m, pname) for m, pname in rows]
+
+    def model(self, model_id: str) -> ModelRecord:
+        with self._read() as s:
+            m = s.get(Model, model_id)
+            if m is None:
+                raise LibraryError(f"no model with id {model_id}")
+            return self._record(s, m)
+
+    def find_model(self, ref: str) -> ModelRecord:
+        """A model by id, or by name when exactly one live model has it."""
+        with self._read() as s:
+            m = s.get(Model, ref)
+            if m is not None:
+                return self._record(s, m)
+            found = s.scalars(select(Model).where(Model.name == ref, Model.deleted_at.is_(None))).all()
+            if len(found) == 1:
+                return self._record(s, found[0])
+            if len(found) > 1:
+                ids = ", ".join(f.id for f in found)
+                raise LibraryError(f"{len(found)} models are named {ref!r} ({ids}); use an id")
+        raise LibraryError(f"no model with id or name {ref!r}")
+
+    def rename_model(self, model_id: str, name: str) -> ModelRecord:
+        name = name.strip()
+        if not name:
+            raise LibraryError("a model needs a name")
+        with self._write() as s:
+            m = s.get(Model, model_id)
+            if m is None:
+                raise LibraryError("that model no longer exists")
+            m.name = name
+            s.flush()
+            return self._record(s, m)
+
+    def set_visibility(self, model_id: str, visibility: str) -> None:
+        if visibility not in ("private", "public"):
+            raise LibraryError("visibility is 'private' or 'public'")
+        with self._write() as s:
+            m = s.get(Model, model_id)
+            if m is None:
+                raise LibraryError("that model no longer exists")
+            m.visibility = visibility
+
+    def trash_model(self, model_id: str) -> None:
+        """Move a model to the trash; its files stay until the trash is emptied (after 30 days)."""
+        with self._write() as s:
+            m = s.get(Model, model_id)
+            if m is None:
+                raise LibraryError("that model no longer exists")
+            m.deleted_at = utcnow()
+
+    def restore_model(self, model_id: str) -> ModelRecord:
+        with self._write() as s:
+            m = s.get(Model, model_id)
+            if m is None or m.deleted_at is None:
+                raise LibraryError("that model is not in the trash")
+            clash = s.scalar(select(Model).where(Model.project_id == m.project_id, Model.sha256 == m.sha256,
+                                                 Model.deleted_at.is_(None)))
+            if clash:
+                raise LibraryError(f"the same weights are already in the project as {clash.name!r}")
+            m.deleted_at = None
+            s.flush()
+            return self._record(s, m)
+
+    def purge_trash(self, older_than: timedelta = timedelta(days=TRASH_DAYS)) -> list[str]:
+        """Delete trashed models (rows and files) whose time in the trash is up; return their ids."""
+        cutoff = utcnow() - older_than
+        with self._write() as s:
+            doomed = [m for m in s.scalars(select(Model).where(Model.deleted_at.is_not(None)))
+                      if _aware(m.deleted_at) <= cutoff]
+            ids = [m.id for m in doomed]
+            for m in doomed:
+                s.delete(m)
+        for model_id in ids:  # files after the rows: a crash leaves orphans that `check` removes
+            shutil.rmtree(self.models_dir / model_id, ignore_errors=True)
+        return ids
+
+    def datasets(self) -> list[DatasetRecord]:
+        with self._read() as s:
+            return [DatasetRecord(d.id, d.name, d.location, d.task, list(d.class_names or []))
+                    for d in s.scalars(select(Dataset).order_by(Dataset.name))]
+
+    def add_dataset(self, location: str, name: str, task: str | None, class_names: list[str]) -> DatasetRecord:
+        """Register a data set (a ``data.yaml`` or a classification folder) and link models trained on it."""
+        with self._write() as s:
+            d = s.scalar(select(Dataset).where(Dataset.location == location))
+            if d is None:
+                d = Dataset(location=location, name=name, task=task, class_names=class_names)
+                s.add(d)
+                s.flush()
+            for m in s.scalars(select(Model).where(Model.dataset_ref == location, Model.dataset_id.is_(None))):
+                m.dataset_id = d.id
+            return DatasetRecord(d.id, d.name, d.location, d.task, list(d.class_names or []))
+
+    # ---------------------------------------------------- import / check (own modules)
+    def import_checkpoint(self, path: str | Path, project_id: int | None = None,
+                          on_state: Callable[[str], None] | None = None, **extra: Any) -> ImportResult:
+        from app.library.importer import import_checkpoint
+
+        return import_checkpoint(self, Path(path), project_id or self.default_project_id, on_state, **extra)
+
+    def check(self, repair: bool = False) -> CheckReport:
+        from app.library.check import check_library
+
+        return check_library(self, repair)

@@ -1,0 +1,1 @@
+"""Shipped assets: fonts, icons and style sheets (a package so that installs carry it)."""
