@@ -1,0 +1,53 @@
+"""A model's page: a breadcrumb back to its project and the tabs Overview, Train, Predict, Export, Deploy."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from app.library.records import ModelRecord
+from app.views.overview_tab import OverviewTab
+
+# Tabs whose feature has not landed: disabled, and the tooltip says so (never fake content).
+PENDING_TABS = (
+    ("Train", "Training charts, console and meters arrive with the job engine; not in this build yet."),
+    ("Predict", "Prediction on images, URLs and the webcam is not in this build yet."),
+    ("Export", "Export to ONNX, OpenVINO, TensorRT and the other formats is not in this build yet."),
+    ("Deploy", "Local inference endpoints are not in this build yet."),
+)
+
+
+class ModelPage(QWidget):
+    """Holds the tabs of one model; the main window feeds it records."""
+
+    backRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.back = QPushButton("← Project")
+        self.back.setObjectName("flat")
+        self.back.clicked.connect(self.backRequested.emit)
+        self.crumb = QLabel()
+        self.crumb.setObjectName("muted")
+        head = QHBoxLayout()
+        head.addWidget(self.back)
+        head.addWidget(self.crumb)
+        head.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.overview = OverviewTab()
+        self.tabs.addTab(self.overview, "Overview")
+        for title, why in PENDING_TABS:
+            placeholder = QLabel(why)
+            index = self.tabs.addTab(placeholder, title)
+            self.tabs.setTabEnabled(index, False)
+            self.tabs.setTabToolTip(index, why)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 8, 16, 8)
+        lay.addLayout(head)
+        lay.addWidget(self.tabs, 1)
+
+    def show_record(self, m: ModelRecord) -> None:
+        self.back.setText(f"← {m.project}")
+        self.crumb.setText(f"/  {m.name}")
+        self.overview.show_record(m)

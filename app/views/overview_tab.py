@@ -1,0 +1,328 @@
+"""The model page's Overview tab: everything the checkpoint holds, read from the library record."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
+    QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
+)
+from superqt import QElidingLabel
+
+from app.library.records import ModelRecord
+from app.qt.model_table import fmt_params, fmt_size
+from app.widgets.badge import Badge
+from app.widgets.sparkline import Sparkline
+
+# (results / metrics column, label) per task, in display order
+METRICS_BY_TASK: dict[str, list[tuple[str, str]]] = {
+    "detect": [("metrics/mAP50(B)", "mAP50"), ("metrics/mAP50-95(B)", "mAP50-95"),
+               ("metrics/precision(B)", "Precision"), ("metrics/recall(B)", "Recall")],
+    "segment": [("metrics/mAP50(M)", "Mask mAP50"), ("metrics/mAP50-95(M)", "Mask mAP50-95"),
+                ("metrics/mAP50(B)", "Box mAP50"), ("metrics/mAP50-95(B)", "Box mAP50-95"),
+                ("metrics/precision(M)", "Precision"), ("metrics/recall(M)", "Recall")],
+    "pose": [("metrics/mAP50(P)", "Pose mAP50"), ("metrics/mAP50-95(P)", "Pose mAP50-95"),
+             ("metrics/mAP50(B)", "Box mAP50"), ("metrics/mAP50-95(B)", "Box mAP50-95"),
+             ("metrics/precision(P)", "Precision"), ("metrics/recall(P)", "Recall")],
+    "classify": [("metrics/accuracy_top1", "Top-1"), ("metrics/accuracy_top5", "Top-5")],
+}
+METRICS_BY_TASK["obb"] = METRICS_BY_TASK["detect"]
+
+
+def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame()
+    frame.setObjectName("card")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(14, 10, 14, 12)
+    label = QLabel(title)
+    label.setObjectName("cardTitle")
+    lay.addWidget(label)
+    return frame, lay
+
+
+class MetricTile(QFrame):
+    """One final metric: its value, big, and a sparkline across epochs."""
+
+    def __init__(self, label: str, value: float | None, series: list[Any]) -> None:
+        super().__init__()
+        self.setObjectName("metricTile")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 8, 12, 8)
+        lay.setSpacing(2)
+        name = QLabel(label)
+        name.setObjectName("muted")
+        self.value_label = QLabel("—" if value is None else f"{value:.3f}")
+        self.value_label.setObjectName("metricValue")
+        self.spark = Sparkline(series)
+        lay.addWidget(name)
+        lay.addWidget(self.value_label)
+        lay.addWidget(self.spark)
+
+
+class OverviewTab(QScrollArea):
+    """Shows a :class:`ModelRecord`; edits to the name and Download are requested by signals."""
+
+    renameRequested = Signal(str, str)
+    downloadRequested = Signal(str)
+    trashRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.record: ModelRecord | None = None
+        self._body = QWidget()
+        self.setWidget(self._body)
+        self._lay = QVBoxLayout(self._body)
+        self._lay.setContentsMargins(4, 12, 12, 12)
+        self._lay.setSpacing(12)
+
+        # Header: editable name, badges, actions
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("nameEdit")
+        self.name_edit.setToolTip("Model name (press Enter to save)")
+        self.name_edit.editingFinished.connect(self._on_name_edit_editing_finished)
+        self.task_badge = Badge("task")
+        self.status_badge = Badge("status")
+        self.arch_label = QLabel()
+        self.arch_label.setObjectName("archLabel")
+        self.download_button = QPushButton("Download .pt…")
+        self.download_button.clicked.connect(self._on_download_clicked)
+        self.trash_button = QPushButton("Move to trash")
+        self.trash_button.setObjectName("danger")
+        self.trash_button.clicked.connect(self._on_trash_clicked)
+        head = QHBoxLayout()
+        head.addWidget(self.name_edit, 1)
+        head.addWidget(self.task_badge)
+        head.addWidget(self.status_badge)
+        head.addWidget(self.arch_label)
+        head.addSpacing(12)
+        head.addWidget(self.download_button)
+        head.addWidget(self.trash_button)
+        self._lay.addLayout(head)
+
+        # Facts grid
+        facts, facts_lay = _card("Model")
+        self.facts = QGridLayout()
+        self.facts.setHorizontalSpacing(24)
+        self.facts.setVerticalSpacing(6)
+        facts_lay.addLayout(self.facts)
+        self._fact_labels: dict[str, QLabel] = {}
+        for i, key in enumerate(("Task", "Architecture", "Input size", "Parameters", "Classes", "Epochs",
+                                 "Project", "Training state")):
+            self._add_fact(key, i // 4, (i % 4) * 2)
+        self._lay.addWidget(facts)
+
+        # Metrics
+        self.metrics_card, metrics_lay = _card("Final metrics")
+        self.metrics_grid = QGridLayout()
+        self.metrics_grid.setSpacing(10)
+        metrics_lay.addLayout(self.metrics_grid)
+        self.metrics_empty = QLabel("This checkpoint holds no training metrics (an untrained or converted model).")
+        self.metrics_empty.setObjectName("muted")
+        metrics_lay.addWidget(self.metrics_empty)
+        self._lay.addWidget(self.metrics_card)
+
+        # Classes and dataset side by side
+        row = QHBoxLayout()
+        classes, classes_lay = _card("Classes")
+        self.classes_count = QLabel()
+        self.classes_count.setObjectName("muted")
+        self.classes = QListWidget()
+        self.classes.setViewMode(QListView.ViewMode.IconMode)
+        self.classes.setFlow(QListView.Flow.LeftToRight)
+        self.classes.setWrapping(True)
+        self.classes.setResizeMode(QListView.ResizeMode.Adjust)
+        self.classes.setSpacing(4)
+        self.classes.setObjectName("classChips")
+        self.classes.setMaximumHeight(150)
+        classes_lay.addWidget(self.classes_count)
+        classes_lay.addWidget(self.classes)
+        row.addWidget(classes, 3)
+        dataset, dataset_lay = _card("Dataset")
+        self.dataset_name = QLabel()
+        self.dataset_name.setObjectName("datasetName")
+        self.dataset_path = QElidingLabel()
+        self.dataset_path.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.dataset_path.setObjectName("muted")
+        self.dataset_note = QLabel()
+        self.dataset_note.setObjectName("muted")
+        self.dataset_note.setWordWrap(True)
+        self.dataset_open = QPushButton("Open data set folder")
+        self.dataset_open.clicked.connect(self._on_dataset_open_clicked)
+        for w in (self.dataset_name, self.dataset_path, self.dataset_note, self.dataset_open):
+            dataset_lay.addWidget(w)
+        dataset_lay.addStretch(1)
+        row.addWidget(dataset, 2)
+        self._lay.addLayout(row)
+
+        # Training arguments
+        args, args_lay = _card("Training arguments")
+        self.args_filter = QLineEdit()
+        self.args_filter.setPlaceholderText("Filter arguments…")
+        self.args_filter.setClearButtonEnabled(True)
+        self.args_filter.textChanged.connect(self._on_args_filter_text_changed)
+        self.args_table = QTableWidget(0, 2)
+        self.args_table.setHorizontalHeaderLabels(["Argument", "Value"])
+        self.args_table.verticalHeader().setVisible(False)
+        self.args_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.args_table.setColumnWidth(0, 180)
+        self.args_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.args_table.setMinimumHeight(220)
+        self.args_table.setAlternatingRowColors(True)
+        args_lay.addWidget(self.args_filter)
+        args_lay.addWidget(self.args_table)
+        self._lay.addWidget(args)
+
+        # File facts
+        file_card, file_lay = _card("File")
+        self.file_grid = QGridLayout()
+        self.file_grid.setHorizontalSpacing(24)
+        file_lay.addLayout(self.file_grid)
+        self._file_labels: dict[str, QLabel] = {}
+        for i, key in enumerate(("Ultralytics", "Date", "Size", "Original file", "SHA-256", "Git", "Model id",
+                                 "Added")):
+            lab = QLabel(key)
+            lab.setObjectName("factKey")
+            val: QLabel = QElidingLabel() if key in ("Original file", "SHA-256", "Git") else QLabel()
+            if isinstance(val, QElidingLabel):
+                val.setElideMode(Qt.TextElideMode.ElideMiddle)
+            val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.file_grid.addWidget(lab, i, 0)
+            self.file_grid.addWidget(val, i, 1)
+            self._file_labels[key] = val
+        copy = QToolButton()
+        copy.setText("Copy")
+        copy.setToolTip("Copy the SHA-256")
+        copy.clicked.connect(self._on_copy_sha_clicked)
+        self.file_grid.addWidget(copy, 4, 2)
+        self.file_grid.setColumnStretch(1, 1)
+        self._lay.addWidget(file_card)
+        self._lay.addStretch(1)
+
+    def _add_fact(self, key: str, row: int, col: int) -> None:
+        lab = QLabel(key)
+        lab.setObjectName("factKey")
+        val = QLabel("—")
+        val.setObjectName("factValue")
+        val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts.addWidget(lab, row * 2, col // 2)
+        self.facts.addWidget(val, row * 2 + 1, col // 2)
+        self._fact_labels[key] = val
+
+    # ------------------------------------------------------------------ show
+    def show_record(self, m: ModelRecord) -> None:
+        self.record = m
+        self.name_edit.setText(m.name)
+        self.task_badge.set_text(m.task or "unknown task")
+        self.status_badge.set_text(m.status)
+        self.arch_label.setText(m.architecture or "unknown architecture")
+        imgsz = m.imgsz if not isinstance(m.imgsz, list) else "×".join(str(v) for v in m.imgsz)
+        epochs = max((len(v) for v in m.results.values()), default=0)
+        for key, value in (
+            ("Task", m.task or "unknown"), ("Architecture", m.architecture or "unknown"),
+            ("Input size", f"{imgsz} px" if imgsz else "—"),
+            ("Parameters", f"{fmt_params(m.params)}  ({m.params:,})" if m.params else "—"),
+            ("Classes", str(m.nc) if m.nc is not None else "—"),
+            ("Epochs", f"{epochs} trained" + (f" of {m.train_args['epochs']}" if m.train_args.get("epochs") else "")
+             if epochs else "—"),
+            ("Project", m.project),
+            ("Training state", "optimizer kept (last.pt: can resume)" if m.has_optimizer else "final (optimizer stripped)"),
+        ):
+            self._fact_labels[key].setText(str(value))
+        self._show_metrics(m)
+        self._show_classes(m.class_names)
+        self._show_dataset(m)
+        self._show_args(m.train_args)
+        git = m.git or {}
+        for key, value in (
+            ("Ultralytics", m.ultralytics_version or "—"), ("Date", (m.checkpoint_date or "—").replace("T", " ")[:19]),
+            ("Size", f"{fmt_size(m.size)}  ({m.size:,} bytes)"), ("Original file", m.source_path or m.original_filename),
+            ("SHA-256", m.sha256),
+            ("Git", " · ".join(str(git[k]) for k in ("origin", "branch", "commit") if git.get(k)) or "—"),
+            ("Model id", m.id), ("Added", m.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
+        ):
+            self._file_labels[key].setText(value)
+            self._file_labels[key].setToolTip(value)
+
+    def _show_metrics(self, m: ModelRecord) -> None:
+        while self.metrics_grid.count():
+            w = self.metrics_grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        wanted = METRICS_BY_TASK.get(m.task or "", [])
+        shown = [(k, label) for k, label in wanted if k in m.metrics or k in m.results]
+        if not shown:  # unknown task: show whatever metrics/ keys exist
+            shown = [(k, k.split("/")[-1]) for k in m.metrics if k.startswith("metrics/")]
+        for i, (key, label) in enumerate(shown):
+            tile = MetricTile(label, m.metrics.get(key), m.results.get(key, []))
+            self.metrics_grid.addWidget(tile, i // 4, i % 4)
+        self.metrics_empty.setVisible(not shown)
+
+    def _show_classes(self, names: list[str]) -> None:
+        self.classes.clear()
+        self.classes_count.setText(f"{len(names)} class{'es' if len(names) != 1 else ''}")
+        for i, n in enumerate(names):
+            item = QListWidgetItem(f"{i}  {n}")
+            item.setSizeHint(QSize(max(60, 12 + 8 * len(f"{i}  {n}")), 24))
+            self.classes.addItem(item)
+
+    def _show_dataset(self, m: ModelRecord) -> None:
+        if m.dataset is not None:
+            self.dataset_name.setText(m.dataset.name)
+            self.dataset_path.setText(m.dataset.location)
+            self.dataset_note.setText(f"In the library · {len(m.dataset.class_names)} classes")
+            self.dataset_open.setVisible(True)
+        elif m.dataset_ref:
+            self.dataset_name.setText(m.dataset_ref.replace("\\", "/").rsplit("/", 1)[-1])
+            self.dataset_path.setText(m.dataset_ref)
+            self.dataset_note.setText("Not in the library: this is where the model was trained from.")
+            self.dataset_open.setVisible(False)
+        else:
+            self.dataset_name.setText("No data set recorded")
+            self.dataset_path.setText("")
+            self.dataset_note.setText("The checkpoint does not name the data it was trained on.")
+            self.dataset_open.setVisible(False)
+
+    def _show_args(self, args: dict[str, Any]) -> None:
+        items = sorted(args.items())
+        self.args_table.setRowCount(len(items))
+        for r, (k, v) in enumerate(items):
+            self.args_table.setItem(r, 0, QTableWidgetItem(str(k)))
+            text = v if isinstance(v, str) else json.dumps(v)
+            self.args_table.setItem(r, 1, QTableWidgetItem(text))
+        self._on_args_filter_text_changed(self.args_filter.text())
+
+    # ------------------------------------------------------------------ slots
+    def _on_name_edit_editing_finished(self) -> None:
+        if self.record and self.name_edit.text().strip() and self.name_edit.text().strip() != self.record.name:
+            self.renameRequested.emit(self.record.id, self.name_edit.text().strip())
+
+    def _on_download_clicked(self) -> None:
+        if self.record:
+            self.downloadRequested.emit(self.record.id)
+
+    def _on_trash_clicked(self) -> None:
+        if self.record:
+            self.trashRequested.emit(self.record.id)
+
+    def _on_dataset_open_clicked(self) -> None:
+        if self.record and self.record.dataset:
+            loc = self.record.dataset.location
+            folder = loc.rsplit("/", 1)[0] if loc.endswith((".yaml", ".yml")) else loc
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+    def _on_copy_sha_clicked(self) -> None:
+        if self.record:
+            QGuiApplication.clipboard().setText(self.record.sha256)
+
+    def _on_args_filter_text_changed(self, text: str) -> None:
+        t = text.lower()
+        for r in range(self.args_table.rowCount()):
+            k = self.args_table.item(r, 0).text().lower()
+            v = self.args_table.item(r, 1).text().lower()
+            self.args_table.setRowHidden(r, bool(t) and t not in k and t not in v)

@@ -1,0 +1,1 @@
+"""Reusable widgets: badges, drop targets, sparklines, the upload list."""

@@ -1,0 +1,75 @@
+"""Shared fixtures: a temporary library home per test, real checkpoints trained once per run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "tests" / ".cache"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh library home, set as ``YOLODESK_HOME``."""
+    h = tmp_path / "home"
+    monkeypatch.setenv("YOLODESK_HOME", str(h))
+    return h
+
+
+@pytest.fixture
+def lib(home: Path):
+    from app.library.repository import Library
+
+    library = Library(home)
+    yield library
+    library.close()
+
+
+def _fixture_key() -> str:
+    import importlib.metadata as md
+
+    script = (ROOT / "tests" / "fixtures" / "make_checkpoints.py").read_bytes()
+    demo = (ROOT / "app" / "demo_data.py").read_bytes()
+    return hashlib.sha256(script + demo + md.version("ultralytics").encode()).hexdigest()[:12]
+
+
+@pytest.fixture(scope="session")
+def checkpoints() -> tuple[Path, dict]:
+    """Real checkpoints of all five tasks (and old layouts), trained once and cached by script hash."""
+    out = CACHE / f"checkpoints-{_fixture_key()}"
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        shutil.rmtree(out, ignore_errors=True)  # a run cut short leaves no manifest: start again
+        out.parent.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fixtures" / "make_checkpoints.py"), str(out)],
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            pytest.fail(f"making the checkpoint fixtures failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return out, json.loads(manifest.read_text())
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_widgets(request: pytest.FixtureRequest):
+    """Fail a test that leaves a visible top-level widget behind (pytest-qt closes the ones it was given)."""
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.processEvents()
+    leaked = [w for w in app.topLevelWidgets() if w.isVisible() and w.windowType().name not in ("Popup", "ToolTip")]
+    for w in leaked:
+        w.close()
+    assert not leaked, f"leaked top-level widgets: {[type(w).__name__ for w in leaked]}"
