@@ -5,9 +5,9 @@ DNS probes, no hub, no asset downloads); ``YOLO_AUTOINSTALL=false`` stops automa
 ``pip install`` of missing requirements; the settings file in ``YOLO_CONFIG_DIR`` turns
 off sync (Sentry / analytics) and the logger integrations, and moves ``runs/``,
 ``datasets/`` and ``weights/`` under the library home instead of the working
-directory; ``check_font`` looks in ``YOLO_CONFIG_DIR`` first, so a shipped font copied
-there as ``Arial.ttf`` and ``Arial.Unicode.ttf`` keeps it from downloading one even in
-offline mode.
+directory; ``check_font`` looks in ``YOLO_CONFIG_DIR/Ultralytics`` first (ultralytics appends that
+sub-folder), so a shipped font copied there as ``Arial.ttf`` and ``Arial.Unicode.ttf``
+keeps it from downloading one even in offline mode.
 
 Call :func:`apply_offline` before anything imports ultralytics, and pass
 :func:`offline_env` to every child process.
@@ -28,9 +28,14 @@ SETTINGS_VERSION = "0.0.8"  # ultralytics SettingsManager schema in 8.4
 FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
 
 
-def config_dir(home: Path | None = None) -> Path:
-    """The ultralytics config folder owned by YOLO Desk."""
+def config_root(home: Path | None = None) -> Path:
+    """What ``YOLO_CONFIG_DIR`` is set to (a folder of the library home)."""
     return (home or library_home()) / "ultralytics"
+
+
+def config_dir(home: Path | None = None) -> Path:
+    """Where ultralytics actually reads settings and fonts: ``YOLO_CONFIG_DIR/Ultralytics`` (8.4 source)."""
+    return config_root(home) / "Ultralytics"
 
 
 def offline_env(home: Path | None = None) -> dict[str, str]:
@@ -40,7 +45,7 @@ def offline_env(home: Path | None = None) -> dict[str, str]:
         "YOLODESK_HOME": str(home),
         "YOLO_OFFLINE": "1",
         "YOLO_AUTOINSTALL": "false",
-        "YOLO_CONFIG_DIR": str(config_dir(home)),
+        "YOLO_CONFIG_DIR": str(config_root(home)),
         # Libraries ultralytics may pull in: no telemetry, no hub look-ups.
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",

@@ -1,0 +1,1 @@
+"""The export format registry. Lands with the export issue."""
