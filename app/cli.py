@@ -10,11 +10,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from app import __version__
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+COMMANDS: set[str] = set()  # filled by build_parser
 
 
 def _fmt_params(n: int | None) -> str:
@@ -171,8 +173,6 @@ def _model_command(args: argparse.Namespace, action: str) -> int:
             m = lib.rename_model(m.id, args.name)
             print(f"renamed [{m.id}] to {m.name!r}")
         elif action == "download":
-            from pathlib import Path
-
             from app.library.storage import atomic_copy
 
             dest = Path(args.dest)
@@ -252,11 +252,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", nargs="?", choices=("list", "add", "rename", "delete"), default="list")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.set_defaults(func=cmd_projects)
+    COMMANDS.update(sub.choices)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and all(Path(a).exists() for a in argv):
+        from app.gui import main as gui_main  # `yolodesk FILE…` (the desktop entry's %F): open and add them
+
+        return gui_main(paths=argv)
     args = parser.parse_args(argv)
     if args.command is None:
         from app.gui import main as gui_main

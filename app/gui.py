@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
     import os
 
     from app.offline import offline_env
@@ -18,12 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     from app.library.repository import Library
     from app.paths import resources_dir
 
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("YOLO Desk")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("YOLODesk")
     app.setDesktopFileName("yolodesk")
     app.setStyle("Fusion")
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "yolodesk.svg")))
     app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
     try:
         lib = Library.open_default()
@@ -37,10 +40,19 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(lib)
     window.show()
+    if paths:
+        window.add_paths([str(p) for p in paths])
     if os.environ.get("YOLODESK_STARTUP_PROBE"):  # bench/startup.py: report when the window is on screen
         from PySide6.QtCore import QTimer
 
-        QTimer.singleShot(0, lambda: (print(f"WINDOW_SHOWN {__import__('time').time():.6f}", flush=True), app.quit()))
+        def probe() -> None:
+            import time
+
+            heavy = [m for m in ("torch", "ultralytics", "cv2", "pyqtgraph") if m in sys.modules]
+            print(f"WINDOW_SHOWN {time.time():.6f} {','.join(heavy) or 'none'}", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, probe)
     code = app.exec()
     lib.close()
     return code

@@ -266,10 +266,14 @@ class OverviewTab(QScrollArea):
     def _show_classes(self, names: list[str]) -> None:
         self.classes.clear()
         self.classes_count.setText(f"{len(names)} class{'es' if len(names) != 1 else ''}")
+        fm = self.classes.fontMetrics()
         for i, n in enumerate(names):
             item = QListWidgetItem(f"{i}  {n}")
-            item.setSizeHint(QSize(max(60, 12 + 8 * len(f"{i}  {n}")), 24))
+            item.setSizeHint(QSize(fm.horizontalAdvance(item.text()) + 18, 24))
             self.classes.addItem(item)
+        per_row = max(1, self.classes.viewport().width() // 110)
+        rows = -(-len(names) // per_row) if names else 1
+        self.classes.setFixedHeight(min(160, 12 + 30 * rows))
 
     def _show_dataset(self, m: ModelRecord) -> None:
         if m.dataset is not None:
@@ -278,7 +282,9 @@ class OverviewTab(QScrollArea):
             self.dataset_note.setText(f"In the library · {len(m.dataset.class_names)} classes")
             self.dataset_open.setVisible(True)
         elif m.dataset_ref:
-            self.dataset_name.setText(m.dataset_ref.replace("\\", "/").rsplit("/", 1)[-1])
+            parts = m.dataset_ref.replace("\\", "/").rstrip("/").split("/")
+            is_yaml = parts[-1].endswith((".yaml", ".yml"))
+            self.dataset_name.setText(parts[-2] if is_yaml and len(parts) > 1 and parts[-1] == "data.yaml" else parts[-1])
             self.dataset_path.setText(m.dataset_ref)
             self.dataset_note.setText("Not in the library: this is where the model was trained from.")
             self.dataset_open.setVisible(False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 TASK_COLORS = {
     "detect": "#2563eb", "segment": "#9333ea", "pose": "#ea580c", "obb": "#0d9488", "classify": "#16a34a",
@@ -50,6 +50,8 @@ class Badge(QLabel):
     def __init__(self, kind: str, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._kind = kind
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.set_text(text)
 
     def set_text(self, text: str) -> None:

@@ -14,6 +14,7 @@ class Sparkline(pg.PlotWidget):
 
     def __init__(self, values: Sequence[float] = (), color: str = "#2563eb", parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background=None)
+        self.setStyleSheet("background: transparent; border: none;")
         self._values: list[float] = []
         self._color = color
         pi = self.getPlotItem()
