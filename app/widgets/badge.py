@@ -55,10 +55,11 @@ class Badge(QLabel):
         self.set_text(text)
 
     def set_text(self, text: str) -> None:
-        color = badge_color(self._kind, text)
+        c = QColor(badge_color(self._kind, text))
         self.setText(text)
+        # rgba(): an 8-digit hex colour in a style sheet is read as #AARRGGBB, not #RRGGBBAA
         self.setStyleSheet(
-            f"QLabel {{ color: {QColor(color).darker(115).name()}; background: {color}26; border-radius: 9px;"
-            f" padding: 1px 9px; font-weight: 600; }}"
+            f"QLabel {{ color: {c.darker(115).name()}; background: rgba({c.red()}, {c.green()}, {c.blue()}, 38);"
+            f" border-radius: 9px; padding: 1px 9px; font-weight: 600; }}"
         )
         self.setAccessibleName(f"{self._kind}: {text}")
