@@ -1,4 +1,4 @@
-"""Command line of the agent: ``python -m remote_agent info [--json] [--no-torch]``."""
+"""Command line of the agent: ``run SPEC.json`` and ``info [--json] [--no-torch]``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("info", help="report Python, torch, ultralytics, CUDA devices, CPU, RAM and disk")
     s.add_argument("--json", action="store_true")
     s.add_argument("--no-torch", action="store_true", help="skip importing torch (faster; no CUDA probe)")
+    s = sub.add_parser("run", help="run one job spec and write its events on stdout")
+    s.add_argument("spec", help="path to the job spec (JSON), or - for stdin")
     args = p.parse_args(argv)
+    if args.command == "run":
+        from remote_agent.run import run
+
+        return run(args.spec)
     if args.command == "info":
         from remote_agent.info import collect
 

@@ -31,8 +31,10 @@ def _temp_files(root: Path) -> list[Path]:
 def check_library(lib: Library, repair: bool = False) -> CheckReport:
     report = CheckReport()
     with lib._read() as s:
-        rows = {m.id: m.name for m in s.scalars(select(Model))}
-    for model_id in sorted(rows):
+        all_rows = list(s.scalars(select(Model)))
+        rows = {m.id: m.name for m in all_rows}
+        claims_file = {m.id for m in all_rows if m.sha256 is not None}  # a training in progress claims none yet
+    for model_id in sorted(claims_file):
         w = lib.weights_path(model_id)
         if not w.is_file():
             report.missing_files.append((model_id, str(w)))

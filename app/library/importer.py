@@ -28,6 +28,7 @@ from app.library.records import ImportResult
 from app.library.storage import atomic_write_text, copy_to_temp, fsync_dir
 
 if TYPE_CHECKING:
+    from app.library.records import ModelRecord
     from app.library.repository import Library
 
 SIDECAR = "import.json"
@@ -137,6 +138,38 @@ def import_checkpoint(lib: Library, src: Path, project_id: int, on_state: Callab
     (folder / SIDECAR).unlink(missing_ok=True)
     say("added")
     return ImportResult(str(src), "added", f"added as {record.name!r}", None, record)
+
+
+def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> ModelRecord:
+    """Copy ``src`` in as the weights of an existing model row and fill the row from the checkpoint.
+
+    Raises :class:`CheckpointError` or ``OSError``; the row is only updated once the file is in place.
+    """
+    info = inspect_checkpoint(src)
+    folder = lib.models_dir / model_id
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp, sha, size = copy_to_temp(src, folder / "weights.pt")
+    try:
+        with lib._write() as s:
+            m = s.get(Model, model_id)
+            if m is None:
+                raise CheckpointError("missing", "the model was deleted while it trained")
+            os.replace(tmp, folder / "weights.pt")
+            fsync_dir(folder)
+            for key, value in dict(
+                task=info.task, architecture=info.architecture or m.architecture, family=info.family or m.family,
+                scale=info.scale or m.scale, class_names=info.names, nc=info.nc, imgsz=info.imgsz, params=info.params,
+                metrics=info.metrics, results=info.results, train_args=info.train_args,
+                ultralytics_version=info.ultralytics_version, checkpoint_date=info.date, git=info.git,
+                epoch=info.epoch, has_optimizer=info.has_optimizer, original_filename=src.name, source_path=str(src),
+                sha256=sha, size=size, status=status, dataset_ref=info.data or m.dataset_ref,
+            ).items():
+                setattr(m, key, value)
+            s.flush()
+            return lib._record(s, m)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class _Abort(Exception):

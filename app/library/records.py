@@ -52,8 +52,8 @@ class ModelRecord:
     has_optimizer: bool
     original_filename: str
     source_path: str
-    sha256: str
-    size: int
+    sha256: str | None  # None while a training has produced no weights yet
+    size: int | None
     status: str
     visibility: str
     dataset: DatasetRecord | None
@@ -63,6 +63,10 @@ class ModelRecord:
     updated_at: datetime
     deleted_at: datetime | None
     weights_path: Path
+
+    @property
+    def has_weights(self) -> bool:
+        return self.sha256 is not None
 
     @property
     def key_metric(self) -> tuple[str, float] | None:

@@ -260,6 +260,37 @@ class Library:
                 m.dataset_id = d.id
             return DatasetRecord(d.id, d.name, d.location, d.task, list(d.class_names or []))
 
+    def create_pending_model(self, project_id: int, name: str, **fields: Any) -> ModelRecord:
+        """A model row for a training that has not produced weights yet (sha256 None: it claims no file)."""
+        with self._write() as s:
+            if s.get(Project, project_id) is None:
+                raise LibraryError("that project no longer exists")
+            import uuid
+
+            from app.library.importer import _unique_name
+
+            names = set(s.scalars(select(Model.name).where(Model.project_id == project_id, Model.deleted_at.is_(None))))
+            m = Model(id=uuid.uuid4().hex[:12], project_id=project_id, name=_unique_name(names, name), sha256=None,
+                      size=None, original_filename="", source_path="", visibility="private",
+                      class_names=fields.pop("class_names", []), metrics={}, results={},
+                      train_args=fields.pop("train_args", {}), status=fields.pop("status", "Queued"),
+                      has_optimizer=False, **fields)
+            s.add(m)
+            s.flush()
+            return self._record(s, m)
+
+    def set_model_status(self, model_id: str, status: str) -> None:
+        with self._write() as s:
+            m = s.get(Model, model_id)
+            if m is not None:
+                m.status = status
+
+    def attach_checkpoint(self, model_id: str, path: str | Path, status: str) -> ModelRecord:
+        """Give a pending model its weights (a finished training's best.pt) through the normal import checks."""
+        from app.library.importer import attach_checkpoint
+
+        return attach_checkpoint(self, model_id, Path(path), status)
+
     # ---------------------------------------------------- import / check (own modules)
     def import_checkpoint(self, path: str | Path, project_id: int | None = None,
                           on_state: Callable[[str], None] | None = None, **extra: Any) -> ImportResult:

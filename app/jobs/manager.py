@@ -1,0 +1,253 @@
+"""The job queue: submit, schedule within limits, supervise the agent, finish into the library.
+
+Every job is supervised by one process (its ``owner_pid``): a thread follows the job's
+events file, moves the row through Queued → Starting → Running → Completed / Failed /
+Cancelled, and on completion imports ``best.pt`` into the model row through the library's
+import checks. A job whose owner is gone (the window was closed, the terminal running
+``yolodesk train`` was killed) is adopted by the next manager that starts; a job whose
+agent vanished without a final event is marked Failed with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.jobs.events import TERMINAL, EventFollower
+from app.jobs.spec import TrainRequest
+from app.jobs.store import JobRecord, JobStore
+from app.jobs.transport import AgentHandle, LocalTransport, Transport, process_alive, terminate
+from app.library.architecture import architecture_from_yaml
+from app.library.checkpoint import CheckpointError
+from app.library.repository import Library, LibraryError
+
+CANCEL_GRACE = 30.0  # seconds between SIGTERM (stop after this batch) and SIGKILL of the group
+
+
+class JobManager:
+    """Runs jobs through a transport; status changes reach ``listeners`` (called from worker threads)."""
+
+    def __init__(self, lib: Library, transport: Transport | None = None, limits: dict[str, int] | None = None,
+                 poll_interval: float = 0.1) -> None:
+        self.lib = lib
+        self.store = JobStore(lib)
+        self.transport: Transport = transport or LocalTransport(lib.home)
+        self.limits = limits or {"train": 1}
+        self.poll_interval = poll_interval
+        self.pid = os.getpid()
+        self.listeners: list[Callable[[JobRecord], None]] = []
+        self.event_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self._lock = threading.RLock()
+        self._threads: dict[str, threading.Thread] = {}
+        self._cancel_requested: set[str] = set()
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------------ submit
+    def submit_train(self, req: TrainRequest) -> JobRecord:
+        """Validate, create the model row (status Queued) and its job; start it when a slot is free."""
+        ds = req.validate()
+        project_id = req.project_id or self.lib.default_project_id
+        dataset = self.lib.add_dataset(ds.location, ds.name, ds.task, ds.names)
+        if req.parent_id:
+            parent = self.lib.model(req.parent_id)
+            arch, family, scale = parent.architecture, parent.family, parent.scale
+        else:
+            a = architecture_from_yaml({"yaml_file": Path(req.model).name}, req.task)
+            arch, family, scale = req.architecture or a.name, a.family, a.scale
+        name = req.name or f"{arch or Path(req.model).stem}-{ds.name}"
+        model = self.lib.create_pending_model(
+            project_id, name, task=req.task, architecture=arch, family=family, scale=scale, class_names=ds.names,
+            nc=len(ds.names), imgsz=int(req.imgsz), train_args=req.agent_args(), parent_id=req.parent_id,
+            dataset_id=dataset.id, dataset_ref=ds.location, status="Queued",
+        )
+        job = self.store.create("train", {"args": req.agent_args()}, project_id, model.id, owner_pid=self.pid)
+        self._notify(job)
+        self.schedule()
+        return self.store.get(job.id)
+
+    # ---------------------------------------------------------------- schedule
+    def schedule(self) -> None:
+        """Start queued jobs while the limits allow (counted across every process on this machine)."""
+        with self._lock:
+            for kind, limit in self.limits.items():
+                busy = len([j for j in self.store.list(("Starting", "Running"), kind=kind) if j.worker == "local"])
+                queued = sorted(self.store.list(("Queued",), kind=kind), key=lambda j: j.created_at)
+                for job in queued:
+                    if busy >= limit:
+                        break
+                    if job.owner_pid not in (None, self.pid) and process_alive(job.owner_pid, None):
+                        continue  # another open app queued it and will start it
+                    if self.store.claim(job.id, self.pid):
+                        busy += 1
+                        self._notify(self.store.get(job.id))
+                        self._spawn(job.id, launch=True)
+
+    def _spawn(self, job_id: str, launch: bool) -> None:
+        t = threading.Thread(target=self._supervise, args=(job_id, launch), name=f"job-{job_id}", daemon=True)
+        self._threads[job_id] = t
+        t.start()
+
+    # --------------------------------------------------------------- supervise
+    def _supervise(self, job_id: str, launch: bool) -> None:
+        try:
+            self._supervise_inner(job_id, launch)
+        except Exception as e:  # a bug here must still end the job visibly
+            self._finish_failed(job_id, f"YOLO Desk lost track of the job: {type(e).__name__}: {e}")
+        finally:
+            self._threads.pop(job_id, None)
+            if not self._stop.is_set():
+                self.schedule()
+
+    def _supervise_inner(self, job_id: str, launch: bool) -> None:
+        job = self.store.get(job_id)
+        if launch:
+            if job.model_id:
+                self.lib.set_model_status(job.model_id, "Training")
+            try:
+                handle = self.transport.start(job.spec, Path(job.run_dir))
+            except OSError as e:
+                self._finish_failed(job_id, f"the agent could not be started: {e}")
+                return
+            job = self.store.set(job_id, pid=handle.pid, pid_started=handle.started)
+            self._notify(job)
+            if job_id in self._cancel_requested:
+                self.transport.cancel(handle, CANCEL_GRACE)
+        else:
+            handle = AgentHandle(job.pid or 0, job.pid or 0, job.pid_started or 0.0, job.events_path)
+        follower = EventFollower(handle.events_path)
+        terminal: dict[str, Any] | None = None
+        while not self._stop.is_set():
+            got = False
+            for ev in follower.poll():
+                got = True
+                terminal = self._on_event(job_id, ev) or terminal
+            if terminal is not None:
+                break
+            if not got and not self.transport.alive(handle):
+                for ev in follower.poll():  # whatever it wrote just before exiting
+                    terminal = self._on_event(job_id, ev) or terminal
+                break
+            time.sleep(self.poll_interval)
+        if self._stop.is_set() and terminal is None:
+            return  # this app is closing; the agent goes on and the next start re-attaches
+        self._finish(job_id, terminal)
+
+    def _on_event(self, job_id: str, ev: dict[str, Any]) -> dict[str, Any] | None:
+        for listener in list(self.event_listeners):
+            listener(job_id, ev)
+        kind = ev.get("type")
+        if kind == "started":
+            job = self.store.get(job_id)
+            if job.status == "Starting":
+                self._notify(self.store.set(job_id, status="Running"))
+        return ev if kind in TERMINAL else None
+
+    def _finish(self, job_id: str, terminal: dict[str, Any] | None) -> None:
+        job = self.store.get(job_id)
+        if job.finished:
+            return
+        if terminal is None:
+            tail = ""
+            err = Path(job.run_dir) / "agent.err"
+            if err.exists():
+                tail = err.read_text(errors="replace")[-500:].strip()
+            reason = "the agent process ended without reporting a result (killed, out of memory, or crashed)"
+            self._finish_failed(job_id, reason + (f": {tail}" if tail else ""))
+            return
+        kind = terminal["type"]
+        result = terminal.get("result") or {}
+        if kind == "failed":
+            message = terminal.get("message") or terminal.get("error") or "failed"
+            self._finish_failed(job_id, f"{terminal.get('error', 'Error')}: {message}", result=terminal)
+            return
+        weights = result.get("best") or result.get("last")
+        status = "Completed" if kind == "completed" else "Cancelled"
+        if job.model_id and weights and Path(weights).exists():
+            try:
+                self.lib.attach_checkpoint(job.model_id, weights, status)
+            except (CheckpointError, OSError, LibraryError) as e:
+                msg = e.message if isinstance(e, CheckpointError) else str(e)
+                self._finish_failed(job_id, f"training finished but its weights could not be added: {msg}", result)
+                return
+        elif job.model_id:
+            self.lib.set_model_status(job.model_id, "Failed" if kind == "completed" else "Cancelled")
+            if kind == "completed":
+                self._finish_failed(job_id, "training finished without writing weights", result)
+                return
+        if self.store.finish_if_active(job_id, status, result=result):
+            self._notify(self.store.get(job_id))
+
+    def _finish_failed(self, job_id: str, message: str, result: dict[str, Any] | None = None) -> None:
+        job = self.store.get(job_id)
+        if job.model_id:
+            self.lib.set_model_status(job.model_id, "Failed")
+        if self.store.finish_if_active(job_id, "Failed", error=message, result=result):
+            self._notify(self.store.get(job_id))
+
+    def _notify(self, job: JobRecord) -> None:
+        for listener in list(self.listeners):
+            listener(job)
+
+    # ---------------------------------------------------------- user actions
+    def cancel(self, job_id: str) -> JobRecord:
+        """Cancel: a queued job at once; a running one by SIGTERM (stops after the batch), SIGKILL later."""
+        job = self.store.get(job_id)
+        if job.status == "Queued" and self.store.finish_if_active(job.id, "Cancelled"):
+            if job.model_id:
+                self.lib.set_model_status(job.model_id, "Cancelled")
+            job = self.store.get(job.id)
+            self._notify(job)
+            return job
+        if job.status in ("Starting", "Running"):
+            self._cancel_requested.add(job.id)
+            if job.pid:
+                terminate(job.pid, job.pid, job.pid_started, CANCEL_GRACE)
+        return job
+
+    def retry(self, job_id: str) -> JobRecord:
+        """Start a finished job again with the same arguments (same model row)."""
+        old = self.store.get(job_id)
+        if not old.finished:
+            raise LibraryError("the job is still running")
+        if old.model_id:
+            self.lib.set_model_status(old.model_id, "Queued")
+        job = self.store.create(old.kind, {"args": old.spec.get("args", {})}, old.project_id, old.model_id,
+                                owner_pid=self.pid, retry_of=old.id)
+        self._notify(job)
+        self.schedule()
+        return self.store.get(job.id)
+
+    def recover(self) -> list[str]:
+        """Adopt jobs whose owning process is gone: follow live agents, settle dead ones. Returns adopted ids."""
+        adopted = []
+        for job in self.store.list(("Starting", "Running")):
+            if job.worker != "local" or job.id in self._threads:
+                continue
+            if job.owner_pid not in (None, self.pid) and process_alive(job.owner_pid, None):
+                continue
+            self.store.set(job.id, owner_pid=self.pid)
+            adopted.append(job.id)
+            if job.pid is None:
+                self._finish_failed(job.id, "YOLO Desk stopped before the agent was started")
+                continue
+            self._spawn(job.id, launch=False)
+        self.schedule()
+        return adopted
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.store.get(job_id)
+            if job.finished or (deadline is not None and time.monotonic() > deadline):
+                return job
+            time.sleep(0.1)
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop supervising (agents keep running; the next start re-attaches)."""
+        self._stop.set()
+        for t in list(self._threads.values()):
+            t.join(timeout)

@@ -1,0 +1,141 @@
+"""Transports start the agent somewhere and let the app follow its events; the local one is a child process.
+
+The agent runs detached (its own session and process group, stdin from /dev/null) with
+stdout appended to ``runs/<job>/events.jsonl``: the app follows that file from a byte
+offset. A job therefore survives the window closing, and a restarted app re-attaches to
+it — the same scheme the SSH transport uses on a worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import psutil
+
+from app.offline import offline_env, prepare_config_dir
+from app.paths import REPO_ROOT
+
+
+@dataclass(frozen=True)
+class AgentHandle:
+    """Where a started agent is: its process and its events file."""
+
+    pid: int
+    pgid: int
+    started: float  # process create time, to tell a reused pid apart
+    events_path: Path
+
+
+class Transport(Protocol):
+    """What the job manager needs from a way of running the agent."""
+
+    name: str
+
+    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle: ...
+
+    def alive(self, handle: AgentHandle) -> bool: ...
+
+    def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None: ...
+
+    def fetch(self, remote_path: str, local_path: Path) -> Path: ...
+
+
+def process_alive(pid: int | None, started: float | None) -> bool:
+    """True if ``pid`` runs and is the same process that was started (not a reused pid, not a zombie)."""
+    if not pid:
+        return False
+    try:
+        p = psutil.Process(pid)
+        if started is not None and abs(p.create_time() - started) > 1.0:
+            return False
+        return p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def kill_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def terminate(pid: int, pgid: int, started: float | None, grace: float) -> None:
+    """SIGTERM the agent (it stops training at the next batch), then SIGKILL its whole group after ``grace``."""
+    if process_alive(pid, started):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    def reaper() -> None:
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and process_alive(pid, started):
+            time.sleep(0.2)
+        kill_group(pgid, signal.SIGKILL)  # the agent, or anything it left behind (data loader workers)
+
+    threading.Thread(target=reaper, name=f"reaper-{pid}", daemon=True).start()
+
+
+class LocalTransport:
+    """Runs ``python -m remote_agent run spec.json`` as a detached child of this machine."""
+
+    name = "local"
+
+    def __init__(self, home: Path, python: str | None = None) -> None:
+        self.home = home
+        self.python = python or sys.executable
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def environment(self) -> dict[str, str]:
+        prepare_config_dir(self.home)
+        env = dict(os.environ)
+        env.update(offline_env(self.home))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+        env.pop("QT_QPA_PLATFORM", None)
+        return env
+
+    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        spec_path = run_dir / "spec.json"
+        spec_path.write_text(json.dumps(spec, indent=2))
+        events_path = run_dir / "events.jsonl"
+        with open(events_path, "ab") as out, open(run_dir / "agent.err", "ab") as err:
+            proc = subprocess.Popen(
+                [self.python, "-m", "remote_agent", "run", str(spec_path)], stdin=subprocess.DEVNULL, stdout=out,
+                stderr=err, cwd=run_dir, env=self.environment(), start_new_session=True,
+            )
+        self._children[proc.pid] = proc
+        try:
+            started = psutil.Process(proc.pid).create_time()
+        except psutil.NoSuchProcess:
+            started = time.time()
+        return AgentHandle(proc.pid, proc.pid, started, events_path)
+
+    def alive(self, handle: AgentHandle) -> bool:
+        child = self._children.get(handle.pid)
+        if child is not None:
+            if child.poll() is None:
+                return True
+            self._children.pop(handle.pid, None)  # reaped: no zombie left
+            return False
+        return process_alive(handle.pid, handle.started)
+
+    def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
+        terminate(handle.pid, handle.pgid, handle.started, grace)
+
+    def fetch(self, remote_path: str, local_path: Path) -> Path:
+        src = Path(remote_path)
+        if src.resolve() != local_path.resolve():
+            shutil.copyfile(src, local_path)
+        return local_path
