@@ -252,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", nargs="?", choices=("list", "add", "rename", "delete"), default="list")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.set_defaults(func=cmd_projects)
+    from app.cli_jobs import add_parsers
+
+    add_parsers(sub)
     COMMANDS.update(sub.choices)
     return p
 

@@ -134,6 +134,9 @@ class JobManager:
             time.sleep(self.poll_interval)
         if self._stop.is_set() and terminal is None:
             return  # this app is closing; the agent goes on and the next start re-attaches
+        deadline = time.monotonic() + 15
+        while terminal is not None and self.transport.alive(handle) and time.monotonic() < deadline:
+            time.sleep(0.05)  # let it exit (and reap it: no zombie) before the job counts as finished
         self._finish(job_id, terminal)
 
     def _on_event(self, job_id: str, ev: dict[str, Any]) -> dict[str, Any] | None:
