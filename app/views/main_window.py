@@ -10,13 +10,27 @@ from PySide6.QtWidgets import (
     QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget,
 )
 
+from app.jobs.manager import JobManager
+from app.jobs.store import ACTIVE, JobRecord
 from app.library.records import ModelRecord
 from app.library.repository import Library, LibraryError
 from app.qt.import_queue import ImportQueue, UploadItem
+from app.qt.jobs_bridge import JobsBridge
 from app.qt.tasks import run_in_background
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
 from app.widgets.drop_filter import FileDropFilter
+
+
+def _agent_info() -> dict:
+    """Ask the agent what this machine offers (CUDA devices): a child process, since it imports torch."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "remote_agent", "info", "--json"], capture_output=True, text=True,
+                         timeout=120, check=True)
+    return json.loads(out.stdout)
 
 
 class DropOverlay(QLabel):
@@ -39,12 +53,18 @@ class DropOverlay(QLabel):
 class MainWindow(QMainWindow):
     """Wires the library and the upload queue to the views."""
 
-    def __init__(self, lib: Library) -> None:
+    confirm_close = True  # ask what to do with running trainings (tests turn it off)
+
+    def __init__(self, lib: Library, jobs: JobManager | None = None) -> None:
         super().__init__()
         self.lib = lib
         self.setWindowTitle("YOLO Desk")
         self.resize(1280, 820)
         self.queue = ImportQueue(lib, self)
+        self.jobs = jobs or JobManager(lib)
+        self.jobs_bridge = JobsBridge(self.jobs, self)
+        self._devices: list[tuple[str, str]] | None = None
+        self._dialog = None
         self.current_project_id = lib.default_project_id
         self.current_model_id: str | None = None
         self._model_page = None
@@ -80,6 +100,17 @@ class MainWindow(QMainWindow):
         self.queue.itemAdded.connect(self._on_queue_item_added)
         self.queue.itemChanged.connect(self._on_queue_item_changed)
         self.queue.libraryChanged.connect(self.refresh)
+        self.project_page.newModelRequested.connect(self.open_new_model_dialog)
+        self.jobs_bridge.jobChanged.connect(self._on_jobs_job_changed)
+        self._refresh_soon = QTimer(self)
+        self._refresh_soon.setSingleShot(True)
+        self._refresh_soon.setInterval(150)
+        self._refresh_soon.timeout.connect(self.refresh)
+        self._poll = QTimer(self)  # jobs run by other processes (a `yolodesk train` in a terminal)
+        self._poll.setInterval(1500)
+        self._poll.timeout.connect(self._on_poll_timeout)
+        self._poll.start()
+        run_in_background(self.jobs.recover, on_success=lambda adopted: adopted and self.refresh())
 
         add_action = self.menuBar().addMenu("&File").addAction("Add models…")
         add_action.setShortcut(QKeySequence.StandardKey.Open)
@@ -104,9 +135,11 @@ class MainWindow(QMainWindow):
         self.project_page.show_project(project, models)
         if self.current_model_id and self._model_page is not None:
             try:
-                self.model_page.show_record(self.lib.model(self.current_model_id))
+                record = self.lib.model(self.current_model_id)
             except LibraryError:
                 self.show_project_page()
+                return
+            self.model_page.show_record(record, self.jobs.store.latest_for_model(record.id))
 
     @property
     def model_page(self):  # noqa: ANN201 (created on first use: keeps pyqtgraph out of start-up)
@@ -119,6 +152,8 @@ class MainWindow(QMainWindow):
             ov.renameRequested.connect(self._on_overview_rename_requested)
             ov.downloadRequested.connect(self._on_overview_download_requested)
             ov.trashRequested.connect(self._on_overview_trash_requested)
+            self._model_page.train.cancelRequested.connect(self._on_train_cancel_requested)
+            self._model_page.train.retryRequested.connect(self._on_train_retry_requested)
             self.drops.install(self._model_page)
             self.stack.addWidget(self._model_page)
         return self._model_page
@@ -130,10 +165,87 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 8000)
             return
         self.current_model_id = model_id
-        self.model_page.show_record(record)
+        self.model_page.show_record(record, self.jobs.store.latest_for_model(model_id))
         self.model_page.tabs.setCurrentIndex(0)
         self.stack.setCurrentWidget(self.model_page)
         self.sidebar.set_models(self.lib.models(self.current_project_id), model_id)
+
+    def open_new_model_dialog(self) -> None:
+        """New Model: pick a base and a data set; the training starts as a job."""
+        from app.views.new_model_dialog import NewModelDialog, devices_from_info
+
+        dialog = NewModelDialog(self.lib.models(), self.lib.datasets(), self.lib.home / "weights", self._devices,
+                                self.current_project_id, self)
+        self._dialog = dialog
+        dialog.demoDataRequested.connect(self._on_dialog_demo_data_requested)
+        if self._devices is None:
+            def got_info(info: dict) -> None:
+                self._devices = devices_from_info(info)
+                if self._dialog is not None:
+                    self._dialog.set_devices(self._devices)
+
+            run_in_background(_agent_info, got_info, lambda e: dialog.set_devices([]))
+        dialog.finished.connect(self._on_dialog_finished)
+        dialog.open()
+
+    def _on_dialog_finished(self, result: int) -> None:
+        dialog, self._dialog = self._dialog, None
+        if dialog is None or not result or dialog.request is None:
+            return
+        req = dialog.request
+        self.statusBar().showMessage("Starting the training…")
+        run_in_background(lambda: self.jobs.submit_train(req), self._on_job_submitted,
+                          lambda e: QMessageBox.warning(self, "New Model", f"The training could not start: {e}"))
+
+    def _on_job_submitted(self, job: JobRecord) -> None:
+        self.statusBar().showMessage(f"Training job {job.id} {job.status.lower()}", 8000)
+        self.refresh()
+        if job.model_id:
+            self.open_model(job.model_id)
+            self.model_page.tabs.setCurrentWidget(self.model_page.train)
+
+    def _on_dialog_demo_data_requested(self, task: str) -> None:
+        from app.demo_data import write_dataset
+
+        target = self.lib.home / "datasets" / f"demo-{task}"
+
+        def done(path: Path) -> None:
+            if self._dialog is not None:
+                self._dialog.demo_ready(str(path))
+
+        run_in_background(lambda: write_dataset(target, task, n_train=64, n_val=16, size=128), done,
+                          lambda e: QMessageBox.warning(self, "Demo data", str(e)))
+
+    def _on_jobs_job_changed(self, job: JobRecord) -> None:
+        if self._model_page is not None and self.current_model_id and job.model_id == self.current_model_id:
+            train = self.model_page.train
+            if train.job is None or train.job.id != job.id:
+                self._refresh_soon.start()  # a new job for this model (retry): show it
+            else:
+                train.update_job(job)
+        if job.finished or job.status == "Queued":
+            self._refresh_soon.start()
+
+    def _on_poll_timeout(self) -> None:
+        if self._model_page is not None and self.current_model_id:
+            train = self.model_page.train
+            if train.job is not None and train.job.status in ACTIVE:
+                try:
+                    job = self.jobs.store.get(train.job.id)
+                except LibraryError:
+                    return
+                if job.status != train.job.status:
+                    train.update_job(job)
+                    self._refresh_soon.start()
+        if any(r.status in ("Queued", "Training") for r in self.project_page.table_model.records()):
+            self._refresh_soon.start()
+
+    def _on_train_cancel_requested(self, job_id: str) -> None:
+        run_in_background(lambda: self.jobs.cancel(job_id), lambda job: self.model_page.train.update_job(job))
+
+    def _on_train_retry_requested(self, job_id: str) -> None:
+        run_in_background(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
+                          lambda e: QMessageBox.warning(self, "Retry", str(e)))
 
     def show_project_page(self) -> None:
         self.current_model_id = None
@@ -244,5 +356,25 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        running = [j for j in self.jobs.store.list(ACTIVE) if j.owner_pid == self.jobs.pid]
+        if running and self.confirm_close:
+            box = QMessageBox(self)
+            box.setWindowTitle("Training in progress")
+            box.setText(f"{len(running)} training job(s) are running or queued. They keep running without the "
+                        "window; YOLO Desk picks them up again when it starts.")
+            keep = box.addButton("Keep training and close", QMessageBox.ButtonRole.AcceptRole)
+            stop = box.addButton("Cancel the training and close", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton("Don't close", QMessageBox.ButtonRole.RejectRole)
+            box.exec()
+            if box.clickedButton() not in (keep, stop):
+                event.ignore()
+                return
+            if box.clickedButton() is stop:
+                for j in running:
+                    self.jobs.cancel(j.id)
+        if self._model_page is not None:
+            self.model_page.train.stop_stream()
+        self.jobs_bridge.detach()
+        self.jobs.shutdown()
         self.queue.shutdown()  # drops queued files; running copies are atomic and end in a moment
         super().closeEvent(event)

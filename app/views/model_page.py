@@ -5,12 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from app.jobs.store import JobRecord
 from app.library.records import ModelRecord
 from app.views.overview_tab import OverviewTab
+from app.views.train_tab import TrainTab
 
 # Tabs whose feature has not landed: disabled, and the tooltip says so (never fake content).
 PENDING_TABS = (
-    ("Train", "Training charts, console and meters arrive with the job engine; not in this build yet."),
     ("Predict", "Prediction on images, URLs and the webcam is not in this build yet."),
     ("Export", "Export to ONNX, OpenVINO, TensorRT and the other formats is not in this build yet."),
     ("Deploy", "Local inference endpoints are not in this build yet."),
@@ -37,9 +38,11 @@ class ModelPage(QWidget):
         self.tabs.setDocumentMode(True)
         self.overview = OverviewTab()
         self.tabs.addTab(self.overview, "Overview")
+        self.train = TrainTab()
+        self.tabs.addTab(self.train, "Train")
         for title, why in PENDING_TABS:
-            placeholder = QLabel(why)
-            index = self.tabs.addTab(placeholder, title)
+            pending = QLabel(why)
+            index = self.tabs.addTab(pending, title)
             self.tabs.setTabEnabled(index, False)
             self.tabs.setTabToolTip(index, why)
         lay = QVBoxLayout(self)
@@ -47,7 +50,8 @@ class ModelPage(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.tabs, 1)
 
-    def show_record(self, m: ModelRecord) -> None:
+    def show_record(self, m: ModelRecord, job: JobRecord | None = None) -> None:
         self.back.setText(f"← {m.project}")
         self.crumb.setText(f"/  {m.name}")
         self.overview.show_record(m)
+        self.train.show_model(m, job)

@@ -221,6 +221,9 @@ class OverviewTab(QScrollArea):
         self.task_badge.set_text(m.task or "unknown task")
         self.status_badge.set_text(m.status)
         self.arch_label.setText(m.architecture or "unknown architecture")
+        self.download_button.setEnabled(m.has_weights)
+        self.download_button.setToolTip("" if m.has_weights else "This model has no weights yet (still training, or "
+                                        "the training failed)")
         imgsz = m.imgsz if not isinstance(m.imgsz, list) else "×".join(str(v) for v in m.imgsz)
         epochs = max((len(v) for v in m.results.values()), default=0)
         for key, value in (
@@ -241,8 +244,9 @@ class OverviewTab(QScrollArea):
         git = m.git or {}
         for key, value in (
             ("Ultralytics", m.ultralytics_version or "—"), ("Date", (m.checkpoint_date or "—").replace("T", " ")[:19]),
-            ("Size", f"{fmt_size(m.size)}  ({m.size:,} bytes)"), ("Original file", m.source_path or m.original_filename),
-            ("SHA-256", m.sha256),
+            ("Size", f"{fmt_size(m.size)}  ({m.size:,} bytes)" if m.size else "no weights yet"),
+            ("Original file", m.source_path or m.original_filename or "—"),
+            ("SHA-256", m.sha256 or "—"),
             ("Git", " · ".join(str(git[k]) for k in ("origin", "branch", "commit") if git.get(k)) or "—"),
             ("Model id", m.id), ("Added", m.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
         ):
@@ -323,7 +327,7 @@ class OverviewTab(QScrollArea):
             QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def _on_copy_sha_clicked(self) -> None:
-        if self.record:
+        if self.record and self.record.sha256:
             QGuiApplication.clipboard().setText(self.record.sha256)
 
     def _on_args_filter_text_changed(self, text: str) -> None:

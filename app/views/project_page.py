@@ -36,6 +36,7 @@ class ProjectPage(QWidget):
 
     modelActivated = Signal(str)
     addFilesRequested = Signal(list)
+    newModelRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,8 +54,8 @@ class ProjectPage(QWidget):
         self.add_button.setToolTip("Choose .pt files to add (or drop files and folders anywhere on the window)")
         self.add_button.clicked.connect(self._on_add_clicked)
         self.new_button = QPushButton("New Model")
-        self.new_button.setEnabled(False)
-        self.new_button.setToolTip("Training a new model arrives with the job engine; it is not in this build yet")
+        self.new_button.setToolTip("Train a new model in this project")
+        self.new_button.clicked.connect(self.newModelRequested.emit)
 
         head = QHBoxLayout()
         titles = QVBoxLayout()

@@ -12,7 +12,7 @@ TASK_COLORS = {
 }
 STATUS_COLORS = {
     "Ready": "#16a34a", "Completed": "#16a34a", "Incomplete": "#d97706", "Training": "#2563eb",
-    "Failed": "#dc2626", "Cancelled": "#6b7280",
+    "Running": "#2563eb", "Starting": "#0891b2", "Queued": "#7c3aed", "Failed": "#dc2626", "Cancelled": "#6b7280",
 }
 UPLOAD_COLORS = {
     "queued": "#6b7280", "reading": "#2563eb", "copying": "#2563eb", "added": "#16a34a",

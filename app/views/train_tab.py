@@ -1,0 +1,219 @@
+"""The model page's Train tab: the training job's state, live charts, console and system meters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QProgressBar, QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+)
+
+from app.jobs.store import JobRecord
+from app.library.records import ModelRecord
+from app.qt.jobs_bridge import JobEventStream
+from app.widgets.ansi_console import AnsiConsole
+from app.widgets.badge import Badge
+from app.widgets.system_meters import SystemMeters
+from app.widgets.train_charts import TrainCharts
+
+
+def _elapsed(job: JobRecord) -> str:
+    if job.started_at is None:
+        return ""
+    end = job.finished_at or datetime.now(timezone.utc)
+    s = int((end - job.started_at).total_seconds())
+    return f"{s // 3600:d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class TrainTab(QWidget):
+    """Shows one model's training: its job (live or finished) or, for an uploaded model, its stored results."""
+
+    cancelRequested = Signal(str)
+    retryRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job: JobRecord | None = None
+        self.model: ModelRecord | None = None
+        self.stream: JobEventStream | None = None
+        self.epochs_total: int | None = None
+        self.last_epoch = 0
+
+        self.status = Badge("status")
+        self.title = QLabel()
+        self.title.setObjectName("sectionTitle")
+        self.elapsed = QLabel()
+        self.elapsed.setObjectName("muted")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(8)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("danger")
+        self.cancel_button.setToolTip("Stop after the current batch; the last checkpoint is kept")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Start the training again with the same arguments")
+        self.retry_button.clicked.connect(self._on_retry_clicked)
+        head = QHBoxLayout()
+        head.addWidget(self.status)
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.elapsed)
+        head.addWidget(self.cancel_button)
+        head.addWidget(self.retry_button)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("errorBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.hide()
+
+        self.charts = TrainCharts()
+        self.console = AnsiConsole()
+        copy = QToolButton()
+        copy.setText("Copy as text")
+        copy.clicked.connect(self.console.copy_all)
+        console_page = QWidget()
+        cl = QVBoxLayout(console_page)
+        cl.setContentsMargins(0, 6, 0, 0)
+        bar = QHBoxLayout()
+        self.console_note = QLabel()
+        self.console_note.setObjectName("muted")
+        bar.addWidget(self.console_note)
+        bar.addStretch(1)
+        bar.addWidget(copy)
+        cl.addLayout(bar)
+        cl.addWidget(self.console, 1)
+        self.meters = SystemMeters()
+        self.inner = QTabWidget()
+        self.inner.addTab(self.charts, "Charts")
+        self.inner.addTab(console_page, "Console")
+        self.inner.addTab(self.meters, "System")
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 10, 4, 4)
+        lay.addLayout(head)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.inner, 1)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._on_clock_timeout)
+
+    # ------------------------------------------------------------------ show
+    def show_model(self, model: ModelRecord, job: JobRecord | None) -> None:
+        same = job is not None and self.job is not None and job.id == self.job.id and self.stream is not None
+        self.model = model
+        if same:
+            self.update_job(job)  # type: ignore[arg-type]
+            return
+        self.stop_stream()
+        self.charts.clear()
+        self.console.reset()
+        self.meters.clear()
+        self.banner.hide()
+        self.job, self.epochs_total, self.last_epoch = job, None, 0
+        if job is None:
+            self._show_uploaded(model)
+            return
+        self.console_note.setText(f"job {job.id} · {job.worker} · run folder {job.run_dir}")
+        self.update_job(job)
+        self.stream = JobEventStream(job.events_path, self)
+        self.stream.eventsArrived.connect(self._on_stream_events_arrived)
+
+    def _show_uploaded(self, m: ModelRecord) -> None:
+        self.status.set_text(m.status)
+        epochs = len(m.results.get("epoch", [])) if m.results else 0
+        self.title.setText(f"Uploaded checkpoint · {epochs} epochs recorded" if epochs else "Uploaded checkpoint")
+        self.elapsed.setText("")
+        self.progress.setValue(1000 if epochs else 0)
+        self.cancel_button.hide()
+        self.retry_button.hide()
+        if m.results:
+            self.charts.set_results(m.results)
+        self.console_note.setText("")
+        self.console.append_text("This model was added from a file: its training console was not recorded.\n"
+                                 "The charts are rebuilt from the per-epoch results stored in the checkpoint.\n")
+        self.meters.note.setText("System meters are recorded for trainings run by YOLO Desk.")
+
+    def update_job(self, job: JobRecord) -> None:
+        if self.job is not None and job.id != self.job.id:
+            return
+        self.job = job
+        self.status.set_text(job.status)
+        active = job.status in ("Queued", "Starting", "Running")
+        self.cancel_button.setVisible(active)
+        self.retry_button.setVisible(job.status in ("Failed", "Cancelled"))
+        self.elapsed.setText(_elapsed(job))
+        self._update_title()
+        if job.status == "Failed":
+            self.banner.setText(f"Training failed: {job.error or 'no reason given'}")
+            self.banner.show()
+        elif job.status == "Completed":
+            self.progress.setValue(1000)
+        if active:
+            self._clock.start()
+        else:
+            self._clock.stop()
+            self.reset_cancel_button()
+
+    def _update_title(self) -> None:
+        if self.job is None:
+            return
+        if self.job.status == "Queued":
+            self.title.setText("Waiting for a free slot (one training at a time on this machine)")
+        elif self.epochs_total:
+            self.title.setText(f"Epoch {self.last_epoch}/{self.epochs_total}")
+        else:
+            self.title.setText({"Starting": "Starting the agent…", "Running": "Preparing data…"}.get(
+                self.job.status, self.job.status))
+
+    def stop_stream(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream.deleteLater()
+            self.stream = None
+        self._clock.stop()
+
+    # ------------------------------------------------------------------ events
+    def _on_stream_events_arrived(self, batch: list[dict[str, Any]]) -> None:
+        for ev in batch:
+            kind = ev.get("type")
+            if kind == "log":
+                self.console.append_text(ev.get("text", ""))
+            elif kind == "epoch":
+                self.last_epoch = int(ev.get("epoch") or 0)
+                self.epochs_total = int(ev.get("epochs") or 0) or self.epochs_total
+                self.charts.add_epoch(self.last_epoch, ev.get("metrics") or {})
+            elif kind == "progress":
+                total = ev.get("total") or 0
+                self.epochs_total = int(ev.get("epochs") or total or 0) or self.epochs_total
+                if total:
+                    self.progress.setValue(int(1000 * float(ev.get("done") or 0) / float(total)))
+            elif kind == "system":
+                self.meters.add_sample(ev)
+            elif kind == "failed":
+                self.banner.setText(f"Training failed: {ev.get('error', 'Error')}: {ev.get('message', '')}")
+                self.banner.show()
+        self._update_title()
+
+    def _on_clock_timeout(self) -> None:
+        if self.job is not None:
+            self.elapsed.setText(_elapsed(self.job))
+
+    def _on_cancel_clicked(self) -> None:
+        if self.job is not None:
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.setText("Cancelling…")
+            self.cancelRequested.emit(self.job.id)
+
+    def _on_retry_clicked(self) -> None:
+        if self.job is not None:
+            self.retryRequested.emit(self.job.id)
+
+    def reset_cancel_button(self) -> None:
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setText("Cancel")
