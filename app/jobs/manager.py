@@ -26,6 +26,7 @@ from app.library.checkpoint import CheckpointError
 from app.library.repository import Library, LibraryError
 
 CANCEL_GRACE = 30.0  # seconds between SIGTERM (stop after this batch) and SIGKILL of the group
+CANCEL_MARKER = "cancel-requested"
 
 
 class JobManager:
@@ -153,6 +154,8 @@ class JobManager:
         job = self.store.get(job_id)
         if job.finished:
             return
+        if terminal is None and (Path(job.run_dir) / CANCEL_MARKER).exists():
+            terminal = {"type": "cancelled", "result": {}}  # stopped before it could say so (still starting)
         if terminal is None:
             tail = ""
             err = Path(job.run_dir) / "agent.err"
@@ -207,6 +210,7 @@ class JobManager:
             return job
         if job.status in ("Starting", "Running"):
             self._cancel_requested.add(job.id)
+            (Path(job.run_dir) / CANCEL_MARKER).touch()  # seen by whichever process supervises the job
             if job.pid:
                 terminate(job.pid, job.pid, job.pid_started, CANCEL_GRACE)
         return job
