@@ -57,6 +57,20 @@ def checkpoints() -> tuple[Path, dict]:
     return out, json.loads(manifest.read_text())
 
 
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> dict[str, Path]:
+    """Small synthetic data sets (written once per run) for real trainings."""
+    from app.demo_data import write_dataset
+
+    root = tmp_path_factory.mktemp("data")
+    return {
+        "detect": write_dataset(root / "detect", "detect", n_train=8, n_val=4, size=64),
+        "detect_big": write_dataset(root / "detect_big", "detect", n_train=48, n_val=4, size=64, seed=1),
+        "classify": write_dataset(root / "classify", "classify", n_train=8, n_val=4, size=64),
+        "pose": write_dataset(root / "pose", "pose", n_train=8, n_val=4, size=64),
+    }
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_widgets(request: pytest.FixtureRequest):
     """Fail a test that leaves a visible top-level widget behind (pytest-qt closes the ones it was given)."""

@@ -9,21 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.demo_data import write_dataset
 from app.jobs.events import read_all
 
 FAST = {"workers": 0, "plots": False, "amp": False}
-
-
-@pytest.fixture(scope="session")
-def tiny_data(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("data")
-    return {
-        "detect": write_dataset(root / "detect", "detect", n_train=8, n_val=4, size=64),
-        "detect_big": write_dataset(root / "detect_big", "detect", n_train=48, n_val=4, size=64, seed=1),
-        "classify": write_dataset(root / "classify", "classify", n_train=8, n_val=4, size=64),
-        "pose": write_dataset(root / "pose", "pose", n_train=8, n_val=4, size=64),
-    }
 
 
 @pytest.fixture
