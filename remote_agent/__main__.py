@@ -17,9 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("spec", help="path to the job spec (JSON), or - for stdin")
     args = p.parse_args(argv)
     if args.command == "run":
+        import os
+
         from remote_agent.run import run
 
-        return run(args.spec)
+        code = run(args.spec)
+        # Every event is written (unbuffered os.write) and ultralytics has closed its files: skip the
+        # interpreter's teardown of torch and its threads, which only delays the job's end.
+        os._exit(code)
     if args.command == "info":
         from remote_agent.info import collect
 

@@ -237,8 +237,11 @@ class MainWindow(QMainWindow):
                 if job.status != train.job.status:
                     train.update_job(job)
                     self._refresh_soon.start()
-        if any(r.status in ("Queued", "Training") for r in self.project_page.table_model.records()):
-            self._refresh_soon.start()
+        shown = {r.id: r.status for r in self.project_page.table_model.records()}
+        if any(s in ("Queued", "Training") for s in shown.values()):
+            now = {m.id: m.status for m in self.lib.models(self.current_project_id)}
+            if now != shown:  # only a change is worth a refresh (it rebuilds the table and the open page)
+                self._refresh_soon.start()
 
     def _on_train_cancel_requested(self, job_id: str) -> None:
         run_in_background(lambda: self.jobs.cancel(job_id), lambda job: self.model_page.train.update_job(job))

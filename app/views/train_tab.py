@@ -99,6 +99,10 @@ class TrainTab(QWidget):
         lay.addWidget(self.progress)
         lay.addWidget(self.banner)
         lay.addWidget(self.inner, 1)
+        self._pending: list[dict[str, Any]] = []
+        self._drain = QTimer(self)
+        self._drain.setInterval(0)
+        self._drain.timeout.connect(self._on_drain_timeout)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._on_clock_timeout)
@@ -111,6 +115,7 @@ class TrainTab(QWidget):
             self.update_job(job)  # type: ignore[arg-type]
             return
         self.stop_stream()
+        self._pending.clear()
         self.charts.clear()
         self.console.reset()
         self.meters.clear()
@@ -180,25 +185,41 @@ class TrainTab(QWidget):
 
     # ------------------------------------------------------------------ events
     def _on_stream_events_arrived(self, batch: list[dict[str, Any]]) -> None:
+        text: list[str] = []
         for ev in batch:
             kind = ev.get("type")
             if kind == "log":
-                self.console.append_text(ev.get("text", ""))
+                text.append(ev.get("text", ""))
             elif kind == "epoch":
                 self.last_epoch = int(ev.get("epoch") or 0)
                 self.epochs_total = int(ev.get("epochs") or 0) or self.epochs_total
-                self.charts.add_epoch(self.last_epoch, ev.get("metrics") or {})
+                self._pending.append(ev)
             elif kind == "progress":
                 total = ev.get("total") or 0
                 self.epochs_total = int(ev.get("epochs") or total or 0) or self.epochs_total
                 if total:
                     self.progress.setValue(int(1000 * float(ev.get("done") or 0) / float(total)))
             elif kind == "system":
-                self.meters.add_sample(ev)
+                self._pending.append(ev)
             elif kind == "failed":
                 self.banner.setText(f"Training failed: {ev.get('error', 'Error')}: {ev.get('message', '')}")
                 self.banner.show()
+        if text:
+            self.console.append_text("".join(text))
         self._update_title()
+        if self._pending:
+            self._drain.start()
+
+    def _on_drain_timeout(self) -> None:
+        """Charts and meters one event per event-loop turn, so a burst never blocks the window for long."""
+        if not self._pending:
+            self._drain.stop()
+            return
+        ev = self._pending.pop(0)
+        if ev.get("type") == "epoch":
+            self.charts.add_epoch(int(ev.get("epoch") or 0), ev.get("metrics") or {})
+        else:
+            self.meters.add_sample(ev)
 
     def _on_clock_timeout(self) -> None:
         if self.job is not None:
