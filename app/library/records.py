@@ -59,6 +59,7 @@ class ModelRecord:
     dataset: DatasetRecord | None
     dataset_ref: str | None
     parent_id: str | None
+    parent_name: str | None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None

@@ -153,7 +153,9 @@ class Library:
             original_filename=m.original_filename, source_path=m.source_path, sha256=m.sha256, size=m.size,
             status=m.status, visibility=m.visibility,
             dataset=DatasetRecord(ds.id, ds.name, ds.location, ds.task, list(ds.class_names or [])) if ds else None,
-            dataset_ref=m.dataset_ref, parent_id=m.parent_id, created_at=_aware(m.created_at),
+            dataset_ref=m.dataset_ref, parent_id=m.parent_id,
+            parent_name=(s.get(Model, m.parent_id).name if m.parent_id and s.get(Model, m.parent_id) else None),
+            created_at=_aware(m.created_at),
             updated_at=_aware(m.updated_at), deleted_at=_aware(m.deleted_at), weights_path=self.weights_path(m.id),
         )
 

@@ -44,6 +44,12 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     return frame, lay
 
 
+def _base_of(train_args: dict[str, Any]) -> str | None:
+    """What a training started from, as ultralytics recorded it (``yolo26n.yaml``, ``…/yolo11n.pt``)."""
+    model = train_args.get("model")
+    return str(model).replace("\\", "/").rsplit("/", 1)[-1] if model else None
+
+
 class MetricTile(QFrame):
     """One final metric: its value, big, and a sparkline across epochs."""
 
@@ -113,7 +119,7 @@ class OverviewTab(QScrollArea):
         facts_lay.addLayout(self.facts)
         self._fact_labels: dict[str, QLabel] = {}
         for i, key in enumerate(("Task", "Architecture", "Input size", "Parameters", "Classes", "Epochs",
-                                 "Project", "Training state")):
+                                 "Base model", "Training state")):
             self._add_fact(key, i // 4, (i % 4) * 2)
         self._lay.addWidget(facts)
 
@@ -233,7 +239,7 @@ class OverviewTab(QScrollArea):
             ("Classes", str(m.nc) if m.nc is not None else "—"),
             ("Epochs", f"{epochs} trained" + (f" of {m.train_args['epochs']}" if m.train_args.get("epochs") else "")
              if epochs else "—"),
-            ("Project", m.project),
+            ("Base model", m.parent_name or _base_of(m.train_args) or "—"),
             ("Training state", "optimizer kept (last.pt: can resume)" if m.has_optimizer else "final (optimizer stripped)"),
         ):
             self._fact_labels[key].setText(str(value))

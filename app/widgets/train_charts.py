@@ -46,7 +46,7 @@ class Chart(pg.PlotWidget):
         pi.setLabel("bottom", "epoch")
         pi.setMenuEnabled(False)
         pi.hideButtons()
-        self.legend = pi.addLegend(offset=(-8, 8), labelTextColor="#334155")
+        self.legend = pi.addLegend(offset=(-8, 8), labelTextColor="#334155", brush=pg.mkBrush(255, 255, 255, 210))
         self.series: dict[str, tuple[list[float], list[float], Any]] = {}
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 

@@ -51,7 +51,7 @@ def test_training_completes_into_the_library(manager, lib, tiny_data, home):
     child = manager.submit_train(request(tiny_data["detect"], model=str(m.weights_path), parent_id=m.id))
     child = manager.wait(child.id, 300)
     assert child.status == "Completed", child.error
-    assert lib.model(child.model_id).parent_id == m.id
+    assert lib.model(child.model_id).parent_id == m.id and lib.model(child.model_id).parent_name == "shapes"
 
 
 def test_cancel_mid_training_keeps_last_pt(manager, lib, tiny_data):
