@@ -29,6 +29,15 @@ CANCEL_GRACE = 30.0  # seconds between SIGTERM (stop after this batch) and SIGKI
 CANCEL_MARKER = "cancel-requested"
 
 
+def default_limits() -> dict[str, int]:
+    """One local training at a time unless ``YOLODESK_MAX_LOCAL_TRAININGS`` says otherwise."""
+    try:
+        n = int(os.environ.get("YOLODESK_MAX_LOCAL_TRAININGS", "1"))
+    except ValueError:
+        n = 1
+    return {"train": max(1, n)}
+
+
 class JobManager:
     """Runs jobs through a transport; status changes reach ``listeners`` (called from worker threads)."""
 
@@ -37,7 +46,7 @@ class JobManager:
         self.lib = lib
         self.store = JobStore(lib)
         self.transport: Transport = transport or LocalTransport(lib.home)
-        self.limits = limits or {"train": 1}
+        self.limits = limits or default_limits()
         self.poll_interval = poll_interval
         self.pid = os.getpid()
         self.listeners: list[Callable[[JobRecord], None]] = []

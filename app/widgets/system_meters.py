@@ -55,7 +55,7 @@ class SystemMeters(QWidget):
         self.note.setObjectName("muted")
         self.plot = pg.PlotWidget(background="w")
         pi = self.plot.getPlotItem()
-        pi.setTitle("Utilisation (%)", color="#334155", size="10pt")
+        pi.setTitle("Utilisation (%) and GPU temperature (°C)", color="#334155", size="10pt")
         pi.setLabel("bottom", "seconds")
         pi.showGrid(x=True, y=True, alpha=0.15)
         pi.setYRange(0, 100)
@@ -98,7 +98,7 @@ class SystemMeters(QWidget):
         self._meter("RAM").set(ev.get("ram"), f"{ev.get('ram') or 0:.0f} %  ({_gb(ev.get('ram_used'))} of "
                                               f"{_gb(ev.get('ram_total'))})")
         self._meter("Disk").set(ev.get("disk"), f"{ev.get('disk') or 0:.0f} % used  ({_gb(ev.get('disk_free'))} free)")
-        for name in ("CPU", "RAM"):
+        for name in ("CPU", "RAM", "Disk"):
             self._add(name, rel, ev.get(name.lower()), SERIES_COLORS[name])
         gpus = ev.get("gpus") or []
         for g in gpus:
@@ -110,6 +110,7 @@ class SystemMeters(QWidget):
             self._meter(f"GPU {i} temp").set(min(100, temp or 0), f"{temp} °C" if temp is not None else "—")
             self._add(f"GPU {i}", rel, g.get("util"), GPU_COLORS[i % len(GPU_COLORS)])
             self._add(f"GPU {i} mem", rel, mem_pct, GPU_COLORS[(i + 1) % len(GPU_COLORS)])
+            self._add(f"GPU {i} °C", rel, temp, GPU_COLORS[(i + 2) % len(GPU_COLORS)])
         note = ev.get("gpu_note") if not gpus else None
         self.note.setText(note or ("" if gpus else "No NVIDIA GPU on this machine."))
         self.note.setVisible(bool(self.note.text()))
