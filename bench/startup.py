@@ -20,7 +20,7 @@ def once(home: Path) -> tuple[float, str]:
     env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-m", "app"], env=env, capture_output=True, text=True, cwd=ROOT, timeout=60)
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("WINDOW_SHOWN"))
+    line = next(row for row in proc.stdout.splitlines() if row.startswith("WINDOW_SHOWN"))
     _, shown, modules = line.split(maxsplit=2)
     return float(shown) - t0, modules
 
