@@ -252,9 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", nargs="?", choices=("list", "add", "rename", "delete"), default="list")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.set_defaults(func=cmd_projects)
+    from app.cli_exports import add_parsers as add_export_parsers
     from app.cli_jobs import add_parsers
 
     add_parsers(sub)
+    add_export_parsers(sub)
     COMMANDS.update(sub.choices)
     return p
 

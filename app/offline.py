@@ -105,6 +105,21 @@ def prepare_config_dir(home: Path | None = None) -> Path:
     return cfg
 
 
+def disable_openvino_telemetry() -> None:
+    """OpenVINO asks its consent file (``~/intel/openvino_telemetry``): "0" declines, no file may ask or send."""
+    consent = Path.home() / "intel" / "openvino_telemetry"
+    try:
+        if consent.read_text().strip() == "0":
+            return
+    except OSError:
+        pass
+    try:
+        consent.parent.mkdir(parents=True, exist_ok=True)
+        consent.write_text("0")
+    except OSError:
+        pass  # a read-only home: OpenVINO then finds no consent directory and declines by itself
+
+
 def apply_offline(home: Path | None = None) -> None:
     """Set the offline environment in this process and prepare the config folder."""
     home = home or library_home()

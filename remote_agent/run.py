@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from remote_agent.events import ConsoleCapture, Emitter
+from remote_agent.export import run_export
 from remote_agent.system import SystemSampler
 from remote_agent.train import CancelFlag, run_train
 
-KINDS = {"train": run_train}
+KINDS = {"train": run_train, "export": run_export}
 
 
 def run(spec_path: str) -> int:

@@ -35,7 +35,7 @@ def default_limits() -> dict[str, int]:
         n = int(os.environ.get("YOLODESK_MAX_LOCAL_TRAININGS", "1"))
     except ValueError:
         n = 1
-    return {"train": max(1, n)}
+    return {"train": max(1, n), "export": 2}
 
 
 class JobManager:
@@ -115,7 +115,9 @@ class JobManager:
     def _supervise_inner(self, job_id: str, launch: bool) -> None:
         job = self.store.get(job_id)
         if launch:
-            if job.model_id:
+            if job.kind == "export":
+                self._set_export(job_id, status="Running")
+            elif job.model_id:
                 self.lib.set_model_status(job.model_id, "Training")
             try:
                 handle = self.transport.start(job.spec, Path(job.run_dir))
@@ -163,6 +165,9 @@ class JobManager:
         job = self.store.get(job_id)
         if job.finished:
             return
+        if job.kind == "export":
+            self._finish_export(job, terminal)
+            return
         if terminal is None and (Path(job.run_dir) / CANCEL_MARKER).exists():
             terminal = {"type": "cancelled", "result": {}}  # stopped before it could say so (still starting)
         if terminal is None:
@@ -198,10 +203,86 @@ class JobManager:
 
     def _finish_failed(self, job_id: str, message: str, result: dict[str, Any] | None = None) -> None:
         job = self.store.get(job_id)
-        if job.model_id:
+        if job.kind == "export":
+            self._set_export(job_id, status="Failed", error=message)
+        elif job.model_id:
             self.lib.set_model_status(job.model_id, "Failed")
         if self.store.finish_if_active(job_id, "Failed", error=message, result=result):
             self._notify(self.store.get(job_id))
+
+    # ------------------------------------------------------------------ export
+    def submit_export(self, model_id: str, fmt: str, args: dict[str, Any] | None = None) -> JobRecord:
+        """Queue one export of a model (one per model and format at a time); refuses what cannot work here."""
+        from app.exporters.registry import get, restriction
+        from app.exporters.store import ExportStore, availability
+
+        model = self.lib.model(model_id)
+        if not model.has_weights:
+            raise LibraryError(f"{model.name!r} has no weights to export yet")
+        spec_format = get(fmt)
+        state, why = availability(spec_format)
+        if state != "ready":
+            raise LibraryError(f"{spec_format.name}: {why}")
+        args = {k: v for k, v in (args or {}).items() if v is not None}
+        args.setdefault("imgsz", model.imgsz if isinstance(model.imgsz, int) else 640)
+        unknown = [k for k in args if k not in spec_format.args and k not in ("imgsz", "device")]
+        if unknown:
+            raise LibraryError(f"{spec_format.name} does not take {', '.join(unknown)} "
+                               f"(it takes imgsz, {', '.join(spec_format.args)})")
+        problem = restriction(spec_format, model.task, model.architecture, args)
+        if problem:
+            raise LibraryError(problem)
+        exports = ExportStore(self.lib)
+        busy = [e for e in exports.for_model(model_id) if e.format == fmt and e.status in ("Queued", "Starting", "Running")]
+        if busy:
+            raise LibraryError(f"an export of {model.name!r} to {spec_format.name} is already {busy[0].status.lower()}")
+        agent_args = {"model": str(model.weights_path), "format": fmt, "device": "cpu", **args}
+        job = self.store.create("export", {"args": agent_args, "task": model.task, "verify": True},
+                                model.project_id, model.id, owner_pid=self.pid)
+        exports.create(model.id, fmt, args, job_id=job.id)
+        self._notify(job)
+        self.schedule()
+        return self.store.get(job.id)
+
+    def _set_export(self, job_id: str, **fields: Any) -> None:
+        from app.exporters.store import ExportStore
+
+        store = ExportStore(self.lib)
+        rec = store.by_job(job_id)
+        if rec is not None:
+            store.set(rec.id, **fields)
+
+    def _finish_export(self, job: JobRecord, terminal: dict[str, Any] | None) -> None:
+        from app.exporters.store import ExportStore
+
+        if terminal is None and (Path(job.run_dir) / CANCEL_MARKER).exists():
+            terminal = {"type": "cancelled", "result": {}}
+        if terminal is None:
+            self._finish_failed(job.id, "the agent process ended without reporting a result (killed or crashed)")
+            return
+        kind = terminal["type"]
+        if kind == "failed":
+            self._finish_failed(job.id, f"{terminal.get('error', 'Error')}: {terminal.get('message', '')}", terminal)
+            return
+        if kind == "cancelled":
+            self._set_export(job.id, status="Cancelled")
+            if self.store.finish_if_active(job.id, "Cancelled", result=terminal.get("result")):
+                self._notify(self.store.get(job.id))
+            return
+        result = terminal.get("result") or {}
+        store = ExportStore(self.lib)
+        rec = store.by_job(job.id)
+        try:
+            placed = store.place(job.model_id or "", result["format"], Path(result["path"]))
+        except (OSError, KeyError) as e:
+            self._finish_failed(job.id, f"the export finished but could not be stored: {e}", result)
+            return
+        if rec is not None:
+            store.set(rec.id, status="Completed", path=str(placed), size=result.get("size"),
+                      sha256=result.get("sha256"), verified=bool(result.get("verified")),
+                      verification=result.get("detail"), seconds=result.get("seconds"), error=None)
+        if self.store.finish_if_active(job.id, "Completed", result={**result, "path": str(placed)}):
+            self._notify(self.store.get(job.id))
 
     def _notify(self, job: JobRecord) -> None:
         for listener in list(self.listeners):
@@ -212,7 +293,9 @@ class JobManager:
         """Cancel: a queued job at once; a running one by SIGTERM (stops after the batch), SIGKILL later."""
         job = self.store.get(job_id)
         if job.status == "Queued" and self.store.finish_if_active(job.id, "Cancelled"):
-            if job.model_id:
+            if job.kind == "export":
+                self._set_export(job.id, status="Cancelled")
+            elif job.model_id:
                 self.lib.set_model_status(job.model_id, "Cancelled")
             job = self.store.get(job.id)
             self._notify(job)
@@ -229,6 +312,9 @@ class JobManager:
         old = self.store.get(job_id)
         if not old.finished:
             raise LibraryError("the job is still running")
+        if old.kind == "export":
+            args = {k: v for k, v in old.spec.get("args", {}).items() if k not in ("model", "format", "device")}
+            return self.submit_export(old.model_id or "", old.spec["args"]["format"], args)
         if old.model_id:
             self.lib.set_model_status(old.model_id, "Queued")
         job = self.store.create(old.kind, {"args": old.spec.get("args", {})}, old.project_id, old.model_id,

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import psutil
 
-from app.offline import offline_env, prepare_config_dir
+from app.offline import disable_openvino_telemetry, offline_env, prepare_config_dir
 from app.paths import REPO_ROOT
 
 
@@ -99,6 +99,7 @@ class LocalTransport:
 
     def environment(self) -> dict[str, str]:
         prepare_config_dir(self.home)
+        disable_openvino_telemetry()
         env = dict(os.environ)
         env.update(offline_env(self.home))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 
 def _temp_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob(f".*{TMP_SUFFIX}") if p.is_file())
+    """Half-written files and folders (exports are copied into a temp folder, then renamed)."""
+    found = sorted(root.rglob(f".*{TMP_SUFFIX}"))
+    return [p for p in found if not any(q in p.parents for q in found)]
 
 
 def check_library(lib: Library, repair: bool = False) -> CheckReport:
@@ -46,7 +48,10 @@ def check_library(lib: Library, repair: bool = False) -> CheckReport:
         return report
 
     for p in temps:
-        p.unlink(missing_ok=True)
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
         report.repaired.append(f"removed half-written file {p}")
     for model_id, path in report.missing_files:
         with lib._write() as s:

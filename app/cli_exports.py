@@ -1,0 +1,106 @@
+"""Export commands of the ``yolodesk`` CLI: export, exports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.cli_jobs import parse_pairs, stream_job
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.exporters.registry import FORMATS
+    from app.exporters.store import ExportStore, availability
+    from app.jobs.manager import JobManager
+    from app.library.repository import Library, LibraryError
+
+    try:
+        kv = parse_pairs(args.pairs)
+    except ValueError as e:
+        print(f"yolodesk export: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.all and "format" not in kv:
+        print("yolodesk export: format=… is required (or --all)", file=sys.stderr)
+        return EXIT_USAGE
+    manager = JobManager(Library.open_default())
+    try:
+        model = manager.lib.find_model(args.model)
+        formats = [f.argument for f in FORMATS if f.cpu and availability(f)[0] == "ready"] if args.all \
+            else [str(kv.pop("format"))]
+        jobs = []
+        for fmt in formats:
+            try:
+                jobs.append(manager.submit_export(model.id, fmt, dict(kv)))
+            except (LibraryError, KeyError) as e:
+                if not args.all:
+                    raise
+                print(f"– {fmt}: {e}")
+        status = EXIT_OK
+        for job in jobs:
+            fmt = job.spec["args"]["format"]
+            print(f"job {job.id}: exporting {model.name!r} to {fmt}", flush=True)
+            try:
+                job = stream_job(manager, job.id)
+            except KeyboardInterrupt:
+                manager.cancel(job.id)
+                job = stream_job(manager, job.id)
+            rec = ExportStore(manager.lib).by_job(job.id)
+            if job.status == "Completed" and rec is not None:
+                mark = "verified" if rec.verified else "not verified"
+                print(f"\n✓ {fmt}: {rec.path} ({(rec.size or 0) / 1e6:.1f} MB, {mark}: {rec.verification})")
+            else:
+                status = EXIT_FAILED
+                print(f"\n✗ {fmt}: {job.status.lower()}" + (f": {job.error}" if job.error else ""), file=sys.stderr)
+        return status
+    except (LibraryError, KeyError) as e:
+        print(f"yolodesk export: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        manager.shutdown()
+
+
+def cmd_exports(args: argparse.Namespace) -> int:
+    from app.exporters.registry import FORMATS
+    from app.exporters.store import ExportStore, availability
+    from app.library.repository import Library, LibraryError
+
+    lib = Library.open_default()
+    try:
+        model = lib.find_model(args.model)
+    except LibraryError as e:
+        print(f"yolodesk exports: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    done = {e.format: e for e in ExportStore(lib).for_model(model.id)}
+    rows: list[dict[str, Any]] = []
+    for f in FORMATS:
+        e = done.get(f.argument)
+        state, why = availability(f)
+        rows.append({"format": f.argument, "name": f.name, "availability": state, "why": None if state == "ready" else why,
+                     "status": e.status if e else None, "path": e.path if e else None, "size": e.size if e else None,
+                     "verified": e.verified if e else None, "verification": e.verification if e else None,
+                     "error": e.error if e else None})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    print(f"{'FORMAT':<13}{'STATUS':<11}{'SIZE':>9}  {'VERIFIED':<9}AVAILABILITY")
+    for r in rows:
+        size = f"{r['size'] / 1e6:.1f} MB" if r["size"] else "—"
+        verified = {True: "yes", False: "no", None: "—"}[r["verified"]]
+        print(f"{r['format']:<13}{(r['status'] or '—'):<11}{size:>9}  {verified:<9}{r['why'] or 'ready'}")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("export", help="export a model (format=onnx imgsz=640 …, or --all) as a job")
+    s.add_argument("model", metavar="MODEL")
+    s.add_argument("pairs", nargs="*", metavar="key=value")
+    s.add_argument("--all", action="store_true", help="every CPU format that is ready here, with default settings")
+    s.set_defaults(func=cmd_export)
+    s = sub.add_parser("exports", help="list a model's exports and what every format needs")
+    s.add_argument("model", metavar="MODEL")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_exports)

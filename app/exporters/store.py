@@ -1,0 +1,179 @@
+"""Export rows and artifacts: ``models/<id>/exports/<format>/`` written atomically, rows as plain records."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.exporters.registry import FORMATS, ExportFormat
+from app.library.orm import Export
+from app.library.repository import Library, LibraryError
+from app.library.storage import TMP_SUFFIX, fsync_dir
+
+# What each format needs importable in the app's own environment (the base toolchain).
+BASE_MODULES: dict[str, tuple[str, ...]] = {
+    "torchscript": (),
+    "onnx": ("onnx", "onnxslim"),
+    "openvino": ("openvino",),
+    "engine": ("tensorrt",),
+    "paddle": ("paddle", "x2paddle"),
+    "coreai": ("coreai",),
+}
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    id: str
+    model_id: str
+    format: str
+    args: dict[str, Any]
+    status: str
+    job_id: str | None
+    path: str | None
+    size: int | None
+    sha256: str | None
+    verified: bool
+    verification: str | None
+    seconds: float | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["created_at"], d["updated_at"] = self.created_at.isoformat(), self.updated_at.isoformat()
+        return d
+
+
+def _record(e: Export) -> ExportRecord:
+    return ExportRecord(e.id, e.model_id, e.format, dict(e.args or {}), e.status, e.job_id, e.path, e.size, e.sha256,
+                        bool(e.verified), e.verification, e.seconds, e.error, _aware(e.created_at),
+                        _aware(e.updated_at))
+
+
+def current_platform() -> str:
+    import platform
+
+    machine = platform.machine().lower().replace("amd64", "x86_64").replace("arm64", "aarch64")
+    osname = {"linux": "linux", "darwin": "macos", "win32": "windows"}.get(sys.platform, sys.platform)
+    if osname == "macos" and machine == "aarch64":
+        machine = "arm64"
+    return f"{osname}-{machine}"
+
+
+def availability(fmt: ExportFormat, platform: str | None = None) -> tuple[str, str]:
+    """(state, why): ``ready``, ``needs-gpu``, ``needs-toolchain``, ``vendor-sdk`` or ``unsupported-platform``."""
+    platform = platform or current_platform()
+    if platform not in fmt.platforms:
+        return "unsupported-platform", f"{fmt.name} export runs on {', '.join(fmt.platforms)}, not {platform}"
+    if fmt.needs_gpu:
+        return "needs-gpu", "needs an NVIDIA GPU worker (remote workers are not in this build yet)"
+    if fmt.installable == "vendor-sdk":
+        return "vendor-sdk", f"needs a vendor SDK that is not on the package index ({fmt.notes})"
+    if fmt.toolchain == "base" and fmt.argument in BASE_MODULES:
+        missing = [m for m in BASE_MODULES[fmt.argument] if importlib.util.find_spec(m) is None]
+        if not missing:
+            return "ready", "ready"
+        return "needs-toolchain", f"missing Python packages: {', '.join(missing)}"
+    return "needs-toolchain", (f"needs its '{fmt.toolchain}' toolchain environment; installing toolchains is not in "
+                               "this build yet")
+
+
+class ExportStore:
+    """Rows of the ``exports`` table; artifacts under the model's folder."""
+
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+
+    def create(self, model_id: str, fmt: str, args: dict[str, Any], job_id: str | None = None) -> ExportRecord:
+        with self.lib._write() as s:
+            e = Export(id=uuid.uuid4().hex[:12], model_id=model_id, format=fmt, args=args, status="Queued",
+                       job_id=job_id, verified=False)
+            s.add(e)
+            s.flush()
+            return _record(e)
+
+    def get(self, export_id: str) -> ExportRecord:
+        with self.lib._read() as s:
+            e = s.get(Export, export_id)
+            if e is None:
+                raise LibraryError(f"no export with id {export_id!r}")
+            return _record(e)
+
+    def by_job(self, job_id: str) -> ExportRecord | None:
+        with self.lib._read() as s:
+            e = s.scalar(select(Export).where(Export.job_id == job_id))
+            return _record(e) if e else None
+
+    def for_model(self, model_id: str) -> list[ExportRecord]:
+        """The newest export per format of a model."""
+        with self.lib._read() as s:
+            rows = s.scalars(select(Export).where(Export.model_id == model_id).order_by(Export.created_at.desc()))
+            latest: dict[str, ExportRecord] = {}
+            for e in rows:
+                latest.setdefault(e.format, _record(e))
+            order = {f.argument: i for i, f in enumerate(FORMATS)}
+            return sorted(latest.values(), key=lambda r: order.get(r.format, 99))
+
+    def set(self, export_id: str, **fields: Any) -> ExportRecord:
+        with self.lib._write() as s:
+            e = s.get(Export, export_id)
+            if e is None:
+                raise LibraryError(f"no export with id {export_id!r}")
+            for k, v in fields.items():
+                setattr(e, k, v)
+            s.flush()
+            return _record(e)
+
+    def folder(self, model_id: str, fmt: str) -> Path:
+        return self.lib.models_dir / model_id / "exports" / fmt
+
+    def place(self, model_id: str, fmt: str, src: Path) -> Path:
+        """Copy an artifact (file or folder) into ``models/<id>/exports/<fmt>/`` atomically; return its path."""
+        target_dir = self.folder(model_id, fmt)
+        target_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target_dir.parent / f".{fmt}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+        tmp.mkdir()
+        try:
+            dest = tmp / src.name
+            if src.is_dir():
+                shutil.copytree(src, dest)
+            else:
+                shutil.copyfile(src, dest)
+            for f in [dest] if dest.is_file() else [p for p in dest.rglob("*") if p.is_file()]:
+                with open(f, "rb+") as fh:
+                    os.fsync(fh.fileno())
+            old = None
+            if target_dir.exists():
+                old = target_dir.parent / f".{fmt}.old.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
+                os.replace(target_dir, old)
+            os.replace(tmp, target_dir)
+            fsync_dir(target_dir.parent)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target_dir / src.name
+
+    def delete(self, export_id: str) -> None:
+        rec = self.get(export_id)
+        if rec.status in ("Queued", "Starting", "Running"):
+            raise LibraryError("the export is still running; cancel it first")
+        with self.lib._write() as s:
+            for e in s.scalars(select(Export).where(Export.model_id == rec.model_id, Export.format == rec.format)):
+                s.delete(e)
+        shutil.rmtree(self.folder(rec.model_id, rec.format), ignore_errors=True)

@@ -1,0 +1,133 @@
+"""An export job: ultralytics' exporter on a copy of the weights, then a check that the artifact runs and agrees.
+
+Verification loads the artifact with ultralytics' own AutoBackend and compares its predictions with
+the ``.pt`` on one fixed synthetic image at a low confidence threshold (so an untrained model still
+yields boxes to compare): same number of top detections, same classes, boxes within a tolerance;
+top-1 class for classification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from remote_agent.events import Emitter
+from remote_agent.train import CancelFlag
+
+TOP_K = 5
+BOX_TOL = 0.02  # of the image size
+CONF_TOL = 0.05
+
+
+def path_digest(path: Path) -> tuple[int, str]:
+    """(bytes, sha256) of a file, or of a folder (its files' relative paths and contents, sorted)."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    size = 0
+    for f in files:
+        if path.is_dir():
+            h.update(str(f.relative_to(path)).encode() + b"\0")
+        with open(f, "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+                size += len(block)
+    return size, h.hexdigest()
+
+
+def test_image(size: int) -> Any:
+    """A fixed synthetic picture: coloured squares and discs on noise (the same every time)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(40, 90, size=(size, size, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[0:size, 0:size]
+    for i in range(4):
+        cx, cy, r = rng.uniform(0.2, 0.8) * size, rng.uniform(0.2, 0.8) * size, rng.uniform(0.08, 0.18) * size
+        if i % 2:
+            img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = (240, 120, 60)
+        else:
+            img[int(cy - r):int(cy + r), int(cx - r):int(cx + r)] = (60, 60, 230)
+    return img
+
+
+def _summary(result: Any, task: str) -> dict[str, Any]:
+    if task == "classify":
+        return {"top1": int(result.probs.top1), "top1conf": float(result.probs.top1conf)}
+    data = result.obb.data if task == "obb" and result.obb is not None else result.boxes.data
+    rows = data.cpu().numpy().tolist() if data is not None else []
+    rows.sort(key=lambda r: -r[-2])  # by confidence
+    return {"rows": rows}
+
+
+def compare(ref: dict[str, Any], got: dict[str, Any], task: str, imgsz: int) -> tuple[bool, str]:
+    """Whether the export agrees with the .pt on the test image, and how closely."""
+    if task == "classify":
+        same = ref["top1"] == got["top1"] and abs(ref["top1conf"] - got["top1conf"]) <= CONF_TOL
+        return same, f"top-1 class {got['top1']} vs {ref['top1']} (conf {got['top1conf']:.3f} vs {ref['top1conf']:.3f})"
+    a, b = ref["rows"][:TOP_K], got["rows"]  # the .pt's strongest boxes, looked for among all of the export's
+    if not a and not b:
+        return True, "no detections from either model on the test image"
+    n = min(len(a), len(b), TOP_K)
+    if n == 0:
+        return False, f"{len(b)} detections from the export vs {len(a)} from the .pt"
+    worst = 0.0
+    for ra in a[:n]:  # each of the .pt's strongest boxes must have a twin in the export
+        twins = [rb for rb in b if int(rb[-1]) == int(ra[-1]) and abs(rb[-2] - ra[-2]) <= CONF_TOL]
+        if not twins:
+            return False, f"a class-{int(ra[-1])} detection (conf {ra[-2]:.3f}) of the .pt is missing from the export"
+        diff = min(max(abs(x - y) for x, y in zip(ra[:-2], rb[:-2], strict=False)) for rb in twins)
+        worst = max(worst, diff)
+    ok = worst <= BOX_TOL * imgsz
+    return ok, f"top {n} detections match; largest box difference {worst:.2f} px (tolerance {BOX_TOL * imgsz:.1f} px)"
+
+
+def verify(weights: Path, artifact: Path, task: str, imgsz: int, fmt: str) -> dict[str, Any]:
+    from ultralytics import YOLO
+
+    img = test_image(imgsz)
+    kw = {"imgsz": imgsz, "conf": 0.001, "verbose": False, "device": "cpu"}
+    ref = _summary(YOLO(str(weights), task=task).predict(img, **kw)[0], task)
+    try:
+        exported = YOLO(str(artifact), task=task)
+        got = _summary(exported.predict(img, **kw)[0], task)
+    except (ImportError, ModuleNotFoundError) as e:
+        return {"verified": False, "detail": f"exported, not verified: no runtime on this platform ({e})"}
+    ok, detail = compare(ref, got, task, imgsz)
+    return {"verified": ok, "detail": detail}
+
+
+def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple[str, dict[str, Any]]:
+    """Export; return ("completed", result). Raises on failure (the caller emits ``failed``)."""
+    from ultralytics import YOLO
+
+    args = dict(spec["args"])
+    source = Path(args.pop("model"))
+    fmt = args["format"]
+    task = spec.get("task") or args.pop("task", None)
+    run_dir = Path(spec["run_dir"])
+    work = run_dir / "export"
+    work.mkdir(parents=True, exist_ok=True)
+    weights = work / "weights.pt"  # ultralytics writes next to the weights: keep that out of the library
+    shutil.copyfile(source, weights)
+    emitter.emit("progress", done=0, total=3, label="loading the model")
+    model = YOLO(str(weights))
+    task = task or model.task
+    imgsz = int(args.get("imgsz") or 640)
+    t0 = time.monotonic()
+    emitter.emit("progress", done=1, total=3, label=f"exporting to {fmt}")
+    out = model.export(**args)
+    seconds = time.monotonic() - t0
+    artifact = Path(out)
+    if cancel.requested:
+        return "cancelled", {"format": fmt}
+    size, sha = path_digest(artifact)
+    emitter.emit("artifact", path=str(artifact), size=size, sha256=sha, kind="export", format=fmt)
+    emitter.emit("progress", done=2, total=3, label="verifying")
+    verification = verify(weights, artifact, task, imgsz, fmt) if spec.get("verify", True) else \
+        {"verified": False, "detail": "not verified (verification switched off)"}
+    emitter.emit("progress", done=3, total=3, label="done")
+    return "completed", {"format": fmt, "path": str(artifact), "size": size, "sha256": sha, "seconds": round(seconds, 2),
+                         "task": task, **verification}
