@@ -30,6 +30,22 @@ BASE_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Extra packages some precisions need (ultralytics would pip-install them; offline it cannot).
+PRECISION_MODULES: dict[tuple[str, Any], tuple[tuple[str, str], ...]] = {
+    ("openvino", 8): (("nncf", "nncf>=2.14.0"),),
+}
+
+
+def missing_for_args(fmt: str, args: dict[str, Any]) -> str | None:
+    """A message with the pip command when the chosen arguments need a package that is not installed."""
+    need = PRECISION_MODULES.get((fmt, args.get("quantize")), ())
+    missing = [spec for module, spec in need if importlib.util.find_spec(module) is None]
+    if missing:
+        return (f"{fmt} with quantize={args.get('quantize')} needs {', '.join(missing)}, which is not installed: "
+                f"pip install {' '.join(repr(m) for m in missing)}")
+    return None
+
+
 def _aware(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 

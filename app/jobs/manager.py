@@ -214,7 +214,7 @@ class JobManager:
     def submit_export(self, model_id: str, fmt: str, args: dict[str, Any] | None = None) -> JobRecord:
         """Queue one export of a model (one per model and format at a time); refuses what cannot work here."""
         from app.exporters.registry import get, restriction
-        from app.exporters.store import ExportStore, availability
+        from app.exporters.store import ExportStore, availability, missing_for_args
 
         model = self.lib.model(model_id)
         if not model.has_weights:
@@ -229,9 +229,13 @@ class JobManager:
         if unknown:
             raise LibraryError(f"{spec_format.name} does not take {', '.join(unknown)} "
                                f"(it takes imgsz, {', '.join(spec_format.args)})")
-        problem = restriction(spec_format, model.task, model.architecture, args)
+        problem = restriction(spec_format, model.task, model.architecture, args) or missing_for_args(fmt, args)
         if problem:
             raise LibraryError(problem)
+        if args.get("quantize") in (8, "w8a16") and "data" in spec_format.args and not args.get("data"):
+            if model.dataset is None:  # ultralytics would download a calibration set: never offline
+                raise LibraryError("INT8 export needs calibration images: give data=… (a data.yaml on this machine)")
+            args["data"] = model.dataset.location
         exports = ExportStore(self.lib)
         busy = [e for e in exports.for_model(model_id) if e.format == fmt and e.status in ("Queued", "Starting", "Running")]
         if busy:

@@ -139,7 +139,8 @@ class MainWindow(QMainWindow):
             except LibraryError:
                 self.show_project_page()
                 return
-            self.model_page.show_record(record, self.jobs.store.latest_for_model(record.id))
+            self.model_page.show_record(record, self._latest_train_job(record.id))
+            self.refresh_exports()
 
     @property
     def model_page(self):  # noqa: ANN201 (created on first use: keeps pyqtgraph out of start-up)
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
             ov.downloadRequested.connect(self._on_overview_download_requested)
             ov.trashRequested.connect(self._on_overview_trash_requested)
             self._model_page.train.cancelRequested.connect(self._on_train_cancel_requested)
+            from app.views.export_controller import ExportController
+
+            self.exports = ExportController(self, self._model_page.export)
             self._model_page.train.retryRequested.connect(self._on_train_retry_requested)
             self.drops.install(self._model_page)
             self.stack.addWidget(self._model_page)
@@ -165,7 +169,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 8000)
             return
         self.current_model_id = model_id
-        self.model_page.show_record(record, self.jobs.store.latest_for_model(model_id))
+        self.model_page.show_record(record, self._latest_train_job(model_id))
+        self.refresh_exports()
         self.model_page.tabs.setCurrentIndex(0)
         self.stack.setCurrentWidget(self.model_page)
         self.sidebar.set_models(self.lib.models(self.current_project_id), model_id)
@@ -216,7 +221,19 @@ class MainWindow(QMainWindow):
         run_in_background(lambda: write_dataset(target, task, n_train=64, n_val=16, size=128), done,
                           lambda e: QMessageBox.warning(self, "Demo data", str(e)))
 
+    def _latest_train_job(self, model_id: str) -> JobRecord | None:
+        jobs = [j for j in self.jobs.store.list(model_id=model_id) if j.kind == "train"]
+        return jobs[0] if jobs else None
+
+    def refresh_exports(self) -> None:
+        if self._model_page is not None:
+            self.exports.refresh()
+
     def _on_jobs_job_changed(self, job: JobRecord) -> None:
+        if job.kind == "export":
+            if job.model_id == self.current_model_id:
+                self.refresh_exports()
+            return
         if self._model_page is not None and self.current_model_id and job.model_id == self.current_model_id:
             train = self.model_page.train
             if train.job is None or train.job.id != job.id:
@@ -227,6 +244,9 @@ class MainWindow(QMainWindow):
             self._refresh_soon.start()
 
     def _on_poll_timeout(self) -> None:
+        if self._model_page is not None and self.current_model_id and self.model_page.export.isVisible():
+            if any(e.status in ACTIVE for e in self.model_page.export.exports.values()):
+                self.refresh_exports()  # the elapsed time of running exports
         if self._model_page is not None and self.current_model_id:
             train = self.model_page.train
             if train.job is not None and train.job.status in ACTIVE:

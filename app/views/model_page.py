@@ -7,13 +7,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBo
 
 from app.jobs.store import JobRecord
 from app.library.records import ModelRecord
+from app.views.export_tab import ExportTab
 from app.views.overview_tab import OverviewTab
 from app.views.train_tab import TrainTab
 
 # Tabs whose feature has not landed: disabled, and the tooltip says so (never fake content).
 PENDING_TABS = (
     ("Predict", "Prediction on images, URLs and the webcam is not in this build yet."),
-    ("Export", "Export to ONNX, OpenVINO, TensorRT and the other formats is not in this build yet."),
     ("Deploy", "Local inference endpoints are not in this build yet."),
 )
 
@@ -40,7 +40,10 @@ class ModelPage(QWidget):
         self.tabs.addTab(self.overview, "Overview")
         self.train = TrainTab()
         self.tabs.addTab(self.train, "Train")
+        self.export = ExportTab()
         for title, why in PENDING_TABS:
+            if title == "Deploy":
+                self.tabs.addTab(self.export, "Export")
             pending = QLabel(why)
             index = self.tabs.addTab(pending, title)
             self.tabs.setTabEnabled(index, False)

@@ -67,6 +67,10 @@ def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, ch
             manager.submit_export(model.id, fmt, args)
     with pytest.raises(LibraryError, match="needs a GPU"):
         manager.submit_export(model.id, "torchscript", {"quantize": 16})
+    with pytest.raises(LibraryError, match="INT8 export needs calibration images"):
+        manager.submit_export(model.id, "onnx", {"quantize": 8})
+    with pytest.raises(LibraryError, match="pip install 'nncf"):
+        manager.submit_export(model.id, "openvino", {"quantize": 8, "data": "x.yaml"})
     with pytest.raises(LibraryError, match="does not take workspace"):
         manager.submit_export(model.id, "onnx", {"workspace": 4})
     with pytest.raises(KeyError, match="unknown export format"):

@@ -1,0 +1,122 @@
+"""The Export tab's actions: queue exports (one, or all that are ready), cancel, download, delete."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.exporters.registry import FORMATS
+from app.exporters.store import ExportStore, availability
+from app.library.repository import LibraryError
+from app.qt.tasks import run_in_background
+from app.views.export_tab import ExportTab
+
+if TYPE_CHECKING:
+    from app.views.main_window import MainWindow
+
+
+class ExportController(QObject):
+    """Connects an :class:`ExportTab` to the job manager and the export store of the window's library."""
+
+    def __init__(self, window: MainWindow, tab: ExportTab) -> None:
+        super().__init__(window)
+        self.window = window
+        self.tab = tab
+        self.store = ExportStore(window.lib)
+        self.availability = {f.argument: availability(f) for f in FORMATS}  # worked out once a session
+        tab.exportRequested.connect(self._on_tab_export_requested)
+        tab.exportAllRequested.connect(self._on_tab_export_all_requested)
+        tab.deleteAllRequested.connect(self._on_tab_delete_all_requested)
+        tab.deleteRequested.connect(self._on_tab_delete_requested)
+        tab.downloadRequested.connect(self._on_tab_download_requested)
+        tab.cancelRequested.connect(self._on_tab_cancel_requested)
+
+    def refresh(self) -> None:
+        model_id = self.window.current_model_id
+        if not model_id:
+            return
+        try:
+            record = self.window.lib.model(model_id)
+        except LibraryError:
+            return
+        self.tab.show_model(record, self.store.for_model(record.id), self.availability)
+
+    def _on_tab_export_requested(self, fmt: str, args: dict) -> None:
+        model_id = self.window.current_model_id
+        if not model_id:
+            return
+        run_in_background(lambda: self.window.jobs.submit_export(model_id, fmt, args), lambda _j: self.refresh(),
+                          lambda e: QMessageBox.warning(self.window, "Export", str(e)))
+
+    def _on_tab_export_all_requested(self) -> None:
+        model_id = self.window.current_model_id or ""
+        ready = [f.argument for f in FORMATS if f.cpu and self.availability[f.argument][0] == "ready"]
+
+        def queue_all() -> list[str]:
+            problems = []
+            for fmt in ready:
+                try:
+                    self.window.jobs.submit_export(model_id, fmt, {})
+                except (LibraryError, KeyError) as e:
+                    problems.append(f"{fmt}: {e}")
+            return problems
+
+        def done(problems: list[str]) -> None:
+            self.refresh()
+            if problems:
+                self.window.statusBar().showMessage("Not queued — " + "; ".join(problems), 12000)
+
+        run_in_background(queue_all, done)
+
+    def _on_tab_delete_all_requested(self) -> None:
+        active = ("Queued", "Starting", "Running")
+        doomed = [e for e in self.store.for_model(self.window.current_model_id or "") if e.status not in active]
+        if not doomed:
+            return
+        answer = QMessageBox.question(self.window, "Delete All", f"Delete all {len(doomed)} exports of this model? "
+                                      "The exported files are removed from the library.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        for e in doomed:
+            self.store.delete(e.id)
+        self.refresh()
+
+    def _on_tab_delete_requested(self, export_id: str) -> None:
+        try:
+            self.store.delete(export_id)
+        except LibraryError as e:
+            self.window.statusBar().showMessage(str(e), 8000)
+        self.refresh()
+
+    def _on_tab_cancel_requested(self, job_id: str) -> None:
+        run_in_background(lambda: self.window.jobs.cancel(job_id), lambda _j: self.refresh())
+
+    def _on_tab_download_requested(self, export_id: str) -> None:
+        rec = self.store.get(export_id)
+        src = Path(rec.path or "")
+        if src.is_dir():
+            dest = QFileDialog.getExistingDirectory(self.window, f"Save the {rec.format} export into…")
+            target = Path(dest) / src.name if dest else None
+        else:
+            dest, _ = QFileDialog.getSaveFileName(self.window, "Save export", src.name)
+            target = Path(dest) if dest else None
+        if target is not None:
+            self.save(src, target)
+
+    def save(self, src: Path, target: Path) -> None:
+        """Copy an export (file or folder) off the GUI thread."""
+        def copy() -> Path:
+            if src.is_dir():
+                shutil.copytree(src, target, dirs_exist_ok=True)
+            else:
+                from app.library.storage import atomic_copy
+
+                atomic_copy(src, target)
+            return target
+
+        run_in_background(copy, lambda t: self.window.statusBar().showMessage(f"Saved {t}", 8000),
+                          lambda e: QMessageBox.warning(self.window, "Download", f"Could not save: {e}"))

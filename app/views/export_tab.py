@@ -1,0 +1,264 @@
+"""The model page's Export tab: every format, whether it can run here, its last export, and its arguments."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from app.exporters.registry import ARGS, FORMATS, ExportFormat
+from app.exporters.store import ExportRecord
+from app.library.records import ModelRecord
+from app.qt.model_table import fmt_size
+from app.widgets.badge import badge_color
+
+AVAILABILITY_TEXT = {"ready": "ready", "needs-toolchain": "needs toolchain", "needs-gpu": "needs GPU worker",
+                     "vendor-sdk": "vendor SDK", "unsupported-platform": "not on this OS"}
+COLUMNS = ("Format", "Availability", "Status", "Size", "Verified", "Time")
+ACTIVE = ("Queued", "Starting", "Running")
+
+
+class ArgumentForm(QWidget):
+    """Editors for one format's arguments (types, defaults and ranges from the registry)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = QFormLayout(self)
+        self.editors: dict[str, QWidget] = {}
+
+    def show_format(self, fmt: ExportFormat, imgsz: int) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.editors = {}
+        for name in ("imgsz", *fmt.args):
+            spec = ARGS[name]
+            editor: QWidget
+            if name == "quantize":
+                editor = QComboBox()
+                for q in fmt.quantize:
+                    editor.addItem({None: "FP32 (default)", 32: "FP32", 16: "FP16", 8: "INT8"}.get(q, str(q)), q)
+            elif name == "name" and fmt.chips:
+                editor = QComboBox()
+                for chip in fmt.chips:
+                    editor.addItem(chip, chip)
+                editor.setCurrentIndex(max(0, editor.findData(fmt.default_name)))
+            elif spec.kind == "bool":
+                editor = QCheckBox()
+                editor.setChecked(bool(spec.default))
+            elif spec.kind == "int":
+                editor = QSpinBox()
+                editor.setRange(int(spec.minimum or 0), int(spec.maximum or 10**6))
+                if name == "opset":
+                    editor.setSpecialValueText("default")
+                    editor.setMinimum(int(spec.minimum or 7) - 1)
+                    editor.setValue(editor.minimum())
+                else:
+                    editor.setValue(imgsz if name == "imgsz" else int(spec.default or editor.minimum()))
+                if name == "imgsz":
+                    editor.setSingleStep(32)
+            elif spec.kind == "float":
+                editor = QDoubleSpinBox()
+                editor.setRange(float(spec.minimum or 0), float(spec.maximum or 1e6))
+                editor.setSingleStep(0.05)
+                editor.setValue(float(spec.default if spec.default is not None else editor.minimum()))
+            else:
+                editor = QLineEdit()
+                editor.setPlaceholderText("default" if spec.default is None else str(spec.default))
+            editor.setToolTip(spec.help)
+            self.editors[name] = editor
+            self.form.addRow(name, editor)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, editor in self.editors.items():
+            if isinstance(editor, QComboBox):
+                out[name] = editor.currentData()
+            elif isinstance(editor, QCheckBox):
+                out[name] = editor.isChecked()
+            elif isinstance(editor, QSpinBox):
+                if name == "opset" and editor.value() == editor.minimum():
+                    continue
+                out[name] = editor.value()
+            elif isinstance(editor, QDoubleSpinBox):
+                out[name] = editor.value()
+            elif isinstance(editor, QLineEdit) and editor.text().strip():
+                out[name] = editor.text().strip()
+        return {k: v for k, v in out.items() if v is not None and v != ARGS[k].default or k == "imgsz"}
+
+
+class ExportTab(QWidget):
+    """Shows a model's exports; asks the window to run, cancel, download or delete them."""
+
+    exportRequested = Signal(str, dict)  # format, args
+    exportAllRequested = Signal()
+    deleteAllRequested = Signal()
+    cancelRequested = Signal(str)  # job id
+    downloadRequested = Signal(str)  # export id
+    deleteRequested = Signal(str)  # export id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model: ModelRecord | None = None
+        self.exports: dict[str, ExportRecord] = {}
+        self.availability: dict[str, tuple[str, str]] = {}
+        self.table = QTableWidget(len(FORMATS), len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setAlternatingRowColors(True)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.export_all = QPushButton("Export All")
+        self.export_all.setToolTip("Queue every CPU format that is ready here, with default settings")
+        self.export_all.clicked.connect(self.exportAllRequested.emit)
+        self.delete_all = QPushButton("Delete All")
+        self.delete_all.setObjectName("danger")
+        self.delete_all.clicked.connect(self.deleteAllRequested.emit)
+        top = QHBoxLayout()
+        self.summary = QLabel()
+        self.summary.setObjectName("muted")
+        top.addWidget(self.summary)
+        top.addStretch(1)
+        top.addWidget(self.export_all)
+        top.addWidget(self.delete_all)
+
+        self.title = QLabel()
+        self.title.setObjectName("sectionTitle")
+        self.why = QLabel()
+        self.why.setWordWrap(True)
+        self.why.setObjectName("muted")
+        self.form = ArgumentForm()
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_button = QPushButton("Export")
+        self.export_button.setObjectName("primary")
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.download_button = QPushButton("Download…")
+        self.download_button.clicked.connect(self._on_download_clicked)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setObjectName("danger")
+        self.delete_button.clicked.connect(self._on_delete_clicked)
+        buttons = QHBoxLayout()
+        for b in (self.export_button, self.cancel_button, self.download_button, self.delete_button):
+            buttons.addWidget(b)
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.addWidget(self.title)
+        sl.addWidget(self.why)
+        sl.addWidget(self.form)
+        sl.addLayout(buttons)
+        sl.addWidget(self.detail)
+        sl.addStretch(1)
+        split = QSplitter()
+        split.addWidget(self.table)
+        split.addWidget(side)
+        split.setSizes([640, 360])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 10, 4, 4)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+
+    # ------------------------------------------------------------------ show
+    def show_model(self, model: ModelRecord, exports: list[ExportRecord],
+                   availability: dict[str, tuple[str, str]]) -> None:
+        self.model = model
+        self.exports = {e.format: e for e in exports}
+        self.availability = availability
+        for row, fmt in enumerate(FORMATS):
+            state, why = availability.get(fmt.argument, ("ready", ""))
+            e = self.exports.get(fmt.argument)
+            elapsed = ""
+            if e is not None and e.status in ACTIVE:
+                elapsed = f"{int((datetime.now(timezone.utc) - e.created_at).total_seconds())} s"
+            elif e is not None and e.seconds:
+                elapsed = f"{e.seconds:.1f} s"
+            cells = (fmt.name, AVAILABILITY_TEXT.get(state, state), e.status if e else "—",
+                     fmt_size(e.size) if e and e.size else "—",
+                     ("yes" if e.verified else "no") if e and e.status == "Completed" else "—", elapsed)
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 1:
+                    item.setToolTip(why)
+                    item.setForeground(QColor("#15803d" if state == "ready" else "#6b7280"))
+                if col == 2 and e is not None:
+                    item.setForeground(QColor(badge_color("status", e.status)))
+                    item.setToolTip(e.error or e.verification or "")
+                if col == 4 and e is not None and e.status == "Completed":
+                    item.setToolTip(e.verification or "")
+                self.table.setItem(row, col, item)
+        done = sum(1 for e in exports if e.status == "Completed")
+        ready = sum(1 for s, _ in availability.values() if s == "ready")
+        self.summary.setText(f"{done} export(s) · {ready} of {len(FORMATS)} formats ready on this machine")
+        self.delete_all.setEnabled(done > 0)
+        self.export_all.setEnabled(model.has_weights)
+        if not self.table.selectedItems():
+            self.table.selectRow(0)
+        else:
+            self._on_table_selection_changed()
+
+    def current_format(self) -> ExportFormat | None:
+        rows = self.table.selectionModel().selectedRows()
+        return FORMATS[rows[0].row()] if rows else None
+
+    # ------------------------------------------------------------------ slots
+    def _on_table_selection_changed(self) -> None:
+        fmt = self.current_format()
+        if fmt is None or self.model is None:
+            return
+        state, why = self.availability.get(fmt.argument, ("ready", ""))
+        e = self.exports.get(fmt.argument)
+        self.title.setText(f"{fmt.name}  ·  format={fmt.argument}")
+        self.why.setText(("Ready to export here." if state == "ready" else why) + (f"  {fmt.notes}" if fmt.notes else ""))
+        if self.form.editors.get("imgsz") is None or getattr(self, "_form_for", None) != fmt.argument:
+            self.form.show_format(fmt, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
+            self._form_for = fmt.argument
+        active = e is not None and e.status in ACTIVE
+        self.export_button.setEnabled(state == "ready" and not active and self.model.has_weights)
+        self.cancel_button.setVisible(active)
+        done = e is not None and e.status == "Completed"
+        self.download_button.setEnabled(done)
+        self.delete_button.setEnabled(e is not None and not active)
+        if e is None:
+            self.detail.setText("")
+        elif e.status == "Failed":
+            self.detail.setText(f"<span style='color:#b91c1c'><b>Failed:</b> {e.error}</span>")
+        elif done:
+            verdict = "Verified" if e.verified else "Not verified"
+            self.detail.setText(f"<b>{verdict}</b>: {e.verification}<br>{e.path}")
+        else:
+            self.detail.setText(f"{e.status}…")
+
+    def _on_export_clicked(self) -> None:
+        fmt = self.current_format()
+        if fmt is not None:
+            self.exportRequested.emit(fmt.argument, self.form.values())
+
+    def _on_cancel_clicked(self) -> None:
+        fmt = self.current_format()
+        e = self.exports.get(fmt.argument) if fmt else None
+        if e is not None and e.job_id:
+            self.cancelRequested.emit(e.job_id)
+
+    def _on_download_clicked(self) -> None:
+        fmt = self.current_format()
+        e = self.exports.get(fmt.argument) if fmt else None
+        if e is not None:
+            self.downloadRequested.emit(e.id)
+
+    def _on_delete_clicked(self) -> None:
+        fmt = self.current_format()
+        e = self.exports.get(fmt.argument) if fmt else None
+        if e is not None:
+            self.deleteRequested.emit(e.id)

@@ -1,0 +1,57 @@
+"""The Export tab, clicked through as a user would, with a real ONNX export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.exporters.registry import FORMATS
+from app.jobs.manager import JobManager
+from app.views.main_window import MainWindow
+
+ROW = {f.argument: i for i, f in enumerate(FORMATS)}
+
+
+@pytest.fixture
+def window(qtbot, lib):
+    w = MainWindow(lib, JobManager(lib, poll_interval=0.05))
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    for job in w.jobs.store.list(("Queued", "Starting", "Running")):
+        w.jobs.cancel(job.id)
+        w.jobs.wait(job.id, 60)
+
+
+def test_export_tab_exports_verifies_and_deletes(qtbot, window, lib, checkpoints, tmp_path):
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    window.open_model(model.id)
+    page = window.model_page
+    page.tabs.setCurrentWidget(page.export)
+    tab = page.export
+    assert tab.table.rowCount() == len(FORMATS) == 22
+    cell = {fmt: tab.table.item(ROW[fmt], 1).text() for fmt in ("onnx", "coreml", "engine", "hailo")}
+    assert cell == {"onnx": "ready", "coreml": "needs toolchain", "engine": "needs GPU worker", "hailo": "vendor SDK"}
+
+    tab.table.selectRow(ROW["coreml"])
+    assert not tab.export_button.isEnabled() and "toolchain" in tab.why.text()
+    tab.table.selectRow(ROW["onnx"])
+    assert tab.export_button.isEnabled()
+    assert set(tab.form.editors) == {"imgsz", "batch", "data", "dynamic", "quantize", "opset", "simplify", "nms",
+                                     "fraction"}
+    tab.form.editors["imgsz"].setValue(64)
+    tab.export_button.click()
+    qtbot.waitUntil(lambda: tab.table.item(ROW["onnx"], 2).text() == "Completed", timeout=120000)
+    assert tab.table.item(ROW["onnx"], 4).text() == "yes"
+    assert "Verified" in tab.detail.text() and tab.download_button.isEnabled()
+    saved = tmp_path / "model.onnx"
+    window.exports.save(Path(tab.exports["onnx"].path), saved)
+    qtbot.waitUntil(saved.exists, timeout=10000)
+
+    tab.delete_button.click()
+    qtbot.waitUntil(lambda: tab.table.item(ROW["onnx"], 2).text() == "—", timeout=5000)
+    assert not (lib.models_dir / model.id / "exports" / "onnx").exists()
