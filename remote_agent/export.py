@@ -84,12 +84,13 @@ def compare(ref: dict[str, Any], got: dict[str, Any], task: str, imgsz: int) -> 
     return ok, f"top {n} detections match; largest box difference {worst:.2f} px (tolerance {BOX_TOL * imgsz:.1f} px)"
 
 
-def verify(weights: Path, artifact: Path, task: str, imgsz: int, fmt: str) -> dict[str, Any]:
+def verify(model: Any, artifact: Path, task: str, imgsz: int, fmt: str) -> dict[str, Any]:
+    """Compare the export's predictions with those of ``model`` (the loaded .pt) on the test image."""
     from ultralytics import YOLO
 
     img = test_image(imgsz)
     kw = {"imgsz": imgsz, "conf": 0.001, "verbose": False, "device": "cpu"}
-    ref = _summary(YOLO(str(weights), task=task).predict(img, **kw)[0], task)
+    ref = _summary(model.predict(img, **kw)[0], task)
     try:
         exported = YOLO(str(artifact), task=task)
         got = _summary(exported.predict(img, **kw)[0], task)
@@ -126,7 +127,7 @@ def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tu
     size, sha = path_digest(artifact)
     emitter.emit("artifact", path=str(artifact), size=size, sha256=sha, kind="export", format=fmt)
     emitter.emit("progress", done=2, total=3, label="verifying")
-    verification = verify(weights, artifact, task, imgsz, fmt) if spec.get("verify", True) else \
+    verification = verify(model, artifact, task, imgsz, fmt) if spec.get("verify", True) else \
         {"verified": False, "detail": "not verified (verification switched off)"}
     emitter.emit("progress", done=3, total=3, label="done")
     return "completed", {"format": fmt, "path": str(artifact), "size": size, "sha256": sha, "seconds": round(seconds, 2),
