@@ -277,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         need = {"add": 1, "rename": 2, "delete": 1, "list": 0}[args.action]
         if len(args.names) != need:
             parser.error(f"projects {args.action} takes {need} name(s)")
+    if args.command == "toolchains" and args.action in ("install", "remove") and not args.name:
+        parser.error(f"toolchains {args.action} needs a toolchain name")
     from app.library.db import SchemaTooNew
 
     try:

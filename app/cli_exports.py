@@ -29,7 +29,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     manager = JobManager(Library.open_default())
     try:
         model = manager.lib.find_model(args.model)
-        formats = [f.argument for f in FORMATS if f.cpu and availability(f)[0] == "ready"] if args.all \
+        formats = [f.argument for f in FORMATS if f.cpu and availability(f, home=manager.lib.home)[0] == "ready"] \
+            if args.all \
             else [str(kv.pop("format"))]
         jobs = []
         for fmt in formats:
@@ -78,7 +79,7 @@ def cmd_exports(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     for f in FORMATS:
         e = done.get(f.argument)
-        state, why = availability(f)
+        state, why = availability(f, home=lib.home)
         rows.append({"format": f.argument, "name": f.name, "availability": state, "why": None if state == "ready" else why,
                      "status": e.status if e else None, "path": e.path if e else None, "size": e.size if e else None,
                      "verified": e.verified if e else None, "verification": e.verification if e else None,
@@ -94,7 +95,34 @@ def cmd_exports(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_toolchains(args: argparse.Namespace) -> int:
+    from app.exporters.toolchains import TOOLCHAINS, ToolchainError, Toolchains
+    from app.paths import library_home
+
+    tcs = Toolchains(library_home())
+    if args.action == "install":
+        try:
+            manifest = tcs.install(args.name, log=lambda line: print(line, flush=True))
+        except ToolchainError as e:
+            print(f"yolodesk toolchains: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"✓ {args.name} installed in {manifest['seconds']} s: {', '.join(manifest['packages'])}")
+        return EXIT_OK
+    if args.action == "remove":
+        removed = tcs.remove(args.name)
+        print(f"removed {args.name}" if removed else f"{args.name} is not installed")
+        return EXIT_OK
+    for tc in TOOLCHAINS.values():
+        state = "installed" if tcs.installed(tc.name) else ("not installed" if tc.layered else "needs its own env")
+        print(f"{tc.name:<17}{state:<18}~{tc.download_mb:>4} MB  formats: {', '.join(tc.formats)}")
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("toolchains", help="list, install or remove export toolchains (their own environments)")
+    s.add_argument("action", nargs="?", choices=("list", "install", "remove"), default="list")
+    s.add_argument("name", nargs="?")
+    s.set_defaults(func=cmd_toolchains)
     s = sub.add_parser("export", help="export a model (format=onnx imgsz=640 …, or --all) as a job")
     s.add_argument("model", metavar="MODEL")
     s.add_argument("pairs", nargs="*", metavar="key=value")

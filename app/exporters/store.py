@@ -90,8 +90,11 @@ def current_platform() -> str:
     return f"{osname}-{machine}"
 
 
-def availability(fmt: ExportFormat, platform: str | None = None) -> tuple[str, str]:
+def availability(fmt: ExportFormat, platform: str | None = None, home: Path | None = None) -> tuple[str, str]:
     """(state, why): ``ready``, ``needs-gpu``, ``needs-toolchain``, ``vendor-sdk`` or ``unsupported-platform``."""
+    from app.exporters.toolchains import Toolchains, toolchain_for
+    from app.paths import library_home
+
     platform = platform or current_platform()
     if platform not in fmt.platforms:
         return "unsupported-platform", f"{fmt.name} export runs on {', '.join(fmt.platforms)}, not {platform}"
@@ -104,8 +107,16 @@ def availability(fmt: ExportFormat, platform: str | None = None) -> tuple[str, s
         if not missing:
             return "ready", "ready"
         return "needs-toolchain", f"missing Python packages: {', '.join(missing)}"
-    return "needs-toolchain", (f"needs its '{fmt.toolchain}' toolchain environment; installing toolchains is not in "
-                               "this build yet")
+    tc = toolchain_for(fmt.argument)
+    if tc is None:
+        return "needs-toolchain", f"needs its '{fmt.toolchain}' toolchain environment, which YOLO Desk cannot set up yet"
+    if Toolchains(home or library_home()).installed(tc.name):
+        return "ready", f"ready (the '{tc.name}' toolchain is installed)"
+    if not tc.layered:
+        return "needs-toolchain", (f"needs the '{tc.name}' toolchain in an environment of its own ({tc.why_separate}); "
+                                   "separate environments are not in this build yet")
+    return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb} MB): "
+                               f"yolodesk toolchains install {tc.name}")
 
 
 class ExportStore:

@@ -220,7 +220,7 @@ class JobManager:
         if not model.has_weights:
             raise LibraryError(f"{model.name!r} has no weights to export yet")
         spec_format = get(fmt)
-        state, why = availability(spec_format)
+        state, why = availability(spec_format, home=self.lib.home)
         if state != "ready":
             raise LibraryError(f"{spec_format.name}: {why}")
         args = {k: v for k, v in (args or {}).items() if v is not None}
@@ -241,8 +241,13 @@ class JobManager:
         if busy:
             raise LibraryError(f"an export of {model.name!r} to {spec_format.name} is already {busy[0].status.lower()}")
         agent_args = {"model": str(model.weights_path), "format": fmt, "device": "cpu", **args}
-        job = self.store.create("export", {"args": agent_args, "task": model.task, "verify": True},
-                                model.project_id, model.id, owner_pid=self.pid)
+        spec: dict[str, Any] = {"args": agent_args, "task": model.task, "verify": True}
+        from app.exporters.toolchains import Toolchains, toolchain_for
+
+        tc = toolchain_for(fmt)
+        if tc is not None:  # run the agent with the toolchain's interpreter
+            spec["python"] = str(Toolchains(self.lib.home).python(tc.name))
+        job = self.store.create("export", spec, model.project_id, model.id, owner_pid=self.pid)
         exports.create(model.id, fmt, args, job_id=job.id)
         self._notify(job)
         self.schedule()

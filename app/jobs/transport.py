@@ -112,8 +112,9 @@ class LocalTransport:
         spec_path.write_text(json.dumps(spec, indent=2))
         events_path = run_dir / "events.jsonl"
         with open(events_path, "ab") as out, open(run_dir / "agent.err", "ab") as err:
+            python = spec.get("python") or self.python  # an export toolchain's interpreter, when it has one
             proc = subprocess.Popen(
-                [self.python, "-m", "remote_agent", "run", str(spec_path)], stdin=subprocess.DEVNULL, stdout=out,
+                [python, "-m", "remote_agent", "run", str(spec_path)], stdin=subprocess.DEVNULL, stdout=out,
                 stderr=err, cwd=run_dir, env=self.environment(), start_new_session=True,
             )
         self._children[proc.pid] = proc

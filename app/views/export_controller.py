@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.exporters.registry import FORMATS
@@ -22,18 +22,22 @@ if TYPE_CHECKING:
 class ExportController(QObject):
     """Connects an :class:`ExportTab` to the job manager and the export store of the window's library."""
 
+    installLine = Signal(str)  # pip's output, from the installing thread
+
     def __init__(self, window: MainWindow, tab: ExportTab) -> None:
         super().__init__(window)
         self.window = window
         self.tab = tab
         self.store = ExportStore(window.lib)
-        self.availability = {f.argument: availability(f) for f in FORMATS}  # worked out once a session
+        self.availability = {f.argument: availability(f, home=window.lib.home) for f in FORMATS}
         tab.exportRequested.connect(self._on_tab_export_requested)
         tab.exportAllRequested.connect(self._on_tab_export_all_requested)
         tab.deleteAllRequested.connect(self._on_tab_delete_all_requested)
         tab.deleteRequested.connect(self._on_tab_delete_requested)
         tab.downloadRequested.connect(self._on_tab_download_requested)
         tab.cancelRequested.connect(self._on_tab_cancel_requested)
+        tab.installToolchainRequested.connect(self._on_tab_install_toolchain_requested)
+        self.installLine.connect(tab.show_install_progress)
 
     def refresh(self) -> None:
         model_id = self.window.current_model_id
@@ -91,6 +95,24 @@ class ExportController(QObject):
         except LibraryError as e:
             self.window.statusBar().showMessage(str(e), 8000)
         self.refresh()
+
+    def _on_tab_install_toolchain_requested(self, name: str) -> None:
+        from app.exporters.toolchains import Toolchains
+
+        tcs = Toolchains(self.window.lib.home)
+
+        def done(_manifest: object) -> None:
+            self.availability = {f.argument: availability(f, home=self.window.lib.home) for f in FORMATS}
+            self.tab.install_button.setEnabled(True)
+            self.refresh()
+            self.window.statusBar().showMessage(f"The {name} toolchain is installed", 8000)
+
+        def failed(e: Exception) -> None:
+            self.tab.install_button.setEnabled(True)
+            self.refresh()
+            QMessageBox.warning(self.window, "Toolchain", f"The {name} toolchain could not be installed:\n{e}")
+
+        run_in_background(lambda: tcs.install(name, log=self.installLine.emit), done, failed)
 
     def _on_tab_cancel_requested(self, job_id: str) -> None:
         run_in_background(lambda: self.window.jobs.cancel(job_id), lambda _j: self.refresh())

@@ -101,6 +101,7 @@ class ExportTab(QWidget):
     cancelRequested = Signal(str)  # job id
     downloadRequested = Signal(str)  # export id
     deleteRequested = Signal(str)  # export id
+    installToolchainRequested = Signal(str)  # toolchain name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,11 +148,15 @@ class ExportTab(QWidget):
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.download_button = QPushButton("Download…")
         self.download_button.clicked.connect(self._on_download_clicked)
+        self.install_button = QPushButton("Install toolchain")
+        self.install_button.setToolTip("Create this format's own environment and install its packages (the app's "
+                                       "environment is not touched)")
+        self.install_button.clicked.connect(self._on_install_clicked)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self._on_delete_clicked)
         buttons = QHBoxLayout()
-        for b in (self.export_button, self.cancel_button, self.download_button, self.delete_button):
+        for b in (self.install_button, self.export_button, self.cancel_button, self.download_button, self.delete_button):
             buttons.addWidget(b)
         side = QWidget()
         sl = QVBoxLayout(side)
@@ -225,6 +230,11 @@ class ExportTab(QWidget):
             self.form.show_format(fmt, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
             self._form_for = fmt.argument
         active = e is not None and e.status in ACTIVE
+        from app.exporters.toolchains import toolchain_for
+
+        tc = toolchain_for(fmt.argument)
+        self.install_button.setVisible(state == "needs-toolchain" and tc is not None and tc.layered)
+        self.install_button.setText(f"Install {tc.name} toolchain (~{tc.download_mb} MB)" if tc else "Install toolchain")
         self.export_button.setEnabled(state == "ready" and not active and self.model.has_weights)
         self.cancel_button.setVisible(active)
         done = e is not None and e.status == "Completed"
@@ -239,6 +249,18 @@ class ExportTab(QWidget):
             self.detail.setText(f"<b>{verdict}</b>: {e.verification}<br>{e.path}")
         else:
             self.detail.setText(f"{e.status}…")
+
+    def _on_install_clicked(self) -> None:
+        from app.exporters.toolchains import toolchain_for
+
+        fmt = self.current_format()
+        tc = toolchain_for(fmt.argument) if fmt else None
+        if tc is not None:
+            self.install_button.setEnabled(False)
+            self.installToolchainRequested.emit(tc.name)
+
+    def show_install_progress(self, line: str) -> None:
+        self.detail.setText(f"Installing… {line[-160:]}")
 
     def _on_export_clicked(self) -> None:
         fmt = self.current_format()

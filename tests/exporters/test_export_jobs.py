@@ -56,7 +56,7 @@ def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, ch
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "classify_yolo11n.pt").model
     cases = {
-        "coreml": "toolchain environment",
+        "coreml": "toolchains install coreml",
         "engine": "NVIDIA GPU worker",
         "hailo": "vendor SDK",
         "onnx": "not valid for classification",  # with nms=True below

@@ -55,3 +55,20 @@ def test_export_tab_exports_verifies_and_deletes(qtbot, window, lib, checkpoints
     tab.delete_button.click()
     qtbot.waitUntil(lambda: tab.table.item(ROW["onnx"], 2).text() == "—", timeout=5000)
     assert not (lib.models_dir / model.id / "exports" / "onnx").exists()
+
+
+def test_install_toolchain_button_installs_it(qtbot, window, lib, checkpoints):
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    window.open_model(model.id)
+    page = window.model_page
+    page.tabs.setCurrentWidget(page.export)
+    tab = page.export
+    tab.table.selectRow(ROW["ncnn"])
+    assert tab.install_button.isVisible() and "ncnn" in tab.install_button.text()
+    assert not tab.export_button.isEnabled()
+    tab.install_button.click()
+    qtbot.waitUntil(lambda: tab.table.item(ROW["ncnn"], 1).text() == "ready", timeout=300000)
+    assert not tab.install_button.isVisible() and tab.export_button.isEnabled()
+    tab.table.selectRow(ROW["rknn"])  # needs its own environment: no button that cannot work
+    assert not tab.install_button.isVisible() and "torch 2.4" in tab.why.text()
