@@ -39,7 +39,9 @@ class Toolchain:
 
 TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
     Toolchain("ncnn", ("ncnn",), ("ncnn==1.0.20261020", "pnnx==20260526"), 40, tested=True),
-    Toolchain("mnn", ("mnn",), ("MNN==3.6.1", "aliyun-log-python-sdk", "protobuf>=3.20.3,<6.0.0"), 20),
+    # MNN pins protobuf < 6; onnx from the app was generated with protobuf 6 gencode: bring an onnx built for 5.
+    Toolchain("mnn", ("mnn",), ("MNN==3.6.1", "aliyun-log-python-sdk", "protobuf>=3.20.3,<6.0.0", "onnx==1.17.0"), 35,
+              tested=True),
     Toolchain("executorch", ("executorch",), ("executorch",), 60),
     Toolchain("litert", ("litert",), ("ai-edge-litert>=1.2.0", "onnx2tf>=1.26.3,<1.29.0", "sng4onnx>=1.0.1",
                                       "onnx_graphsurgeon>=0.3.26"), 120),
