@@ -43,8 +43,9 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
     Toolchain("mnn", ("mnn",), ("MNN==3.6.1", "aliyun-log-python-sdk", "protobuf>=3.20.3,<6.0.0", "onnx==1.17.0"), 35,
               tested=True),
     Toolchain("executorch", ("executorch",), ("executorch",), 60),
-    Toolchain("litert", ("litert",), ("ai-edge-litert>=1.2.0", "onnx2tf>=1.26.3,<1.29.0", "sng4onnx>=1.0.1",
-                                      "onnx_graphsurgeon>=0.3.26"), 120),
+    # ultralytics' export-litert extra; litert-torch accepts torch < 2.15, so the app's torch serves it.
+    Toolchain("litert", ("litert",), ("litert-torch>=0.10.0", "ai-edge-litert>=2.3.0", "ai-edge-quantizer>=0.10.0"),
+              400),
     Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 60),
     Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 15),
     Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("tensorflow", "onnx2tf>=1.26.3,<1.29.0",

@@ -232,10 +232,15 @@ class JobManager:
         problem = restriction(spec_format, model.task, model.architecture, args) or missing_for_args(fmt, args)
         if problem:
             raise LibraryError(problem)
-        if args.get("quantize") in (8, "w8a16") and "data" in spec_format.args and not args.get("data"):
-            if model.dataset is None:  # ultralytics would download a calibration set: never offline
-                raise LibraryError("INT8 export needs calibration images: give data=… (a data.yaml on this machine)")
-            args["data"] = model.dataset.location
+        from app.exporters.registry import FP32_UNSUPPORTED_FORMATS
+
+        calibrated = args.get("quantize") in (8, "w8a16") or (fmt in FP32_UNSUPPORTED_FORMATS and not args.get("quantize"))
+        if calibrated and "data" in spec_format.args and not args.get("data"):
+            local = model.dataset.location if model.dataset else model.dataset_ref
+            if not local or not Path(local).exists():  # ultralytics would download a calibration set: never offline
+                raise LibraryError(f"{spec_format.name} quantizes with calibration images: give data=… (a data.yaml "
+                                   "on this machine); the model's own data set is not here")
+            args["data"] = local
         exports = ExportStore(self.lib)
         busy = [e for e in exports.for_model(model_id) if e.format == fmt and e.status in ("Queued", "Starting", "Running")]
         if busy:
