@@ -67,8 +67,9 @@ def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, ch
             manager.submit_export(model.id, fmt, args)
     with pytest.raises(LibraryError, match="needs a GPU"):
         manager.submit_export(model.id, "torchscript", {"quantize": 16})
-    with pytest.raises(LibraryError, match="INT8 export needs calibration images"):
-        manager.submit_export(model.id, "onnx", {"quantize": 8})
+    untrained = lib.import_checkpoint(folder / "yolov5nu_untrained.pt").model  # no data set recorded at all
+    with pytest.raises(LibraryError, match="quantizes with calibration images"):
+        manager.submit_export(untrained.id, "onnx", {"quantize": 8})
     with pytest.raises(LibraryError, match="pip install 'nncf"):
         manager.submit_export(model.id, "openvino", {"quantize": 8, "data": "x.yaml"})
     with pytest.raises(LibraryError, match="does not take workspace"):
@@ -76,6 +77,7 @@ def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, ch
     with pytest.raises(KeyError, match="unknown export format"):
         manager.submit_export(model.id, "bogus")
     assert manager.store.list() == [] and ExportStore(lib).for_model(model.id) == []
+    assert ExportStore(lib).for_model(untrained.id) == []
 
 
 def test_one_export_per_model_and_format_and_cancel(manager, lib, checkpoints):
