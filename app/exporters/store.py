@@ -30,6 +30,8 @@ BASE_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+PIP_NAMES = {"paddle": "paddlepaddle", "x2paddle": "x2paddle", "coreai": "coreai-core", "tensorrt": "tensorrt"}
+
 # Extra packages some precisions need (ultralytics would pip-install them; offline it cannot).
 PRECISION_MODULES: dict[tuple[str, Any], tuple[tuple[str, str], ...]] = {
     ("openvino", 8): (("nncf", "nncf>=2.14.0"),),
@@ -106,7 +108,9 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
         missing = [m for m in BASE_MODULES[fmt.argument] if importlib.util.find_spec(m) is None]
         if not missing:
             return "ready", "ready"
-        return "needs-toolchain", f"missing Python packages: {', '.join(missing)}"
+        names = ", ".join(PIP_NAMES.get(m, m) for m in missing)
+        return "needs-toolchain", (f"needs {names} (pip), which this build does not install for it yet; its own "
+                                   "toolchain environment is the next step")
     tc = toolchain_for(fmt.argument)
     if tc is None:
         return "needs-toolchain", f"needs its '{fmt.toolchain}' toolchain environment, which YOLO Desk cannot set up yet"
