@@ -8,14 +8,14 @@ import shutil
 import sys
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from app.exporters.registry import FORMATS, ExportFormat
-from app.library.orm import Export
+from app.library.orm import Export, aware
 from app.library.repository import Library, LibraryError
 from app.library.storage import TMP_SUFFIX, fsync_dir
 
@@ -48,10 +48,6 @@ def missing_for_args(fmt: str, args: dict[str, Any]) -> str | None:
     return None
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
-
-
 @dataclass(frozen=True)
 class ExportRecord:
     id: str
@@ -78,8 +74,8 @@ class ExportRecord:
 
 def _record(e: Export) -> ExportRecord:
     return ExportRecord(e.id, e.model_id, e.format, dict(e.args or {}), e.status, e.job_id, e.path, e.size, e.sha256,
-                        bool(e.verified), e.verification, e.seconds, e.error, _aware(e.created_at),
-                        _aware(e.updated_at))
+                        bool(e.verified), e.verification, e.seconds, e.error, aware(e.created_at),
+                        aware(e.updated_at))
 
 
 def current_platform() -> str:

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 
-from app.library.orm import Job, utcnow
+from app.library.orm import Job, aware, utcnow
 from app.library.repository import Library, LibraryError
 
 STATUSES = ("Queued", "Starting", "Running", "Completed", "Failed", "Cancelled")
 ACTIVE = ("Queued", "Starting", "Running")
 FINAL = ("Completed", "Failed", "Cancelled")
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
 @dataclass(frozen=True)
@@ -63,8 +59,8 @@ def _record(j: Job) -> JobRecord:
     return JobRecord(
         id=j.id, kind=j.kind, status=j.status, worker=j.worker, spec=dict(j.spec or {}), project_id=j.project_id,
         model_id=j.model_id, run_dir=j.run_dir, pid=j.pid, pid_started=j.pid_started, owner_pid=j.owner_pid,
-        error=j.error, result=j.result, retry_of=j.retry_of, created_at=_aware(j.created_at),
-        started_at=_aware(j.started_at), finished_at=_aware(j.finished_at),
+        error=j.error, result=j.result, retry_of=j.retry_of, created_at=aware(j.created_at),
+        started_at=aware(j.started_at), finished_at=aware(j.finished_at),
     )
 
 

@@ -10,7 +10,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.library.db import open_engine
-from app.library.orm import Dataset, Model, Project, utcnow
+from app.library.orm import Dataset, Model, Project, aware, utcnow
 from app.library.records import CheckReport, DatasetRecord, ImportResult, ModelRecord, ProjectRecord
 
 DEFAULT_PROJECT = "Default"
@@ -27,12 +27,6 @@ TRASH_DAYS = 30
 
 class LibraryError(Exception):
     """A library operation that cannot be done, with a message for the user."""
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt
 
 
 class Library:
@@ -155,8 +149,8 @@ class Library:
             dataset=DatasetRecord(ds.id, ds.name, ds.location, ds.task, list(ds.class_names or [])) if ds else None,
             dataset_ref=m.dataset_ref, parent_id=m.parent_id,
             parent_name=(s.get(Model, m.parent_id).name if m.parent_id and s.get(Model, m.parent_id) else None),
-            created_at=_aware(m.created_at),
-            updated_at=_aware(m.updated_at), deleted_at=_aware(m.deleted_at), weights_path=self.weights_path(m.id),
+            created_at=aware(m.created_at),
+            updated_at=aware(m.updated_at), deleted_at=aware(m.deleted_at), weights_path=self.weights_path(m.id),
         )
 
     def models(self, project_id: int | None = None, *, trashed: bool = False) -> list[ModelRecord]:
@@ -237,7 +231,7 @@ class Library:
         cutoff = utcnow() - older_than
         with self._write() as s:
             doomed = [m for m in s.scalars(select(Model).where(Model.deleted_at.is_not(None)))
-                      if _aware(m.deleted_at) <= cutoff]
+                      if aware(m.deleted_at) <= cutoff]
             ids = [m.id for m in doomed]
             for m in doomed:
                 s.delete(m)

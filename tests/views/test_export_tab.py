@@ -4,35 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from app.exporters.registry import FORMATS
-from app.jobs.manager import JobManager
-from app.views.main_window import MainWindow
 
 ROW = {f.argument: i for i, f in enumerate(FORMATS)}
 
 
-@pytest.fixture
-def window(qtbot, lib):
-    w = MainWindow(lib, JobManager(lib, poll_interval=0.05))
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    for job in w.jobs.store.list(("Queued", "Starting", "Running")):
-        w.jobs.cancel(job.id)
-        w.jobs.wait(job.id, 60)
-
-
-def test_export_tab_exports_verifies_and_deletes(qtbot, window, lib, checkpoints, tmp_path):
-    folder, _ = checkpoints
-    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+def open_export_tab(window, lib, checkpoint: Path):  # noqa: ANN001, ANN201
+    model = lib.import_checkpoint(checkpoint).model
     window.open_model(model.id)
     page = window.model_page
     page.tabs.setCurrentWidget(page.export)
-    tab = page.export
+    return model, page.export
+
+
+def test_export_tab_exports_verifies_and_deletes(qtbot, job_window, lib, checkpoints, tmp_path):
+    folder, _ = checkpoints
+    window = job_window
+    model, tab = open_export_tab(window, lib, folder / "detect_yolo26n.pt")
     assert tab.table.rowCount() == len(FORMATS) == 22
     cell = {fmt: tab.table.item(ROW[fmt], 1).text() for fmt in ("onnx", "coreml", "engine", "hailo")}
     assert cell == {"onnx": "ready", "coreml": "needs toolchain", "engine": "needs GPU worker", "hailo": "vendor SDK"}
@@ -57,13 +45,9 @@ def test_export_tab_exports_verifies_and_deletes(qtbot, window, lib, checkpoints
     assert not (lib.models_dir / model.id / "exports" / "onnx").exists()
 
 
-def test_install_toolchain_button_installs_it(qtbot, window, lib, checkpoints):
+def test_install_toolchain_button_installs_it(qtbot, job_window, lib, checkpoints):
     folder, _ = checkpoints
-    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
-    window.open_model(model.id)
-    page = window.model_page
-    page.tabs.setCurrentWidget(page.export)
-    tab = page.export
+    _, tab = open_export_tab(job_window, lib, folder / "detect_yolo26n.pt")
     tab.table.selectRow(ROW["ncnn"])
     assert tab.install_button.isVisible() and "ncnn" in tab.install_button.text()
     assert not tab.export_button.isEnabled()

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor, QTextCursor
 
-from app.jobs.manager import JobManager
-from app.views.main_window import MainWindow
 from app.views.train_tab import TrainTab
 from app.widgets.ansi_console import AnsiConsole
 from tests.jobs.conftest import FAST
@@ -104,16 +102,8 @@ def test_train_tab_follows_a_live_events_file(qtbot, lib, tmp_path):
 
 # ------------------------------------------------------------------ New Model → training, in the window
 @pytest.fixture
-def window(qtbot, lib):
-    w = MainWindow(lib, JobManager(lib, poll_interval=0.05))
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    for job in w.jobs.store.list(("Queued", "Starting", "Running")):
-        w.jobs.cancel(job.id)
-        w.jobs.wait(job.id, 60)
+def window(job_window):
+    return job_window
 
 
 def test_new_model_dialog_shows_problems_next_to_the_fields(qtbot, window, tmp_path):
