@@ -115,7 +115,7 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
     if not tc.layered:
         return "needs-toolchain", (f"needs the '{tc.name}' toolchain in an environment of its own ({tc.why_separate}); "
                                    "separate environments are not in this build yet")
-    return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb} MB): "
+    return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb} MB on disk): "
                                f"yolodesk toolchains install {tc.name}")
 
 

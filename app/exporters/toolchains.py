@@ -31,23 +31,23 @@ class Toolchain:
     name: str
     formats: tuple[str, ...]
     requirements: tuple[str, ...]
-    download_mb: int  # about, measured with pip download
+    download_mb: int  # about: its size on disk once installed (measured by bench/export_matrix.py where run)
     layered: bool = True  # compatible with the app's packages (else: needs its own torch; not in this build)
     tested: bool = False  # installed, exported and verified here by the tests
     why_separate: str = ""
 
 
 TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
-    Toolchain("ncnn", ("ncnn",), ("ncnn==1.0.20261020", "pnnx==20260526"), 40, tested=True),
+    Toolchain("ncnn", ("ncnn",), ("ncnn==1.0.20261020", "pnnx==20260526"), 140, tested=True),
     # MNN pins protobuf < 6; onnx from the app was generated with protobuf 6 gencode: bring an onnx built for 5.
-    Toolchain("mnn", ("mnn",), ("MNN==3.6.1", "aliyun-log-python-sdk", "protobuf>=3.20.3,<6.0.0", "onnx==1.17.0"), 35,
+    Toolchain("mnn", ("mnn",), ("MNN==3.6.1", "aliyun-log-python-sdk", "protobuf>=3.20.3,<6.0.0", "onnx==1.17.0"), 150,
               tested=True),
-    Toolchain("executorch", ("executorch",), ("executorch",), 60),
+    Toolchain("executorch", ("executorch",), ("executorch==1.5.1",), 530),  # measured: exports and verifies
     # ultralytics' export-litert extra; litert-torch accepts torch < 2.15, so the app's torch serves it.
     Toolchain("litert", ("litert",), ("litert-torch>=0.10.0", "ai-edge-litert>=2.3.0", "ai-edge-quantizer>=0.10.0"),
-              400),
-    Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 60),
-    Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 15),
+              1160),
+    Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 280),
+    Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 120),
     Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("tensorflow", "onnx2tf>=1.26.3,<1.29.0",
               "tf_keras<=2.19.0", "sng4onnx>=1.0.1", "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0",
               "protobuf>=5"), 700, layered=False, why_separate="TensorFlow wants numpy 1.26 and protobuf 5"),
