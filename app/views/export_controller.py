@@ -85,16 +85,13 @@ class ExportController(QObject):
                                       "The exported files are removed from the library.")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        for e in doomed:
-            self.store.delete(e.id)
-        self.refresh()
+        ids = [e.id for e in doomed]
+        run_in_background(lambda: [self.store.delete(i) for i in ids], lambda _r: self.refresh(),  # removes folders
+                          lambda e: (self.window.statusBar().showMessage(str(e), 8000), self.refresh()))
 
     def _on_tab_delete_requested(self, export_id: str) -> None:
-        try:
-            self.store.delete(export_id)
-        except LibraryError as e:
-            self.window.statusBar().showMessage(str(e), 8000)
-        self.refresh()
+        run_in_background(lambda: self.store.delete(export_id), lambda _r: self.refresh(),  # removes a folder
+                          lambda e: (self.window.statusBar().showMessage(str(e), 8000), self.refresh()))
 
     def _on_tab_install_toolchain_requested(self, name: str) -> None:
         from app.exporters.toolchains import Toolchains
