@@ -35,7 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         jobs = []
         for fmt in formats:
             try:
-                jobs.append(manager.submit_export(model.id, fmt, dict(kv)))
+                jobs.append(manager.submit_export(model.id, fmt, dict(kv), worker=args.worker))
             except (LibraryError, KeyError) as e:
                 if not args.all:
                     raise
@@ -43,7 +43,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         status = EXIT_OK
         for job in jobs:
             fmt = job.spec["args"]["format"]
-            print(f"job {job.id}: exporting {model.name!r} to {fmt}", flush=True)
+            where = f" on {job.worker}" if job.worker != "local" else ""
+            print(f"job {job.id}: exporting {model.name!r} to {fmt}{where}", flush=True)
             try:
                 job = stream_job(manager, job.id)
             except KeyboardInterrupt:
@@ -127,6 +128,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("model", metavar="MODEL")
     s.add_argument("pairs", nargs="*", metavar="key=value")
     s.add_argument("--all", action="store_true", help="every CPU format that is ready here, with default settings")
+    s.add_argument("--worker", metavar="NAME", help="export on this worker (TensorRT needs one with a GPU)")
     s.set_defaults(func=cmd_export)
     s = sub.add_parser("exports", help="list a model's exports and what every format needs")
     s.add_argument("model", metavar="MODEL")

@@ -107,7 +107,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             epochs=int(kv.pop("epochs", 100)), imgsz=int(kv.pop("imgsz", 640)), batch=kv.pop("batch", 16),
             device=str(kv.pop("device", "cpu")), extra=kv, name=args.name, project_id=project_id, parent_id=parent_id,
         )
-        job = manager.submit_train(req)
+        job = manager.submit_train(req, worker=args.worker)
     except SpecError as e:
         for field, problem in e.problems.items():
             print(f"yolodesk train: {field}: {problem}", file=sys.stderr)
@@ -115,7 +115,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     except LibraryError as e:
         print(f"yolodesk train: {e}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"job {job.id}: training {req.model} on {req.data} ({job.status.lower()})", flush=True)
+    where = f" on {job.worker}" if job.worker != "local" else ""
+    print(f"job {job.id}: training {req.model} on {req.data}{where} ({job.status.lower()})", flush=True)
     try:
         job = stream_job(manager, job.id)
     except KeyboardInterrupt:
@@ -213,6 +214,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("pairs", nargs="*", metavar="key=value", help="model=yolo26n.yaml data=… epochs=… imgsz=…")
     s.add_argument("--project", metavar="NAME")
     s.add_argument("--name", metavar="NAME", help="name of the new model")
+    s.add_argument("--worker", metavar="NAME", help="train on this worker (see `yolodesk workers`); device=0 for its GPU")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser("jobs", help="list jobs")
     s.add_argument("--json", action="store_true")

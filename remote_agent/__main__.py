@@ -1,4 +1,4 @@
-"""Command line of the agent: ``run SPEC.json`` and ``info [--json] [--no-torch]``."""
+"""Command line of the agent: ``run SPEC.json``, ``info [--json] [--no-torch]``, and job control (``jobctl``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,33 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--no-torch", action="store_true", help="skip importing torch (faster; no CUDA probe)")
     s = sub.add_parser("run", help="run one job spec and write its events on stdout")
     s.add_argument("spec", help="path to the job spec (JSON), or - for stdin")
+    for name, help_ in (("spawn", "start JOBDIR/spec.json detached, events to JOBDIR/events.jsonl"),
+                        ("alive", "whether the job's agent still runs"),
+                        ("cancel", "SIGTERM the job's agent, SIGKILL its group after --grace seconds"),
+                        ("reap", argparse.SUPPRESS)):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("job_dir")
+        s.add_argument("--grace", type=float, default=30.0)
+    s = sub.add_parser("digest", help="size and sha256 of a file or folder (JSON)")
+    s.add_argument("path")
+    s.add_argument("--files", action="store_true", help="one entry per file too")
     args = p.parse_args(argv)
+    if args.command in ("spawn", "alive", "cancel", "reap", "digest"):
+        from remote_agent import jobctl
+
+        if args.command == "spawn":
+            out = jobctl.spawn(args.job_dir)
+        elif args.command == "alive":
+            out = jobctl.alive(args.job_dir)
+        elif args.command == "cancel":
+            out = jobctl.cancel(args.job_dir, args.grace)
+        elif args.command == "digest":
+            out = jobctl.digest(args.path, args.files)
+        else:
+            jobctl.reap(args.job_dir, args.grace)
+            return 0
+        print(json.dumps(out))
+        return 0
     if args.command == "run":
         import os
 

@@ -97,7 +97,7 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
     if platform not in fmt.platforms:
         return "unsupported-platform", f"{fmt.name} export runs on {', '.join(fmt.platforms)}, not {platform}"
     if fmt.needs_gpu:
-        return "needs-gpu", "needs an NVIDIA GPU worker (remote workers are not in this build yet)"
+        return "needs-gpu", "needs an NVIDIA GPU worker with tensorrt: add one under Workers, then export there"
     if fmt.installable == "vendor-sdk":
         return "vendor-sdk", f"needs a vendor SDK that is not on the package index ({fmt.notes})"
     if fmt.toolchain == "base" and fmt.argument in BASE_MODULES:

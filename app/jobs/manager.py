@@ -46,6 +46,7 @@ class JobManager:
         self.lib = lib
         self.store = JobStore(lib)
         self.transport: Transport = transport or LocalTransport(lib.home)
+        self._remote: dict[str, Transport] = {}
         self.limits = limits or default_limits()
         self.poll_interval = poll_interval
         self.pid = os.getpid()
@@ -56,9 +57,31 @@ class JobManager:
         self._cancel_requested: set[str] = set()
         self._stop = threading.Event()
 
+    # --------------------------------------------------------------- transports
+    def transport_for(self, worker: str) -> Transport:
+        """The local transport, or the SSH transport of a worker (one per worker, made on first use)."""
+        if worker == "local":
+            return self.transport
+        with self._lock:
+            if worker not in self._remote:
+                from app.jobs.ssh_transport import SSHTransport
+                from app.jobs.workers import WorkerStore
+
+                store = WorkerStore(self.lib)
+                self._remote[worker] = SSHTransport(store, store.get(worker))
+            return self._remote[worker]
+
+    def _worker(self, worker: str | None) -> str:
+        if not worker or worker == "local":
+            return "local"
+        from app.jobs.workers import WorkerStore
+
+        return WorkerStore(self.lib).get(worker).name  # raises a clear error for an unknown name
+
     # ------------------------------------------------------------------ submit
-    def submit_train(self, req: TrainRequest) -> JobRecord:
+    def submit_train(self, req: TrainRequest, worker: str | None = None) -> JobRecord:
         """Validate, create the model row (status Queued) and its job; start it when a slot is free."""
+        worker = self._worker(worker)
         ds = req.validate()
         project_id = req.project_id or self.lib.default_project_id
         dataset = self.lib.add_dataset(ds.location, ds.name, ds.task, ds.names)
@@ -74,25 +97,29 @@ class JobManager:
             nc=len(ds.names), imgsz=int(req.imgsz), train_args=req.agent_args(), parent_id=req.parent_id,
             dataset_id=dataset.id, dataset_ref=ds.location, status="Queued",
         )
-        job = self.store.create("train", {"args": req.agent_args()}, project_id, model.id, owner_pid=self.pid)
+        job = self.store.create("train", {"args": req.agent_args()}, project_id, model.id, owner_pid=self.pid,
+                                worker=worker)
         self._notify(job)
         self.schedule()
         return self.store.get(job.id)
 
     # ---------------------------------------------------------------- schedule
     def schedule(self) -> None:
-        """Start queued jobs while the limits allow (counted across every process on this machine)."""
+        """Start queued jobs while the limits allow (per machine: this one and each worker; counted across
+        every process on this machine)."""
         with self._lock:
             for kind, limit in self.limits.items():
-                busy = len([j for j in self.store.list(("Starting", "Running"), kind=kind) if j.worker == "local"])
+                busy: dict[str, int] = {}
+                for j in self.store.list(("Starting", "Running"), kind=kind):
+                    busy[j.worker] = busy.get(j.worker, 0) + 1
                 queued = sorted(self.store.list(("Queued",), kind=kind), key=lambda j: j.created_at)
                 for job in queued:
-                    if busy >= limit:
-                        break
+                    if busy.get(job.worker, 0) >= limit:
+                        continue
                     if job.owner_pid not in (None, self.pid) and process_alive(job.owner_pid, None):
                         continue  # another open app queued it and will start it
                     if self.store.claim(job.id, self.pid):
-                        busy += 1
+                        busy[job.worker] = busy.get(job.worker, 0) + 1
                         self._notify(self.store.get(job.id))
                         self._spawn(job.id, launch=True)
 
@@ -113,23 +140,31 @@ class JobManager:
                 self.schedule()
 
     def _supervise_inner(self, job_id: str, launch: bool) -> None:
+        from app.jobs.ssh import SSHError
+
         job = self.store.get(job_id)
+        transport = self.transport_for(job.worker)
         if launch:
             if job.kind == "export":
                 self._set_export(job_id, status="Running")
             elif job.model_id:
                 self.lib.set_model_status(job.model_id, "Training")
             try:
-                handle = self.transport.start(job.spec, Path(job.run_dir))
-            except OSError as e:
-                self._finish_failed(job_id, f"the agent could not be started: {e}")
+                handle = transport.start(job.spec, Path(job.run_dir))
+            except (OSError, SSHError) as e:
+                where = "" if job.worker == "local" else f" on {job.worker}"
+                self._finish_failed(job_id, f"the agent could not be started{where}: {e}")
                 return
             job = self.store.set(job_id, pid=handle.pid, pid_started=handle.started)
             self._notify(job)
             if job_id in self._cancel_requested:
-                self.transport.cancel(handle, CANCEL_GRACE)
+                transport.cancel(handle, CANCEL_GRACE)
         else:
-            handle = AgentHandle(job.pid or 0, job.pid or 0, job.pid_started or 0.0, job.events_path)
+            try:
+                handle = transport.handle_for(Path(job.run_dir), job.pid, job.pid_started)
+            except (OSError, ValueError, KeyError) as e:
+                self._finish_failed(job_id, f"YOLO Desk cannot find where the job runs: {e}")
+                return
         follower = EventFollower(handle.events_path)
         terminal: dict[str, Any] | None = None
         while not self._stop.is_set():
@@ -139,7 +174,7 @@ class JobManager:
                 terminal = self._on_event(job_id, ev) or terminal
             if terminal is not None:
                 break
-            if not got and not self.transport.alive(handle):
+            if not got and not transport.alive(handle):
                 for ev in follower.poll():  # whatever it wrote just before exiting
                     terminal = self._on_event(job_id, ev) or terminal
                 break
@@ -147,9 +182,9 @@ class JobManager:
         if self._stop.is_set() and terminal is None:
             return  # this app is closing; the agent goes on and the next start re-attaches
         deadline = time.monotonic() + 15
-        while terminal is not None and self.transport.alive(handle) and time.monotonic() < deadline:
+        while terminal is not None and transport.alive(handle) and time.monotonic() < deadline:
             time.sleep(0.05)  # let it exit (and reap it: no zombie) before the job counts as finished
-        self._finish(job_id, terminal)
+        self._finish(job_id, terminal, transport, handle)
 
     def _on_event(self, job_id: str, ev: dict[str, Any]) -> dict[str, Any] | None:
         for listener in list(self.event_listeners):
@@ -161,12 +196,27 @@ class JobManager:
                 self._notify(self.store.set(job_id, status="Running"))
         return ev if kind in TERMINAL else None
 
-    def _finish(self, job_id: str, terminal: dict[str, Any] | None) -> None:
+    def _localize(self, job: JobRecord, transport: Transport, path: str, sha256: str | None = None) -> Path:
+        """A path the agent reported, on this machine (fetched from the worker, checked, for a remote job)."""
+        if job.worker == "local":
+            return Path(path)
+        local = Path(job.run_dir) / "from-worker" / Path(path).name
+        return transport.fetch(path, local, sha256)
+
+    def _finish(self, job_id: str, terminal: dict[str, Any] | None, transport: Transport | None = None,
+                handle: AgentHandle | None = None) -> None:
+        from app.jobs.ssh import SSHError
+
         job = self.store.get(job_id)
         if job.finished:
             return
+        transport = transport or self.transport_for(job.worker)
+        lost = transport.explain(handle) if handle is not None else None
+        if terminal is None and lost:
+            self._finish_failed(job_id, lost)
+            return
         if job.kind == "export":
-            self._finish_export(job, terminal)
+            self._finish_export(job, terminal, transport)
             return
         if terminal is None and (Path(job.run_dir) / CANCEL_MARKER).exists():
             terminal = {"type": "cancelled", "result": {}}  # stopped before it could say so (still starting)
@@ -175,6 +225,11 @@ class JobManager:
             err = Path(job.run_dir) / "agent.err"
             if err.exists():
                 tail = err.read_text(errors="replace")[-500:].strip()
+            if not tail and job.worker != "local" and handle is not None:
+                try:
+                    tail = transport.agent_err(handle)[-500:].strip()  # type: ignore[attr-defined]
+                except (SSHError, OSError, AttributeError):
+                    tail = ""
             reason = "the agent process ended without reporting a result (killed, out of memory, or crashed)"
             self._finish_failed(job_id, reason + (f": {tail}" if tail else ""))
             return
@@ -186,6 +241,13 @@ class JobManager:
             return
         weights = result.get("best") or result.get("last")
         status = "Completed" if kind == "completed" else "Cancelled"
+        if weights and job.worker != "local":
+            try:
+                weights = str(self._localize(job, transport, weights))
+            except (SSHError, OSError) as e:
+                self._finish_failed(job_id, f"training finished on {job.worker} but its weights could not be "
+                                            f"fetched: {e}", result)
+                return
         if job.model_id and weights and Path(weights).exists():
             try:
                 self.lib.attach_checkpoint(job.model_id, weights, status)
@@ -211,19 +273,28 @@ class JobManager:
             self._notify(self.store.get(job_id))
 
     # ------------------------------------------------------------------ export
-    def submit_export(self, model_id: str, fmt: str, args: dict[str, Any] | None = None) -> JobRecord:
-        """Queue one export of a model (one per model and format at a time); refuses what cannot work here."""
+    def submit_export(self, model_id: str, fmt: str, args: dict[str, Any] | None = None,
+                      worker: str | None = None) -> JobRecord:
+        """Queue one export of a model (one per model and format at a time); refuses what cannot work there."""
         from app.exporters.registry import get, restriction
         from app.exporters.store import ExportStore, availability, missing_for_args
 
+        worker = self._worker(worker)
         model = self.lib.model(model_id)
         if not model.has_weights:
             raise LibraryError(f"{model.name!r} has no weights to export yet")
         spec_format = get(fmt)
-        state, why = availability(spec_format, home=self.lib.home)
-        if state != "ready":
-            raise LibraryError(f"{spec_format.name}: {why}")
         args = {k: v for k, v in (args or {}).items() if v is not None}
+        if worker == "local":
+            state, why = availability(spec_format, home=self.lib.home)
+            if state != "ready":
+                raise LibraryError(f"{spec_format.name}: {why}")
+        else:
+            from app.jobs.workers import WorkerStore, worker_can_export
+
+            problem = worker_can_export(WorkerStore(self.lib).get(worker), spec_format, args)
+            if problem:
+                raise LibraryError(problem)
         args.setdefault("imgsz", model.imgsz if isinstance(model.imgsz, int) else 640)
         unknown = [k for k in args if k not in spec_format.args and k not in ("imgsz", "device")]
         if unknown:
@@ -250,9 +321,9 @@ class JobManager:
         from app.exporters.toolchains import Toolchains, toolchain_for
 
         tc = toolchain_for(fmt)
-        if tc is not None:  # run the agent with the toolchain's interpreter
+        if tc is not None and worker == "local":  # run the agent with the toolchain's interpreter
             spec["python"] = str(Toolchains(self.lib.home).python(tc.name))
-        job = self.store.create("export", spec, model.project_id, model.id, owner_pid=self.pid)
+        job = self.store.create("export", spec, model.project_id, model.id, owner_pid=self.pid, worker=worker)
         exports.create(model.id, fmt, args, job_id=job.id)
         self._notify(job)
         self.schedule()
@@ -266,8 +337,9 @@ class JobManager:
         if rec is not None:
             store.set(rec.id, **fields)
 
-    def _finish_export(self, job: JobRecord, terminal: dict[str, Any] | None) -> None:
+    def _finish_export(self, job: JobRecord, terminal: dict[str, Any] | None, transport: Transport) -> None:
         from app.exporters.store import ExportStore
+        from app.jobs.ssh import SSHError
 
         if terminal is None and (Path(job.run_dir) / CANCEL_MARKER).exists():
             terminal = {"type": "cancelled", "result": {}}
@@ -287,8 +359,9 @@ class JobManager:
         store = ExportStore(self.lib)
         rec = store.by_job(job.id)
         try:
-            placed = store.place(job.model_id or "", result["format"], Path(result["path"]))
-        except (OSError, KeyError) as e:
+            artifact = self._localize(job, transport, result["path"], result.get("sha256"))
+            placed = store.place(job.model_id or "", result["format"], artifact)
+        except (OSError, KeyError, SSHError) as e:
             self._finish_failed(job.id, f"the export finished but could not be stored: {e}", result)
             return
         if rec is not None:
@@ -317,9 +390,27 @@ class JobManager:
         if job.status in ("Starting", "Running"):
             self._cancel_requested.add(job.id)
             (Path(job.run_dir) / CANCEL_MARKER).touch()  # seen by whichever process supervises the job
-            if job.pid:
+            if job.worker != "local":
+                self._cancel_remote(job)
+            elif job.pid:
                 terminate(job.pid, job.pid, job.pid_started, CANCEL_GRACE)
         return job
+
+    def _cancel_remote(self, job: JobRecord) -> None:
+        """SIGTERM on the worker (SIGKILL of the group after the grace), off the caller's thread."""
+        if not (Path(job.run_dir) / "remote.json").exists():
+            return  # not spawned yet: the supervisor sees the request right after it starts it
+
+        def go() -> None:
+            from app.jobs.ssh import SSHError
+
+            transport = self.transport_for(job.worker)
+            try:
+                transport.cancel(transport.handle_for(Path(job.run_dir), job.pid, job.pid_started), CANCEL_GRACE)
+            except (SSHError, OSError) as e:
+                (Path(job.run_dir) / "cancel-failed").write_text(str(e))
+
+        threading.Thread(target=go, name=f"cancel-{job.id}", daemon=True).start()
 
     def retry(self, job_id: str) -> JobRecord:
         """Start a finished job again with the same arguments (same model row)."""
@@ -341,7 +432,7 @@ class JobManager:
         """Adopt jobs whose owning process is gone: follow live agents, settle dead ones. Returns adopted ids."""
         adopted = []
         for job in self.store.list(("Starting", "Running")):
-            if job.worker != "local" or job.id in self._threads:
+            if job.id in self._threads:
                 continue
             if job.owner_pid not in (None, self.pid) and process_alive(job.owner_pid, None):
                 continue
@@ -349,6 +440,9 @@ class JobManager:
             adopted.append(job.id)
             if job.pid is None:
                 self._finish_failed(job.id, "YOLO Desk stopped before the agent was started")
+                continue
+            if job.worker != "local" and not (Path(job.run_dir) / "remote.json").exists():
+                self._finish_failed(job.id, f"YOLO Desk stopped before the agent was started on {job.worker}")
                 continue
             self._spawn(job.id, launch=False)
         self.schedule()
@@ -367,3 +461,7 @@ class JobManager:
         self._stop.set()
         for t in list(self._threads.values()):
             t.join(timeout)
+        for transport in self._remote.values():
+            close = getattr(transport, "close", None)
+            if close:
+                close()

@@ -33,7 +33,8 @@ class AgentHandle:
     pid: int
     pgid: int
     started: float  # process create time, to tell a reused pid apart
-    events_path: Path
+    events_path: Path  # always local: a remote job's events are mirrored into it
+    remote_dir: str | None = None  # the job's folder on a worker (SSH transport)
 
 
 class Transport(Protocol):
@@ -47,7 +48,11 @@ class Transport(Protocol):
 
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None: ...
 
-    def fetch(self, remote_path: str, local_path: Path) -> Path: ...
+    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path: ...
+
+    def handle_for(self, run_dir: Path, pid: int | None, started: float | None) -> AgentHandle: ...
+
+    def explain(self, handle: AgentHandle) -> str | None: ...
 
 
 def process_alive(pid: int | None, started: float | None) -> bool:
@@ -136,7 +141,13 @@ class LocalTransport:
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
         terminate(handle.pid, handle.pgid, handle.started, grace)
 
-    def fetch(self, remote_path: str, local_path: Path) -> Path:
+    def handle_for(self, run_dir: Path, pid: int | None, started: float | None) -> AgentHandle:
+        return AgentHandle(pid or 0, pid or 0, started or 0.0, run_dir / "events.jsonl")
+
+    def explain(self, handle: AgentHandle) -> str | None:
+        return None
+
+    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
         src = Path(remote_path)
         if src.resolve() != local_path.resolve():
             shutil.copyfile(src, local_path)

@@ -162,7 +162,7 @@ def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> Mo
                 metrics=info.metrics, results=info.results, train_args=info.train_args,
                 ultralytics_version=info.ultralytics_version, checkpoint_date=info.date, git=info.git,
                 epoch=info.epoch, has_optimizer=info.has_optimizer, original_filename=src.name, source_path=str(src),
-                sha256=sha, size=size, status=status, dataset_ref=info.data or m.dataset_ref,
+                sha256=sha, size=size, status=status, dataset_ref=m.dataset_ref or info.data,
             ).items():
                 setattr(m, key, value)
             s.flush()

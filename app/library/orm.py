@@ -127,3 +127,22 @@ class Export(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Worker(Base):
+    """A remote machine reached over SSH that runs the agent. Secrets are never stored here (OS keyring only)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    host: Mapped[str] = mapped_column(String(255))  # an alias of ~/.ssh/config or a host name / address
+    port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    user: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    key_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    auth: Mapped[str] = mapped_column(String(20), default="key")  # key | agent | password (secret in the keyring)
+    python: Mapped[str] = mapped_column(Text, default="python3")
+    info: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the agent's last `info --json`
+    tested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,131 @@
+"""Worker commands of the ``yolodesk`` CLI: ``workers add | list | test | remove | install``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _store() -> Any:
+    from app.jobs.workers import WorkerStore
+    from app.library.repository import Library
+
+    return WorkerStore(Library.open_default())
+
+
+def _print_probe(name: str, probe: Any) -> None:
+    info = probe.info or {}
+    if info:
+        print(f"{name}: {info.get('platform')}, Python {info.get('python')} ({info.get('executable')})")
+        print(f"  torch {info.get('torch') or '—'}, ultralytics {info.get('ultralytics') or '—'}, "
+              f"{info.get('cpu_count')} CPUs, {(info.get('ram_total') or 0) / 2**30:.0f} GiB RAM, "
+              f"{(info.get('disk_free') or 0) / 2**30:.0f} GiB free")
+        for g in info.get("cuda_devices") or []:
+            print(f"  GPU {g['index']}: {g['name']} ({g['memory'] / 2**30:.0f} GiB)")
+    for p in probe.problems:
+        print(f"  ✗ {p}")
+    for n in probe.notes:
+        print(f"  · {n}")
+
+
+def _test(store: Any, name: str, trust: str | None, ask: bool) -> int:
+    from app.jobs.ssh import HostKeyChanged, HostKeyUnknown, SSHError
+    from app.jobs.workers import probe
+
+    try:
+        result = probe(store, name, trust=trust)
+    except HostKeyUnknown as e:
+        print(f"The host key of {e.host} is not known.\n  {e.key.get_name()} key fingerprint: {e.fingerprint}",
+              file=sys.stderr)
+        if ask and sys.stdin.isatty():
+            answer = input("Trust this host and continue? Type the word yes: ").strip().lower()
+            if answer == "yes":
+                return _test(store, name, e.fingerprint, ask=False)
+        print(f"Not trusted. Check it on the worker (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then: "
+              f"yolodesk workers test {name} --trust {e.fingerprint}", file=sys.stderr)
+        return EXIT_FAILED
+    except HostKeyChanged as e:
+        print(f"yolodesk workers: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except SSHError as e:
+        print(f"yolodesk workers: {name}: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_probe(name, result)
+    if result.ok:
+        print(f"✓ {name} is ready")
+        return EXIT_OK
+    print(f"✗ {name} cannot run jobs yet", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    from app.library.repository import LibraryError
+
+    store = _store()
+    try:
+        if args.action == "add":
+            if not args.name or not args.host:
+                print("yolodesk workers add NAME HOST [--port N] [--user U] [--key PATH] [--python PATH]",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3")
+            print(f"added worker {args.name}; testing it…")
+            return _test(store, args.name, args.trust, ask=True)
+        if args.action == "test":
+            return _test(store, _one(args), args.trust, ask=True)
+        if args.action == "remove":
+            from app.jobs.secrets import forget_secret
+
+            store.remove(_one(args))
+            forget_secret(args.name)
+            print(f"removed worker {args.name}")
+            return EXIT_OK
+        if args.action == "install":
+            from app.jobs.workers import install_packages
+
+            w = install_packages(store, _one(args), lambda text: print(text, end="", flush=True),
+                                 packages=args.packages or None)
+            print(f"\n✓ {w.name} now runs jobs with {w.python}; testing it…")
+            return _test(store, w.name, None, ask=False)
+        workers = store.list()
+        if args.json:
+            print(json.dumps([w.to_json() for w in workers], indent=2))
+            return EXIT_OK
+        if not workers:
+            print("no workers yet: yolodesk workers add NAME HOST --user U --key ~/.ssh/id_ed25519")
+            return EXIT_OK
+        print(f"{'NAME':<16}{'WHERE':<32}{'PYTHON':<28}{'GPUS':<34}STATE")
+        for w in workers:
+            ep = w.endpoint()
+            gpus = ", ".join(f"{g['index']}: {g['name']}" for g in w.gpus) or "—"
+            state = "untested" if w.tested_at is None else ("problem: " + w.last_error if w.last_error else "ready")
+            print(f"{w.name:<16}{ep.describe():<32}{w.python[-27:]:<28}{gpus[:33]:<34}{state}")
+        return EXIT_OK
+    except LibraryError as e:
+        print(f"yolodesk workers: {e}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _one(args: argparse.Namespace) -> str:
+    if not args.name:
+        raise SystemExit(f"yolodesk workers {args.action}: give the worker's NAME")
+    return args.name
+
+
+def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("workers", help="remote GPU boxes reached over SSH: add, list, test, remove, install")
+    s.add_argument("action", nargs="?", default="list", choices=("list", "add", "test", "remove", "install"))
+    s.add_argument("name", nargs="?", metavar="NAME")
+    s.add_argument("host", nargs="?", metavar="HOST", help="an alias of ~/.ssh/config, a host name or an address")
+    s.add_argument("--port", type=int)
+    s.add_argument("--user")
+    s.add_argument("--key", metavar="PATH", help="private key file (else the ssh-agent and ~/.ssh/id_*)")
+    s.add_argument("--python", metavar="PATH", help="the worker's interpreter with torch (default python3)")
+    s.add_argument("--trust", metavar="SHA256:…", help="trust this host key fingerprint (as ssh-keygen -lf prints it)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--package", dest="packages", action="append", help="with install: what to pip install")
+    s.set_defaults(func=cmd_workers)

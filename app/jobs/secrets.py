@@ -1,0 +1,40 @@
+"""Worker passwords and key passphrases: only ever in the OS keyring (never the database, never a file)."""
+
+from __future__ import annotations
+
+SERVICE = "yolodesk-worker"
+
+
+class NoKeyring(Exception):
+    """No usable OS keyring here: password/passphrase auth is not available (use a key or the ssh-agent)."""
+
+
+def _keyring():  # noqa: ANN202
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError as e:
+        raise NoKeyring("the keyring package is not installed; use a key file or the ssh-agent") from e
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        raise NoKeyring("no OS keyring is available on this machine (no Secret Service / KWallet / Keychain); "
+                        "use a key file without a passphrase or the ssh-agent")
+    return keyring
+
+
+def store_secret(worker: str, secret: str) -> None:
+    _keyring().set_password(SERVICE, worker, secret)
+
+
+def secret_for(worker: str) -> str | None:
+    try:
+        return _keyring().get_password(SERVICE, worker)
+    except NoKeyring:
+        return None
+
+
+def forget_secret(worker: str) -> None:
+    try:
+        _keyring().delete_password(SERVICE, worker)
+    except Exception:  # noqa: BLE001 — nothing stored, or no keyring: nothing to forget
+        pass

@@ -1,0 +1,232 @@
+"""SSH connections to workers: ``~/.ssh/config``, host keys (trust on first use, never silently replaced), auth.
+
+Host keys come from the system's and the user's ``known_hosts`` and from YOLO Desk's own file in
+the library home (where keys the user trusted in the app are written). A host whose key is in
+none of them is refused with :class:`HostKeyUnknown`, which carries the SHA-256 fingerprint as
+``ssh-keygen -lf`` prints it, until the user trusts it; a key different from the one on record is
+refused with :class:`HostKeyChanged` — never replaced. There is no ``AutoAddPolicy`` here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shlex
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+KEEPALIVE_S = 15
+CONNECT_TIMEOUT_S = 10.0
+SYSTEM_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts",)
+
+
+class SSHError(Exception):
+    """A worker could not be reached or logged into; the message says why and what to do."""
+
+
+class HostKeyUnknown(SSHError):
+    def __init__(self, host: str, key: paramiko.PKey) -> None:
+        self.host, self.key = host, key
+        self.fingerprint = fingerprint(key)
+        super().__init__(f"{host} is not a known host: its {key.get_name()} key has the fingerprint "
+                         f"{self.fingerprint}. Check it on the worker (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) "
+                         "and trust it if it matches.")
+
+
+class HostKeyChanged(SSHError):
+    def __init__(self, host: str, got: paramiko.PKey, expected: paramiko.PKey, where: str) -> None:
+        self.host, self.fingerprint, self.expected = host, fingerprint(got), fingerprint(expected)
+        super().__init__(
+            f"REFUSED: the host key of {host} has changed (it presents {self.fingerprint}; {where} records "
+            f"{self.expected}). Someone may be intercepting the connection, or the worker was reinstalled. "
+            f"YOLO Desk will not connect. If you know the worker was reinstalled, remove the old key "
+            f"(ssh-keygen -R {shlex.quote(host)} -f {shlex.quote(where)}) and test the worker again.")
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """``SHA256:…`` exactly as ``ssh-keygen -lf`` prints it."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
+
+
+def known_host_name(hostname: str, port: int) -> str:
+    return hostname if port == 22 else f"[{hostname}]:{port}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and as whom to log in, after ``~/.ssh/config`` was applied."""
+
+    hostname: str
+    port: int = 22
+    user: str | None = None
+    key_files: tuple[str, ...] = ()
+    proxy_jump: str | None = None
+    proxy_command: str | None = None
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def describe(self) -> str:
+        who = f"{self.user}@" if self.user else ""
+        return f"{who}{self.hostname}:{self.port}"
+
+
+def ssh_config_path() -> Path:
+    return Path(os.environ.get("YOLODESK_SSH_CONFIG") or Path.home() / ".ssh" / "config")
+
+
+def resolve(host: str, port: int | None = None, user: str | None = None, key_path: str | None = None,
+            config_path: Path | None = None) -> Endpoint:
+    """Apply ``~/.ssh/config`` (HostName, User, Port, IdentityFile, ProxyJump, ProxyCommand) to ``host``;
+    values given explicitly win."""
+    cfg_file = config_path or ssh_config_path()
+    opts: dict[str, Any] = {}
+    if cfg_file.is_file():
+        opts = paramiko.SSHConfig.from_path(str(cfg_file)).lookup(host)
+    hostname = opts.get("hostname", host)
+    keys = [key_path] if key_path else [os.path.expanduser(k) for k in opts.get("identityfile", [])]
+    keys = [k for k in keys if key_path or os.path.exists(k)]
+    return Endpoint(
+        hostname=hostname, port=int(port or opts.get("port", 22)), user=user or opts.get("user"),
+        key_files=tuple(str(Path(k).expanduser()) for k in keys), proxy_jump=opts.get("proxyjump"),
+        proxy_command=opts.get("proxycommand"), options=dict(opts),
+    )
+
+
+class KnownHosts:
+    """The host keys YOLO Desk checks against: system + user ``known_hosts`` (read only) and its own file."""
+
+    def __init__(self, app_file: Path, user_file: Path | None = None) -> None:
+        self.app_file = app_file
+        self.user_file = user_file if user_file is not None else Path.home() / ".ssh" / "known_hosts"
+
+    def _load(self, path: Path) -> paramiko.HostKeys:
+        keys = paramiko.HostKeys()
+        if path.is_file():
+            try:
+                keys.load(str(path))
+            except (OSError, paramiko.SSHException):
+                pass  # an unreadable file adds no trust
+        return keys
+
+    def sources(self) -> list[tuple[str, paramiko.HostKeys]]:
+        files = [Path(p) for p in SYSTEM_KNOWN_HOSTS] + [self.user_file, self.app_file]
+        return [(str(p), self._load(p)) for p in files]
+
+    def check(self, name: str, key: paramiko.PKey) -> str:
+        """``"known"`` or ``"unknown"``; raises :class:`HostKeyChanged` when a source records another key."""
+        found = False
+        for where, keys in self.sources():
+            entry = keys.lookup(name)
+            if entry is None:
+                continue
+            same_type = entry.get(key.get_name())
+            if same_type is not None:
+                if same_type.asbytes() != key.asbytes():
+                    raise HostKeyChanged(name, key, same_type, where)
+                found = True
+        return "known" if found else "unknown"
+
+    def trust(self, name: str, key: paramiko.PKey) -> None:
+        """Record ``key`` for ``name`` in the app's file (atomically); never replaces a different key."""
+        if self.check(name, key) == "known":
+            return
+        keys = self._load(self.app_file)
+        keys.add(name, key.get_name(), key)
+        self.app_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.app_file.with_name(f".{self.app_file.name}.{os.getpid()}.tmp")
+        keys.save(str(tmp))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.app_file)
+
+    def forget(self, name: str) -> bool:
+        """Remove ``name`` from the app's own file (the user's and system files are theirs to edit)."""
+        keys = self._load(self.app_file)
+        if name not in keys:
+            return False
+        del keys[name]
+        tmp = self.app_file.with_name(f".{self.app_file.name}.{os.getpid()}.tmp")
+        keys.save(str(tmp))
+        os.replace(tmp, self.app_file)
+        return True
+
+
+class _Verify(paramiko.MissingHostKeyPolicy):
+    """Called by paramiko for a key it does not know: we check every source ourselves."""
+
+    def __init__(self, known: KnownHosts, trust: str | None) -> None:
+        self.known, self.trust_fp = known, trust
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        if self.known.check(hostname, key) == "known":
+            return
+        if self.trust_fp and self.trust_fp.strip() == fingerprint(key):
+            self.known.trust(hostname, key)
+            return
+        raise HostKeyUnknown(hostname, key)
+
+
+def connect(ep: Endpoint, known: KnownHosts, *, trust: str | None = None, password: str | None = None,
+            passphrase: str | None = None, timeout: float = CONNECT_TIMEOUT_S, _depth: int = 0) -> paramiko.SSHClient:
+    """A logged-in client with keepalives on; raises :class:`SSHError` (or a host-key subclass) saying why not."""
+    sock: Any = None
+    jump_client = None
+    if ep.proxy_jump and _depth < 3:
+        first = ep.proxy_jump.split(",")[0].strip()
+        juser, _, jhost = first.rpartition("@")
+        jhost, _, jport = jhost.partition(":")
+        jump_client = connect(resolve(jhost, int(jport) if jport else None, juser or None), known,
+                              timeout=timeout, _depth=_depth + 1)
+        try:
+            sock = jump_client.get_transport().open_channel(  # type: ignore[union-attr]
+                "direct-tcpip", (ep.hostname, ep.port), ("127.0.0.1", 0), timeout=timeout)
+        except (paramiko.SSHException, OSError) as e:
+            jump_client.close()
+            raise SSHError(f"the jump host {first} could not reach {ep.hostname}:{ep.port}: {e}") from e
+    elif ep.proxy_command:
+        sock = paramiko.ProxyCommand(ep.proxy_command)
+    client = paramiko.SSHClient()
+    # The system and user files are checked by _Verify (which also sees a *changed* key there as refused).
+    client.set_missing_host_key_policy(_Verify(known, trust))
+    try:
+        client.connect(
+            ep.hostname, port=ep.port, username=ep.user or None, key_filename=list(ep.key_files) or None,
+            password=password, passphrase=passphrase, allow_agent=True, look_for_keys=not ep.key_files,
+            timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, sock=sock,
+        )
+    except (HostKeyUnknown, HostKeyChanged):
+        client.close()
+        raise
+    except paramiko.AuthenticationException as e:
+        client.close()
+        how = f"with the key {', '.join(ep.key_files)}" if ep.key_files else "with the ssh-agent or ~/.ssh/id_* keys"
+        raise SSHError(f"{ep.describe()} refused the login {how}: {e}. Check the user name and that the public "
+                       "key is in the worker's ~/.ssh/authorized_keys.") from e
+    except (socket.timeout, TimeoutError) as e:
+        client.close()
+        raise SSHError(f"{ep.describe()} did not answer within {timeout:.0f} s (is the host up and the port "
+                       "right?)") from e
+    except (OSError, paramiko.SSHException, EOFError) as e:
+        client.close()
+        raise SSHError(f"cannot connect to {ep.describe()}: {e}") from e
+    transport = client.get_transport()
+    assert transport is not None
+    transport.set_keepalive(KEEPALIVE_S)
+    if jump_client is not None:
+        client._yolodesk_jump = jump_client  # type: ignore[attr-defined]  # keep the jump host's link open
+    return client
+
+
+def run(client: paramiko.SSHClient, command: str, timeout: float | None = 60.0) -> tuple[int, str, str]:
+    """Run ``command`` on the worker; (exit status, stdout, stderr). Raises :class:`SSHError` if the link fails."""
+    try:
+        _stdin, stdout, stderr = client.exec_command(command, timeout=timeout)
+        _stdin.close()
+        out = stdout.read().decode("utf-8", errors="replace")
+        err = stderr.read().decode("utf-8", errors="replace")
+        return stdout.channel.recv_exit_status(), out, err
+    except (OSError, paramiko.SSHException, EOFError) as e:
+        raise SSHError(f"the connection to the worker failed: {e}") from e
