@@ -28,6 +28,12 @@ if [ "$mode" = run ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
   fi
 fi
 
+# The remote-worker tests start a real OpenSSH server on 127.0.0.1 (they need sshd and ssh-keygen).
+if [ "$mode" = test ] && [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
+if [ "$mode" = test ] && [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd; fi
+
 stamp=".venv/.yolodesk-installed"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

@@ -22,11 +22,14 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(name, help=help_)
         s.add_argument("job_dir")
         s.add_argument("--grace", type=float, default=30.0)
+    s = sub.add_parser("receive", help="write stdin to PATH from --offset, print its size and sha256 (JSON)")
+    s.add_argument("path")
+    s.add_argument("--offset", type=int, default=0)
     s = sub.add_parser("digest", help="size and sha256 of a file or folder (JSON)")
     s.add_argument("path")
     s.add_argument("--files", action="store_true", help="one entry per file too")
     args = p.parse_args(argv)
-    if args.command in ("spawn", "alive", "cancel", "reap", "digest"):
+    if args.command in ("spawn", "alive", "cancel", "reap", "digest", "receive"):
         from remote_agent import jobctl
 
         if args.command == "spawn":
@@ -35,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             out = jobctl.alive(args.job_dir)
         elif args.command == "cancel":
             out = jobctl.cancel(args.job_dir, args.grace)
+        elif args.command == "receive":
+            out = jobctl.receive(args.path, args.offset)
         elif args.command == "digest":
             out = jobctl.digest(args.path, args.files)
         else:

@@ -8,6 +8,8 @@ These are what a transport calls over SSH (and what any shell user can call by h
 - ``alive JOBDIR`` says whether that very process (not a reused pid, not a zombie) still runs.
 - ``cancel JOBDIR`` sends SIGTERM (training stops after the batch) and leaves a detached reaper that
   SIGKILLs the whole group after the grace period, so no data-loader worker is left behind.
+- ``receive PATH --offset N`` writes stdin into PATH from byte N and prints the whole file's size and sha256
+  (uploads: one stream, hashed as it lands, resumable).
 - ``digest PATH`` prints size and sha256 of a file or folder (a folder's files, sorted by path), and
   with ``--files`` one entry per file: the transport checks uploads and downloads with it.
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 PID_FILE = "agent.pid"
+CHUNK = 1 << 20
 
 
 def _start_ticks(pid: int) -> int | None:
@@ -167,3 +170,27 @@ def digest(path: str, files: bool = False) -> dict[str, Any]:
     if files:
         out["files"] = entries
     return out
+
+
+def receive(path: str, offset: int) -> dict[str, Any]:
+    """Write stdin to ``path`` from byte ``offset`` (what an earlier, cut transfer left stays), hashing the whole
+    file as it arrives: one pass, no second read. Prints size and sha256 so the sender can check them."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    h = hashlib.sha256()
+    with open(p, "r+b" if p.exists() else "wb") as f:
+        f.truncate(offset)
+        while f.tell() < offset:
+            block = f.read(min(CHUNK, offset - f.tell()))
+            if not block:
+                break
+            h.update(block)
+        f.seek(offset)
+        size = offset
+        while block := os.read(0, CHUNK):
+            f.write(block)
+            h.update(block)
+            size += len(block)
+        f.flush()
+        os.fsync(f.fileno())
+    return {"size": size, "sha256": h.hexdigest()}

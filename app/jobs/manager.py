@@ -81,7 +81,7 @@ class JobManager:
     # ------------------------------------------------------------------ submit
     def submit_train(self, req: TrainRequest, worker: str | None = None) -> JobRecord:
         """Validate, create the model row (status Queued) and its job; start it when a slot is free."""
-        worker = self._worker(worker)
+        worker = self._worker(worker or req.worker)
         ds = req.validate()
         project_id = req.project_id or self.lib.default_project_id
         dataset = self.lib.add_dataset(ds.location, ds.name, ds.task, ds.names)

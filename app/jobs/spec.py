@@ -178,6 +178,7 @@ class TrainRequest:
     project_id: int | None = None
     parent_id: str | None = None
     architecture: str | None = None
+    worker: str | None = None  # train on this worker (None: this machine)
 
     def validate(self) -> DatasetInfo:
         problems: dict[str, str] = {}

@@ -154,6 +154,13 @@ class KnownHosts:
         return True
 
 
+class _FastTransport(paramiko.Transport):
+    """AES-GCM first (authenticated encryption in one pass: ~1.5× the throughput of AES-CTR + HMAC in paramiko);
+    the rest of paramiko's list after it, CBC modes and 3DES dropped."""
+
+    _preferred_ciphers = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
+
+
 class _Verify(paramiko.MissingHostKeyPolicy):
     """Called by paramiko for a key it does not know: we check every source ourselves."""
 
@@ -195,7 +202,7 @@ def connect(ep: Endpoint, known: KnownHosts, *, trust: str | None = None, passwo
         client.connect(
             ep.hostname, port=ep.port, username=ep.user or None, key_filename=list(ep.key_files) or None,
             password=password, passphrase=passphrase, allow_agent=True, look_for_keys=not ep.key_files,
-            timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, sock=sock,
+            timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, sock=sock, transport_factory=_FastTransport,
         )
     except (HostKeyUnknown, HostKeyChanged):
         client.close()

@@ -139,7 +139,8 @@ def file_sha256(path: Path) -> str:
 
 def upload_file(link: Link, local: Path, remote: str, sha256: str | None = None,
                 progress: Callable[[int, int], None] | None = None) -> str:
-    """Put ``local`` at ``remote`` (resumable through ``remote.part``; checked by sha256 there; renamed last).
+    """Put ``local`` at ``remote``: streamed into ``remote.part`` by the agent's ``receive`` (which hashes it as it
+    lands), resumed from what an earlier, cut transfer left there, checked by sha256, renamed last.
     A file already at ``remote`` with the same size is the same upload (it was checked before the rename)."""
     sha256 = sha256 or file_sha256(local)
     size = local.stat().st_size
@@ -156,19 +157,31 @@ def upload_file(link: Link, local: Path, remote: str, sha256: str | None = None,
     except FileNotFoundError:
         have = 0
     if have > size:
-        sftp.remove(part)
         have = 0
-    with open(local, "rb") as src, sftp.open(part, "ab" if have else "wb") as dst:
-        dst.set_pipelined(True)
-        src.seek(have)
-        done = have
-        while block := src.read(CHUNK):
-            dst.write(block)
-            done += len(block)
-            if progress:
-                progress(done, size)
-    got = link.run("digest", part)
-    if got.get("sha256") != sha256:
+    assert link.layout is not None
+    chan = link.client().get_transport().open_session()  # type: ignore[union-attr]
+    try:
+        chan.exec_command(agent_command(link.worker, link.layout, "receive", part, "--offset", str(have)))
+        with open(local, "rb") as src:
+            src.seek(have)
+            done = have
+            while block := src.read(CHUNK):
+                chan.sendall(block)
+                done += len(block)
+                if progress:
+                    progress(done, size)
+        chan.shutdown_write()
+        out = b""
+        while data := chan.recv(65536):
+            out += data
+        code = chan.recv_exit_status()
+        err = chan.recv_stderr(65536).decode(errors="replace") if chan.recv_stderr_ready() else ""
+    finally:
+        chan.close()
+    if code != 0:
+        raise SSHError(f"receiving {local.name} on {link.worker.name} failed (exit {code}): {err.strip()[-300:]}")
+    got = json.loads(out.decode().strip().splitlines()[-1])
+    if got.get("sha256") != sha256 or got.get("size") != size:
         sftp.remove(part)
         raise TransferError(f"{local.name} arrived damaged on the worker (sha256 {got.get('sha256')} ≠ {sha256}); "
                             "it will be sent again")

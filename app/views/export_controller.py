@@ -38,7 +38,20 @@ class ExportController(QObject):
         tab.cancelRequested.connect(self._on_tab_cancel_requested)
         tab.installToolchainRequested.connect(self._on_tab_install_toolchain_requested)
         self.installLine.connect(tab.show_install_progress)
+        self.refresh_targets()
 
+    def refresh_targets(self) -> None:
+        """Offer each tested worker (its GPUs, then its CPU) under "Run on"."""
+        from app.jobs.workers import WorkerStore, gpu_choices
+
+        targets = []
+        for w in WorkerStore(self.window.lib).list():
+            if w.info is None:
+                continue
+            trt = w.has_package("tensorrt")
+            targets += [(name, device, label, trt) for name, device, label in gpu_choices([w])]
+            targets.append((w.name, "cpu", f"{w.name}, CPU", False))
+        self.tab.set_targets(targets)
     def refresh(self) -> None:
         model_id = self.window.current_model_id
         if not model_id:
@@ -49,11 +62,12 @@ class ExportController(QObject):
             return
         self.tab.show_model(record, self.store.for_model(record.id), self.availability)
 
-    def _on_tab_export_requested(self, fmt: str, args: dict) -> None:
+    def _on_tab_export_requested(self, fmt: str, args: dict, worker: str) -> None:
         model_id = self.window.current_model_id
         if not model_id:
             return
-        run_in_background(lambda: self.window.jobs.submit_export(model_id, fmt, args), lambda _j: self.refresh(),
+        run_in_background(lambda: self.window.jobs.submit_export(model_id, fmt, args, worker=worker),
+                          lambda _j: self.refresh(),
                           lambda e: QMessageBox.warning(self.window, "Export", str(e)))
 
     def _on_tab_export_all_requested(self) -> None:

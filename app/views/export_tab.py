@@ -95,7 +95,7 @@ class ArgumentForm(QWidget):
 class ExportTab(QWidget):
     """Shows a model's exports; asks the window to run, cancel, download or delete them."""
 
-    exportRequested = Signal(str, dict)  # format, args
+    exportRequested = Signal(str, dict, str)  # format, args, worker ("local" or a worker's name)
     exportAllRequested = Signal()
     deleteAllRequested = Signal()
     cancelRequested = Signal(str)  # job id
@@ -108,6 +108,10 @@ class ExportTab(QWidget):
         self.model: ModelRecord | None = None
         self.exports: dict[str, ExportRecord] = {}
         self.availability: dict[str, tuple[str, str]] = {}
+        self.targets: list[tuple[str, str, str, bool]] = []  # (worker, device, label, can build TensorRT)
+        self.run_on = QComboBox()
+        self.run_on.setToolTip("Where the export runs: this machine, or a worker (its GPU for TensorRT)")
+        self.run_on.currentIndexChanged.connect(self._on_run_on_changed)
         self.table = QTableWidget(len(FORMATS), len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -155,6 +159,9 @@ class ExportTab(QWidget):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self._on_delete_clicked)
+        run_row = QHBoxLayout()
+        run_row.addWidget(QLabel("Run on"))
+        run_row.addWidget(self.run_on, 1)
         buttons = QHBoxLayout()
         for b in (self.install_button, self.export_button, self.cancel_button, self.download_button, self.delete_button):
             buttons.addWidget(b)
@@ -163,6 +170,7 @@ class ExportTab(QWidget):
         sl.addWidget(self.title)
         sl.addWidget(self.why)
         sl.addWidget(self.form)
+        sl.addLayout(run_row)
         sl.addLayout(buttons)
         sl.addWidget(self.detail)
         sl.addStretch(1)
@@ -213,6 +221,35 @@ class ExportTab(QWidget):
         else:
             self._on_table_selection_changed()
 
+    def set_targets(self, targets: list[tuple[str, str, str, bool]]) -> None:
+        """Workers this model can be exported on: (worker, device, label, has GPU + tensorrt)."""
+        self.targets = targets
+        self._fill_run_on()
+
+    def _fill_run_on(self) -> None:
+        fmt = self.current_format()
+        gpu_only = fmt is not None and fmt.needs_gpu
+        current = self.run_on.currentData()
+        self.run_on.blockSignals(True)
+        self.run_on.clear()
+        if not gpu_only:
+            self.run_on.addItem("This machine", ("local", ""))
+        for worker, device, label, trt in self.targets:
+            if gpu_only and (device == "cpu" or not trt):
+                continue
+            self.run_on.addItem(label, (worker, device))
+        if self.run_on.count() == 0:
+            self.run_on.addItem("no GPU worker with tensorrt: add one under Workers", None)
+        idx = self.run_on.findData(current)
+        self.run_on.setCurrentIndex(max(idx, 0))
+        self.run_on.blockSignals(False)
+
+    def target(self) -> tuple[str, str] | None:
+        return self.run_on.currentData()
+
+    def _on_run_on_changed(self, _index: int) -> None:
+        self._on_table_selection_changed()
+
     def current_format(self) -> ExportFormat | None:
         rows = self.table.selectionModel().selectedRows()
         return FORMATS[rows[0].row()] if rows else None
@@ -224,8 +261,16 @@ class ExportTab(QWidget):
             return
         state, why = self.availability.get(fmt.argument, ("ready", ""))
         e = self.exports.get(fmt.argument)
+        if getattr(self, "_run_on_for", None) != fmt.argument:
+            self._run_on_for = fmt.argument
+            self._fill_run_on()
+        target = self.target()
+        remote = target is not None and target[0] != "local"
+        if remote:  # the worker checks its own packages when the export is submitted
+            state, why = "ready", f"Runs on {self.run_on.currentText()}; the artifact comes back into the library."
         self.title.setText(f"{fmt.name}  ·  format={fmt.argument}")
-        self.why.setText(("Ready to export here." if state == "ready" else why) + (f"  {fmt.notes}" if fmt.notes else ""))
+        self.why.setText(("Ready to export here." if state == "ready" and not remote else why)
+                         + (f"  {fmt.notes}" if fmt.notes else ""))
         if self.form.editors.get("imgsz") is None or getattr(self, "_form_for", None) != fmt.argument:
             self.form.show_format(fmt, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
             self._form_for = fmt.argument
@@ -235,7 +280,7 @@ class ExportTab(QWidget):
         tc = toolchain_for(fmt.argument)
         self.install_button.setVisible(state == "needs-toolchain" and tc is not None and tc.layered)
         self.install_button.setText(f"Install {tc.name} toolchain (~{tc.download_mb} MB)" if tc else "Install toolchain")
-        self.export_button.setEnabled(state == "ready" and not active and self.model.has_weights)
+        self.export_button.setEnabled(state == "ready" and target is not None and not active and self.model.has_weights)
         self.cancel_button.setVisible(active)
         done = e is not None and e.status == "Completed"
         self.download_button.setEnabled(done)
@@ -264,8 +309,12 @@ class ExportTab(QWidget):
 
     def _on_export_clicked(self) -> None:
         fmt = self.current_format()
-        if fmt is not None:
-            self.exportRequested.emit(fmt.argument, self.form.values())
+        target = self.target()
+        if fmt is not None and target is not None:
+            args = self.form.values()
+            if target[0] != "local":
+                args["device"] = target[1]
+            self.exportRequested.emit(fmt.argument, args, target[0])
 
     def _on_cancel_clicked(self) -> None:
         fmt = self.current_format()

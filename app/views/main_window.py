@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.current_project_id = lib.default_project_id
         self.current_model_id: str | None = None
         self._model_page = None
+        self._workers_page = None
 
         self.sidebar = Sidebar()
         self.project_page = ProjectPage()
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.sidebar.createProjectRequested.connect(self._on_sidebar_create_project)
         self.sidebar.renameProjectRequested.connect(self._on_sidebar_rename_project)
         self.sidebar.deleteProjectRequested.connect(self._on_sidebar_delete_project)
+        self.sidebar.workersRequested.connect(self.show_workers_page)
         self.project_page.modelActivated.connect(self.open_model)
         self.project_page.addFilesRequested.connect(self.add_paths)
         self.project_page.uploads.clearRequested.connect(self._on_uploads_clear_requested)
@@ -185,7 +187,10 @@ class MainWindow(QMainWindow):
         dialog.demoDataRequested.connect(self._on_dialog_demo_data_requested)
         if self._devices is None:
             def got_info(info: dict) -> None:
-                self._devices = devices_from_info(info)
+                from app.jobs.workers import WorkerStore
+                from app.views.new_model_dialog import worker_devices
+
+                self._devices = devices_from_info(info) + worker_devices(WorkerStore(self.lib).list())
                 if self._dialog is not None:
                     self._dialog.set_devices(self._devices)
 
@@ -269,6 +274,25 @@ class MainWindow(QMainWindow):
     def _on_train_retry_requested(self, job_id: str) -> None:
         run_in_background(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
                           lambda e: QMessageBox.warning(self, "Retry", str(e)))
+
+    @property
+    def workers_page(self):  # noqa: ANN201 (created on first use)
+        if self._workers_page is None:
+            from app.views.workers_page import WorkersPage
+
+            self._workers_page = WorkersPage(self.lib)
+            self._workers_page.workersChanged.connect(self._on_workers_changed)
+            self.stack.addWidget(self._workers_page)
+        return self._workers_page
+
+    def show_workers_page(self) -> None:
+        self.workers_page.refresh()
+        self.stack.setCurrentWidget(self.workers_page)
+
+    def _on_workers_changed(self) -> None:
+        self._devices = None  # New Model lists the workers' GPUs afresh
+        if self._model_page is not None:
+            self.exports.refresh_targets()
 
     def show_project_page(self) -> None:
         self.current_model_id = None

@@ -213,11 +213,12 @@ class NewModelDialog(QDialog):
             "amp": self.amp.isChecked(), "plots": self.plots.isChecked(), "mosaic": self.mosaic.value(),
             "cache": {"False": False}.get(self.cache.currentText(), self.cache.currentText()),
         }
+        worker, device = split_device(self.device.currentData() or "cpu")
         return TrainRequest(
             model=source, task=task, data=self.data.currentText().strip(), epochs=self.epochs.value(),
-            imgsz=self.imgsz.value(), batch=self.batch.value(), device=self.device.currentData() or "cpu",
+            imgsz=self.imgsz.value(), batch=self.batch.value(), device=device,
             extra=extra, name=self.name.text().strip() or None, project_id=self._project_id, parent_id=parent,
-            architecture=arch,
+            architecture=arch, worker=worker,
         )
 
     def show_problems(self, problems: dict[str, str]) -> None:
@@ -297,4 +298,25 @@ def devices_from_info(info: dict[str, Any]) -> list[tuple[str, str]]:
     for d in info.get("cuda_devices") or []:
         out.append((str(d["index"]), f"cuda:{d['index']} · {d['name']} ({d['memory'] / 2**30:.0f} GB)"))
     return out
+
+
+def worker_devices(workers: list[Any]) -> list[tuple[str, str]]:
+    """Device choices on workers (their GPUs, then their CPU), as ``worker:NAME:DEVICE`` values."""
+    out = []
+    for w in workers:
+        if w.info is None:
+            continue
+        for g in w.gpus:
+            out.append((f"worker:{w.name}:{g['index']}",
+                        f"{w.name} · cuda:{g['index']} · {g['name']} ({g['memory'] / 2**30:.0f} GB)"))
+        out.append((f"worker:{w.name}:cpu", f"{w.name} · CPU"))
+    return out
+
+
+def split_device(value: str) -> tuple[str | None, str]:
+    """``worker:box:0`` → ("box", "0"); ``0`` → (None, "0")."""
+    if value.startswith("worker:"):
+        _, name, device = value.split(":", 2)
+        return name, device
+    return None, value
 

@@ -34,6 +34,7 @@ class Sidebar(QWidget):
     createProjectRequested = Signal()
     renameProjectRequested = Signal(int)
     deleteProjectRequested = Signal(int)
+    workersRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +69,13 @@ class Sidebar(QWidget):
         lay.addSpacing(6)
         lay.addWidget(self.models_title)
         lay.addWidget(self.models, 5)
+        self.workers_button = QToolButton()
+        self.workers_button.setObjectName("sidebarLink")
+        self.workers_button.setText("⚙  Workers")
+        self.workers_button.setToolTip("GPU boxes reached over SSH, for trainings and exports")
+        self.workers_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.workers_button.clicked.connect(self.workersRequested.emit)
+        lay.addWidget(self.workers_button)
         self._updating = False
 
     def set_projects(self, projects: list[ProjectRecord], current_id: int) -> None:

@@ -18,10 +18,14 @@ UPLOAD_COLORS = {
     "queued": "#6b7280", "reading": "#2563eb", "copying": "#2563eb", "added": "#16a34a",
     "duplicate": "#d97706", "rejected": "#dc2626", "skipped": "#6b7280",
 }
+WORKER_COLORS = {
+    "Ready": "#16a34a", "Untested": "#6b7280", "Needs attention": "#d97706", "Testing…": "#2563eb",
+    "Installing…": "#2563eb",
+}
 
 
 def badge_color(kind: str, text: str) -> str:
-    table = {"task": TASK_COLORS, "status": STATUS_COLORS, "upload": UPLOAD_COLORS}[kind]
+    table = {"task": TASK_COLORS, "status": STATUS_COLORS, "upload": UPLOAD_COLORS, "worker": WORKER_COLORS}[kind]
     return table.get(text, "#6b7280")
 
 
