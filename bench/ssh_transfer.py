@@ -49,7 +49,7 @@ def main() -> None:
         target = link.layout.cache(f"bench-{i}.bin")
         t0 = time.perf_counter()
         sent_at = [0.0]
-        upload_file(link, src, target, sha, progress=lambda d, t: sent_at.__setitem__(0, time.perf_counter()))
+        upload_file(link, src, target, sha, progress=lambda d, t, s=sent_at: s.__setitem__(0, time.perf_counter()))
         ours.append(time.perf_counter() - t0)
         ours_send_only.append(sent_at[0] - t0)
         link.sftp().remove(target)
