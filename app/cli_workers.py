@@ -72,7 +72,19 @@ def cmd_workers(args: argparse.Namespace) -> int:
                 print("yolodesk workers add NAME HOST [--port N] [--user U] [--key PATH] [--python PATH]",
                       file=sys.stderr)
                 return EXIT_USAGE
-            store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3")
+            if args.ask_secret:
+                import getpass
+
+                from app.jobs.secrets import NoKeyring, store_secret
+
+                secret = getpass.getpass("Password (or the key's passphrase), kept in the OS keyring: ")
+                try:
+                    store_secret(args.name, secret)
+                except NoKeyring as e:
+                    print(f"yolodesk workers: {e}", file=sys.stderr)
+                    return EXIT_FAILED
+            store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3",
+                      auth="password" if args.ask_secret else None)
             print(f"added worker {args.name}; testing it…")
             return _test(store, args.name, args.trust, ask=True)
         if args.action == "test":
@@ -126,6 +138,8 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--key", metavar="PATH", help="private key file (else the ssh-agent and ~/.ssh/id_*)")
     s.add_argument("--python", metavar="PATH", help="the worker's interpreter with torch (default python3)")
     s.add_argument("--trust", metavar="SHA256:…", help="trust this host key fingerprint (as ssh-keygen -lf prints it)")
+    s.add_argument("--ask-secret", action="store_true",
+                   help="ask for a password or key passphrase and keep it in the OS keyring (never in a file)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--package", dest="packages", action="append", help="with install: what to pip install")
     s.set_defaults(func=cmd_workers)

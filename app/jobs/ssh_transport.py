@@ -48,6 +48,18 @@ class TransferError(SSHError):
     """An upload or download did not arrive intact."""
 
 
+class RemoteCommandError(SSHError):
+    """The link works but a command failed on the worker (disk full, permissions…): retrying will not help."""
+
+
+def _hint(err: str) -> str:
+    if "No space left" in err or "Errno 28" in err:
+        return " — the worker's disk is full: free space there (or remove old jobs under ~/.yolodesk-agent/jobs)"
+    if "Permission denied" in err:
+        return " — check the permissions of ~/.yolodesk-agent on the worker"
+    return ""
+
+
 class Link:
     """One SSH connection to a worker, re-established on demand with backoff; thread-safe."""
 
@@ -87,8 +99,9 @@ class Link:
         assert self.layout is not None
         code, out, err = run(client, agent_command(self.worker, self.layout, *agent_args), timeout=timeout)
         if code != 0:
-            raise SSHError(f"`remote_agent {agent_args[0]}` failed on {self.worker.name} (exit {code}): "
-                           f"{(err or out).strip()[-500:]}")
+            text = (err or out).strip()
+            raise RemoteCommandError(f"`remote_agent {agent_args[0]}` failed on {self.worker.name} (exit {code}): "
+                                     f"{text[-500:]}{_hint(text)}")
         return json.loads(out.strip().splitlines()[-1])
 
     def shell(self, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
@@ -116,7 +129,7 @@ class Link:
             try:
                 return what()
             except (SSHError, OSError, EOFError, paramiko.SSHException) as e:
-                if isinstance(e, TransferError | HostKeyChanged | HostKeyUnknown):
+                if isinstance(e, TransferError | RemoteCommandError | HostKeyChanged | HostKeyUnknown):
                     raise  # a damaged transfer is redone by the caller; a host key problem is the user's call
                 self.last_error = str(e)
                 self.drop()
@@ -179,7 +192,8 @@ def upload_file(link: Link, local: Path, remote: str, sha256: str | None = None,
     finally:
         chan.close()
     if code != 0:
-        raise SSHError(f"receiving {local.name} on {link.worker.name} failed (exit {code}): {err.strip()[-300:]}")
+        raise RemoteCommandError(f"sending {local.name} to {link.worker.name} failed (exit {code}): "
+                                 f"{err.strip()[-300:]}{_hint(err)}")
     got = json.loads(out.decode().strip().splitlines()[-1])
     if got.get("sha256") != sha256 or got.get("size") != size:
         sftp.remove(part)

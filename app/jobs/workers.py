@@ -339,19 +339,36 @@ def probe(store: WorkerStore, name: str, trust: str | None = None) -> Probe:
 
 def install_packages(store: WorkerStore, name: str, on_output: Callable[[str], None],
                      packages: list[str] | None = None) -> WorkerRecord:
-    """Create ``~/.yolodesk-agent/venv`` (seeing the worker's own torch) and pip install what jobs need there;
-    the worker's interpreter becomes that venv's. Output is streamed to ``on_output``."""
+    """Create ``~/.yolodesk-agent/venv`` on the worker and pip install what jobs need there; the worker's
+    interpreter becomes that venv's. The venv also sees every package of the worker's current interpreter
+    (its CUDA torch, even when that interpreter is itself a venv or conda env) through a ``.pth`` file; what is
+    installed in the venv comes first. Output is streamed to ``on_output``."""
     worker = store.get(name)
     want = packages or [f"ultralytics=={app_version('ultralytics')}", "psutil", "onnx", "onnxslim"]
     client = store.client(worker)
     try:
         layout = install_agent(client)
         venv_py = posixpath.join(layout.venv, "bin", "python")
-        cmd = (f"{shlex.quote(worker.python)} -m venv --system-site-packages {shlex.quote(layout.venv)} && "
-               f"{shlex.quote(venv_py)} -m pip install --progress-bar off " + " ".join(map(shlex.quote, want)))
+        py = worker.python if worker.python.startswith("/") else shlex.quote(worker.python)
+        probe_paths = "import json, site, sys; print(json.dumps([site.getsitepackages(), '%d.%d' % sys.version_info[:2]]))"
+        code, out, err = run(client, f"{py} -c {shlex.quote(probe_paths)}")
+        if code != 0:
+            raise LibraryError(f"{worker.python} did not run on {name}: {(err or out).strip()[-300:]}")
+        base_paths, version = json.loads(out.strip().splitlines()[-1])
+        code, out, err = run(client, f"{py} -m venv {shlex.quote(layout.venv)}", timeout=300)
+        if code != 0:
+            raise LibraryError(f"could not create a virtual environment on {name}: {(err or out).strip()[-300:]} "
+                               "(Debian/Ubuntu: apt install python3-venv)")
+        sftp = client.open_sftp()
+        try:
+            site_dir = posixpath.join(layout.venv, "lib", f"python{version}", "site-packages")
+            sftp_write(sftp, posixpath.join(site_dir, "yolodesk-base.pth"), ("\n".join(base_paths) + "\n").encode())
+        finally:
+            sftp.close()
+        on_output(f"$ pip install {' '.join(want)}\n")
         chan = client.get_transport().open_session()  # type: ignore[union-attr]
         chan.set_combine_stderr(True)
-        chan.exec_command(cmd)
+        chan.exec_command(f"{shlex.quote(venv_py)} -m pip install --progress-bar off " + " ".join(map(shlex.quote, want)))
         while True:
             data = chan.recv(4096)
             if not data:

@@ -168,12 +168,15 @@ class TrainTab(QWidget):
     def _update_title(self) -> None:
         if self.job is None:
             return
+        remote = self.job.worker != "local"
+        on = f" on {self.job.worker}" if remote else ""
         if self.job.status == "Queued":
-            self.title.setText("Waiting for a free slot (one training at a time on this machine)")
+            self.title.setText(f"Waiting for a free slot (one training at a time on {self.job.worker if remote else 'this machine'})")
         elif self.epochs_total:
-            self.title.setText(f"Epoch {self.last_epoch}/{self.epochs_total}")
+            self.title.setText(f"Epoch {self.last_epoch}/{self.epochs_total}{on}")
         else:
-            self.title.setText({"Starting": "Starting the agent…", "Running": "Preparing data…"}.get(
+            starting = f"Uploading to {self.job.worker} and starting the agent…" if remote else "Starting the agent…"
+            self.title.setText({"Starting": starting, "Running": f"Preparing data{on}…"}.get(
                 self.job.status, self.job.status))
 
     def stop_stream(self) -> None:

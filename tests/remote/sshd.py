@@ -84,6 +84,16 @@ class Sshd:
                 pass
         return len(pids)
 
+    def vanish(self) -> None:
+        """The host goes away: the listener stops and every live session is cut."""
+        sessions = self.session_pids()
+        self.stop()
+        for pid in sessions:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def new_host_key(self) -> None:
         """Restart with a different host key (what a reinstalled — or impersonated — host looks like)."""
         self.stop()
