@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 QT_FREE_PACKAGES = ["app.library", "app.jobs", "app.exporters", "app.predict", "app.deploy", "remote_agent"]
-QT_FREE_MODULES = ["app.cli", "app.offline", "app.paths", "app.demo_data"]
+QT_FREE_MODULES = ["app.cli", "app.cli_jobs", "app.cli_exports", "app.cli_workers", "app.offline", "app.paths",
+                   "app.demo_data"]
 
 
 def _modules() -> list[str]:

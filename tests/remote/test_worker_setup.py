@@ -42,6 +42,10 @@ def test_install_packages_makes_a_venv_that_still_sees_the_workers_torch(workers
     from app.jobs.workers import install_packages
 
     whl = tiny_wheel(tmp_path)
+    link = Link(workers, box)
+    link.client()
+    link.shell(f"rm -rf {link.layout.venv}")  # a fresh venv (the worker's home outlives test runs)
+    link.close()
     lines: list[str] = []
     w = install_packages(workers, "box", lines.append, packages=["--no-index", str(whl)])
     text = "".join(lines)
