@@ -222,7 +222,9 @@ def remote_env(layout: Layout) -> dict[str, str]:
 
 def agent_command(worker: WorkerRecord, layout: Layout, *args: str) -> str:
     """The shell command that runs ``python -m remote_agent ARGS`` on the worker, offline."""
-    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in remote_env(layout).items())
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in remote_env(layout).items() if k != "PYTHONPATH")
+    # the agent first, then whatever the worker's login sets (a box may keep packages on its PYTHONPATH)
+    env += f' PYTHONPATH={shlex.quote(layout.agent)}"${{PYTHONPATH:+:$PYTHONPATH}}"'
     python = worker.python if worker.python.startswith("/") else shlex.quote(worker.python)
     return f"cd {shlex.quote(layout.base)} && env {env} {python} -m remote_agent " + " ".join(map(shlex.quote, args))
 

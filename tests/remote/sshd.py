@@ -32,6 +32,7 @@ class Sshd:
     client_key: Path
     host_key: Path
     proc: subprocess.Popen[bytes] | None = None
+    extra: tuple[str, ...] = ()  # more sshd_config lines
 
     @property
     def config(self) -> Path:
@@ -44,7 +45,7 @@ class Sshd:
             "KbdInteractiveAuthentication no", "PubkeyAuthentication yes", "PermitRootLogin prohibit-password",
             "StrictModes no", "UsePAM no", f"PidFile {self.root / 'sshd.pid'}", "LogLevel ERROR",
             "MaxSessions 50", "MaxStartups 50", "ClientAliveInterval 0", "Subsystem sftp internal-sftp",
-            "AcceptEnv LANG LC_*", "",
+            "AcceptEnv LANG LC_*", *self.extra, "",
         ]))
 
     def start(self) -> None:
@@ -108,11 +109,11 @@ class Sshd:
         return out.stdout.split()[1]
 
 
-def start_sshd(root: Path) -> Sshd:
+def start_sshd(root: Path, extra: tuple[str, ...] = ()) -> Sshd:
     root.mkdir(parents=True, exist_ok=True)
     host_key = keygen(root / "host_ed25519_key")
     client_key = keygen(root / "client_ed25519")
     shutil.copyfile(str(client_key) + ".pub", root / "authorized_keys")
-    server = Sshd(root, free_port(), client_key, host_key)
+    server = Sshd(root, free_port(), client_key, host_key, extra=extra)
     server.start()
     return server

@@ -102,6 +102,28 @@ def test_proxy_jump_through_a_bastion(sshd, tmp_path, monkeypatch):
     client.close()
 
 
+def test_the_workers_own_pythonpath_is_kept(lib, workers, tmp_path):
+    """A box that keeps packages on PYTHONPATH (set by its login) still finds them next to the agent."""
+    from app.jobs.workers import agent_command
+    from tests.remote.sshd import start_sshd
+
+    extra = tmp_path / "site"
+    extra.mkdir()
+    (extra / "yd_site_probe.py").write_text("WHERE = 'login PYTHONPATH'\n")
+    server = start_sshd(tmp_path / "sshd", extra=(f"SetEnv PYTHONPATH={extra}",))
+    try:
+        workers.add("pp", "127.0.0.1", server.port, USER, str(server.client_key), python=sys.executable)
+        assert probe(workers, "pp", trust=server.fingerprint()).ok
+        link = Link(workers, workers.get("pp"))
+        link.client()
+        cmd = agent_command(link.worker, link.layout, "info").replace(
+            "-m remote_agent info", "-c 'import remote_agent, yd_site_probe; print(yd_site_probe.WHERE)'")
+        assert link.shell(cmd)[:2] == (0, "login PYTHONPATH\n")
+        link.close()
+    finally:
+        server.stop()
+
+
 def _request(data: Path, epochs: int) -> TrainRequest:
     return TrainRequest(model="yolo26n.yaml", task="detect", data=str(data), epochs=epochs, imgsz=64, batch=4,
                         extra=dict(FAST))
