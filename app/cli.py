@@ -254,10 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_projects)
     from app.cli_exports import add_parsers as add_export_parsers
     from app.cli_jobs import add_parsers
+    from app.cli_predict import add_parsers as add_predict_parsers
     from app.cli_workers import add_parsers as add_worker_parsers
 
     add_parsers(sub)
     add_worker_parsers(sub)
+    add_predict_parsers(sub)
     add_export_parsers(sub)
     COMMANDS.update(sub.choices)
     return p

@@ -1,0 +1,151 @@
+"""``yolodesk predict MODEL SOURCE [conf=… iou=… imgsz=…] [--backend NAME] [--save DIR] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli_jobs import parse_pairs
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _pick_model(ref: str) -> tuple[Any, str | None, list[Any], str | None]:
+    """(weights path, task, exports, sha256) for a library model or a file given directly."""
+    p = Path(ref)
+    if p.exists():
+        return p, None, [], None
+    from app.exporters.store import ExportStore
+    from app.library.repository import Library
+
+    lib = Library.open_default()
+    m = lib.find_model(ref)
+    return m.weights_path, m.task, ExportStore(lib).for_model(m.id), m.sha256
+
+
+def _frames(source: str) -> Any:
+    """(label, image) pairs for an image, URL, folder, video file or ``camera:N``."""
+    from app.predict.sources import IMAGE_EXTS, FrameSource, fetch_url, folder_images, load_image
+
+    if source.startswith(("http://", "https://")):
+        yield source, fetch_url(source)
+        return
+    if source.startswith("camera:"):
+        fs = FrameSource(int(source.split(":", 1)[1]))
+    else:
+        p = Path(source)
+        if p.is_dir():
+            for f in folder_images(p):
+                yield str(f), load_image(f)
+            return
+        if p.suffix.lower() in IMAGE_EXTS or not p.exists():
+            yield str(p), load_image(p)
+            return
+        fs = FrameSource(str(p))
+    n = 0
+    try:
+        while (frame := fs.read()) is not None:
+            yield f"{source}#{n}", frame
+            n += 1
+    finally:
+        fs.release()
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from app.library.repository import LibraryError
+    from app.predict.session import (
+        BackendChoice, NeedsTrust, PredictError, PredictSession, backend_choices, default_backend,
+    )
+    from app.predict.sources import SourceError
+
+    try:
+        kv = parse_pairs(args.pairs)
+    except ValueError as e:
+        print(f"yolodesk predict: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    unknown = set(kv) - {"conf", "iou", "imgsz"}
+    if unknown:
+        print(f"yolodesk predict: unknown argument(s) {', '.join(sorted(unknown))} (conf, iou, imgsz)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        weights, task, exports, _sha = _pick_model(args.model)
+    except LibraryError as e:
+        print(f"yolodesk predict: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    if Path(weights).suffix != ".pt" and Path(args.model).exists():  # an export given directly
+        choice = BackendChoice(Path(weights).suffix or "export", "export", str(weights), None, False)
+    else:
+        choices = backend_choices(weights, exports)
+        if args.backend:
+            wanted = [c for c in choices if args.backend.lower() in (c.format, c.name.lower())]
+            if not wanted:
+                have = ", ".join(c.format for c in choices) or "none"
+                print(f"yolodesk predict: no verified {args.backend} export of this model here (have: {have})",
+                      file=sys.stderr)
+                return EXIT_FAILED
+            choice = wanted[0]
+        else:
+            choice = default_backend(choices)
+        if choice is None:
+            print(f"yolodesk predict: {weights} is not there", file=sys.stderr)
+            return EXIT_FAILED
+    try:
+        session = PredictSession(choice, task, trusted=args.trust)
+    except NeedsTrust as e:
+        print(f"yolodesk predict: {e}\nIf you trust it: yolodesk predict … --trust", file=sys.stderr)
+        return EXIT_FAILED
+    except PredictError as e:
+        print(f"yolodesk predict: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    out: list[dict[str, Any]] = []
+    save = Path(args.save) if args.save else None
+    if save:
+        save.mkdir(parents=True, exist_ok=True)
+    try:
+        for label, image in _frames(args.source):
+            pred = session.predict(image, conf=float(kv.get("conf", 0.25)), iou=float(kv.get("iou", 0.7)),
+                                   imgsz=int(kv.get("imgsz", 640)), source=label)
+            out.append(pred.to_json())
+            if save:
+                import cv2
+
+                name = Path(label.split("#")[0].split("?")[0]).stem or "image"
+                suffix = f"_{int(label.split('#')[1]):06d}" if "#" in label else ""
+                cv2.imwrite(str(save / f"{name}{suffix}.jpg"), pred.render())
+            if not args.json:
+                what = ", ".join(f"{d.name} {d.confidence:.2f}" for d in pred.detections[:8]) or \
+                    ", ".join(f"{t['name']} {t['confidence']:.2f}" for t in pred.top5) or "nothing found"
+                more = f" (+{len(pred.detections) - 8})" if len(pred.detections) > 8 else ""
+                s = pred.speed
+                print(f"{label}: {what}{more}  [{pred.backend}: {s.get('preprocess', 0):.1f} + "
+                      f"{s.get('inference', 0):.1f} + {s.get('postprocess', 0):.1f} ms]", flush=True)
+    except SourceError as e:
+        if args.json and out:
+            print(json.dumps(out, indent=2))
+        print(f"yolodesk predict: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except PredictError as e:
+        print(f"yolodesk predict: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(out, indent=2))
+    if save and not args.json:
+        print(f"annotated pictures written to {save}")
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("predict", help="predict on an image, URL, folder, video file or camera:N")
+    s.add_argument("model", metavar="MODEL", help="a library model (id or name), a .pt, or an exported model")
+    s.add_argument("source", metavar="SOURCE", help="image, http(s) URL, folder, video file, or camera:N")
+    s.add_argument("pairs", nargs="*", metavar="key=value", help="conf=0.25 iou=0.7 imgsz=640")
+    s.add_argument("--backend", metavar="NAME", help="pt, onnx, openvino, torchscript, engine (default: the fastest "
+                                                     "verified one here)")
+    s.add_argument("--save", metavar="DIR", help="write the annotated pictures there")
+    s.add_argument("--json", action="store_true", help="one JSON object per image or frame")
+    s.add_argument("--trust", action="store_true",
+                   help="load a .pt the safe loader refuses (runs code from the file: only for files you trust)")
+    s.set_defaults(func=cmd_predict)
