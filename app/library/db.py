@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Every revision this app knows, oldest first; the last one is head (a test checks it against Alembic's scripts).
-REVISIONS = ["0001_initial", "0002_jobs", "0003_exports", "0004_workers"]
+REVISIONS = ["0001_initial", "0002_jobs", "0003_exports", "0004_workers", "0005_trusted"]
 HEAD = REVISIONS[-1]
 
 

@@ -146,3 +146,13 @@ class Worker(Base):
     tested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrustedCheckpoint(Base):
+    """A checkpoint the user chose to load although ultralytics' safe loader refused it (by content)."""
+
+    __tablename__ = "trusted_checkpoints"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    trusted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -294,6 +294,22 @@ class Library:
 
         return import_checkpoint(self, Path(path), project_id or self.default_project_id, on_state, **extra)
 
+    def is_trusted(self, sha256: str | None) -> bool:
+        """Whether the user chose to load this checkpoint although the safe loader refused it."""
+        from app.library.orm import TrustedCheckpoint
+
+        if not sha256:
+            return False
+        with self._read() as s:
+            return s.get(TrustedCheckpoint, sha256) is not None
+
+    def trust_checkpoint(self, sha256: str, name: str = "") -> None:
+        from app.library.orm import TrustedCheckpoint
+
+        with self._write() as s:
+            if s.get(TrustedCheckpoint, sha256) is None:
+                s.add(TrustedCheckpoint(sha256=sha256, name=name))
+
     def check(self, repair: bool = False) -> CheckReport:
         from app.library.check import check_library
 

@@ -134,6 +134,8 @@ def list_cameras(max_index: int = 10) -> list[Camera]:
             if idx == 0:  # a camera's metadata nodes have index 1
                 found.append(Camera(index, name))
         return found
+    if sys.platform.startswith("linux"):
+        return []  # no video4linux devices at all
     import cv2
 
     out = []

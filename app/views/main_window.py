@@ -160,6 +160,8 @@ class MainWindow(QMainWindow):
 
             self.exports = ExportController(self, self._model_page.export)
             self._model_page.train.retryRequested.connect(self._on_train_retry_requested)
+            self._model_page.predict.backendsRequested.connect(self._on_predict_backends_requested)
+            self._model_page.predict.trustRequested.connect(self._on_predict_trust_requested)
             self.drops.install(self._model_page)
             self.stack.addWidget(self._model_page)
         return self._model_page
@@ -172,6 +174,8 @@ class MainWindow(QMainWindow):
             return
         self.current_model_id = model_id
         self.model_page.show_record(record, self._latest_train_job(model_id))
+        if record.has_weights:
+            self.model_page.predict.show_model(record, self.lib.is_trusted(record.sha256))
         self.refresh_exports()
         self.model_page.tabs.setCurrentIndex(0)
         self.stack.setCurrentWidget(self.model_page)
@@ -274,6 +278,32 @@ class MainWindow(QMainWindow):
     def _on_train_retry_requested(self, job_id: str) -> None:
         run_in_background(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
                           lambda e: QMessageBox.warning(self, "Retry", str(e)))
+
+    def _on_predict_backends_requested(self) -> None:
+        """Which runtimes can run the shown model here (imports torch to ask for CUDA: off the GUI thread)."""
+        from app.exporters.store import ExportStore
+        from app.predict.session import backend_choices
+        from app.predict.sources import list_cameras
+
+        tab = self.model_page.predict
+        m = tab.model
+        if m is None:
+            return
+        exports = ExportStore(self.lib).for_model(m.id)
+        imgsz = m.imgsz if isinstance(m.imgsz, int) else None
+
+        def done(result: tuple) -> None:
+            choices, cameras = result
+            if tab.model is not None and tab.model.id == m.id:
+                tab.set_cameras(cameras)
+                tab.set_backends(choices)
+
+        run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz), list_cameras()), done,
+                          tab._show_error)
+
+    def _on_predict_trust_requested(self, sha256: str, name: str) -> None:
+        if sha256:
+            self.lib.trust_checkpoint(sha256, name)
 
     @property
     def workers_page(self):  # noqa: ANN201 (created on first use)
@@ -421,6 +451,7 @@ class MainWindow(QMainWindow):
                     self.jobs.cancel(j.id)
         if self._model_page is not None:
             self.model_page.train.stop_stream()
+            self.model_page.predict.shutdown()  # stops the camera and the model's thread
         self.jobs_bridge.detach()
         self.jobs.shutdown()
         self.queue.shutdown()  # drops queued files; running copies are atomic and end in a moment

@@ -12,10 +12,7 @@ from app.views.overview_tab import OverviewTab
 from app.views.train_tab import TrainTab
 
 # Tabs whose feature has not landed: disabled, and the tooltip says so (never fake content).
-PENDING_TABS = (
-    ("Predict", "Prediction on images, URLs and the webcam is not in this build yet."),
-    ("Deploy", "Local inference endpoints are not in this build yet."),
-)
+PENDING_TABS = (("Deploy", "Local inference endpoints are not in this build yet."),)
 
 
 class ModelPage(QWidget):
@@ -40,10 +37,13 @@ class ModelPage(QWidget):
         self.tabs.addTab(self.overview, "Overview")
         self.train = TrainTab()
         self.tabs.addTab(self.train, "Train")
+        from app.views.predict_tab import PredictTab
+
+        self.predict = PredictTab()
+        self.tabs.addTab(self.predict, "Predict")
         self.export = ExportTab()
+        self.tabs.addTab(self.export, "Export")
         for title, why in PENDING_TABS:
-            if title == "Deploy":
-                self.tabs.addTab(self.export, "Export")
             pending = QLabel(why)
             index = self.tabs.addTab(pending, title)
             self.tabs.setTabEnabled(index, False)

@@ -1,0 +1,156 @@
+"""The Predict tab, used as a user would: pictures for every task, sliders, toggles, live frames, URLs, trust."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.predict.sources import SyntheticFrames
+from tests.predict.conftest import http_root, picture  # noqa: F401  (fixture)
+
+TASKS = {"detect": "detect_yolo26n.pt", "segment": "segment_yolov8n.pt", "pose": "pose_yolo11n.pt",
+         "obb": "obb_yolo26n.pt", "classify": "classify_yolo11n.pt"}
+
+
+def open_predict(qtbot, window, lib, path):
+    model = lib.import_checkpoint(path).model
+    window.open_model(model.id)
+    page = window.model_page
+    page.tabs.setCurrentWidget(page.predict)
+    tab = page.predict
+    qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)
+    return model, tab
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_each_task_draws_its_overlay_and_lists_its_results(qtbot, job_window, lib, checkpoints, task, tmp_path):
+    folder, _ = checkpoints
+    _, tab = open_predict(qtbot, job_window, lib, folder / TASKS[task])
+    assert tab.backend.currentText().startswith("PyTorch")
+    tab.conf.setValue(0)  # 0.001: an untrained model's boxes show
+    tab.imgsz.setValue(64)
+    img = picture(256)
+    tab.predict_image(img, "shapes.png")
+    qtbot.waitUntil(lambda: tab.prediction is not None and tab.view.painted > 0, timeout=30000)
+    p = tab.prediction
+    assert p.task == task
+    rows = tab.table.rowCount()
+    if task == "classify":
+        assert rows == len(p.top5) == 2 and "Top 5" in tab.count.text()
+    else:
+        assert rows == len(p.detections) > 0 and f"{rows} detection(s)" == tab.count.text()
+        assert tab.table.item(0, 0).text() in ("square", "disc")
+        tab._on_table_cell_entered(0, 0)  # hovering a row outlines that detection
+        assert tab.view.marker.isVisible()
+        if task == "obb":
+            assert "°" in tab.table.item(0, 2).text()
+    assert "PyTorch" in tab.readout.text() and "inference" in tab.readout.text()
+    data = json.loads(tab.json_text())
+    assert data["task"] == task and data["source"] == "shapes.png"
+    painted = tab.view.painted
+    tab.show_boxes.setChecked(False)  # a toggle redraws without running the model again
+    assert tab.view.painted == painted + 1 and tab.prediction is p
+    out = tmp_path / "saved.png"
+    tab.save_image(str(out))
+    assert cv2.imread(str(out)).shape == img.shape
+
+
+def test_slider_reruns_on_the_newest_value(qtbot, job_window, lib, checkpoints):
+    folder, _ = checkpoints
+    _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
+    tab.imgsz.setValue(64)
+    tab.predict_image(picture(128), "a.png")
+    qtbot.waitUntil(lambda: tab.prediction is not None, timeout=30000)
+    for v in range(1, 30):
+        tab.conf.setValue(v)  # dragged quickly
+    qtbot.waitUntil(lambda: tab.prediction is not None and tab._latest is None and not tab._paint.isActive()
+                    and tab.engine.params.conf == 0.29, timeout=30000)
+    qtbot.wait(800)
+    assert all(d.confidence >= 0.29 for d in tab.prediction.detections)
+
+
+def test_live_frames_stay_smooth_drop_stale_frames_and_stop_when_the_tab_is_left(qtbot, job_window, lib, checkpoints):
+    folder, _ = checkpoints
+    _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
+    tab.imgsz.setValue(320)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    source = SyntheticFrames(size=320, fps=120)  # a camera far faster than the model on this CPU
+    tab.start_frames(source, "synthetic camera")
+    t0 = time.perf_counter()
+    qtbot.wait(4000)
+    elapsed = time.perf_counter() - t0
+    timer.stop()
+    assert tab.engine.live and "FPS" in tab.readout.text() and "skipped" in tab.readout.text()
+    assert tab.engine.frames_done >= 5
+    assert tab.engine.frames_done < source.n / 2  # most frames were dropped, not queued
+    assert tab.view.painted <= elapsed * 1000 / 33 + 3  # repaints throttled
+    assert max(gaps[5:]) < 0.25, f"the GUI thread was blocked for {max(gaps[5:]) * 1000:.0f} ms"
+    page = job_window.model_page
+    page.tabs.setCurrentWidget(page.overview)  # leaving the tab releases the camera
+    assert not tab.engine.live
+    n = source.n
+    qtbot.wait(300)
+    assert source.n <= n + 1  # nothing reads frames any more
+
+
+def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):  # noqa: F811
+    folder, _ = checkpoints
+    base, root = http_root
+    cv2.imwrite(str(root / "web.png"), picture(96))
+    _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
+    tab.url.setText(f"{base}/web.png")
+    tab._on_url_return_pressed()
+    qtbot.waitUntil(lambda: tab.prediction is not None and tab.prediction.source.endswith("web.png"), timeout=30000)
+    tab.open_url(f"{base}/nothing.png")
+    qtbot.waitUntil(tab.banner.isVisible, timeout=15000)
+    assert "404" in tab.banner.text()
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(b"not a video at all")
+    tab.start_video(str(bad))
+    assert "not a video OpenCV can read" in tab.banner.text() or "damaged" in tab.banner.text()
+    assert not tab.engine.live
+
+
+def test_a_refused_checkpoint_asks_once_and_is_remembered(qtbot, job_window, lib, checkpoints, tmp_path):
+    import argparse
+
+    import torch
+
+    folder, _ = checkpoints
+    ck = torch.load(folder / TASKS["detect"], weights_only=False)
+    ck["opt"] = argparse.Namespace(epochs=3)
+    odd = tmp_path / "odd.pt"
+    torch.save(ck, odd)
+    model = lib.import_checkpoint(odd).model
+    window = job_window
+    window.open_model(model.id)
+    page = window.model_page
+    page.tabs.setCurrentWidget(page.predict)
+
+    def prompt():
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)
+                     and w.objectName() == "trustCheckpoint" and w.isVisible()), None)
+
+    qtbot.waitUntil(lambda: prompt() is not None, timeout=60000)
+    assert "runs whatever code the file contains" in prompt().text()
+    next(b for b in prompt().buttons() if b.text() == "Trust and load").click()
+    tab = page.predict
+    qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)
+    assert lib.is_trusted(model.sha256)
+    assert np.any(picture(8))  # (the picture helper still works after the trust flow)
