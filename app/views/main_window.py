@@ -174,8 +174,7 @@ class MainWindow(QMainWindow):
             return
         self.current_model_id = model_id
         self.model_page.show_record(record, self._latest_train_job(model_id))
-        if record.has_weights:
-            self.model_page.predict.show_model(record, self.lib.is_trusted(record.sha256))
+        self.model_page.predict.show_model(record, self.lib.is_trusted(record.sha256))
         self.refresh_exports()
         self.model_page.tabs.setCurrentIndex(0)
         self.stack.setCurrentWidget(self.model_page)

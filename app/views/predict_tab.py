@@ -161,7 +161,10 @@ class PredictTab(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for col, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(col, mode)
         self.table.setMouseTracking(True)
         self.table.cellEntered.connect(self._on_table_cell_entered)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
@@ -211,6 +214,13 @@ class PredictTab(QWidget):
         self.banner.hide()
         self._set_result_actions(False)
         self._backends_asked = False
+        if not model.has_weights:
+            self.backend.blockSignals(True)
+            self.backend.clear()
+            self.backend.addItem("no weights yet (still training?)", None)
+            self.backend.blockSignals(False)
+            self._backends_asked = True
+            return
         if self.isVisible():
             self._ask_backends()
 
@@ -445,6 +455,7 @@ class PredictTab(QWidget):
                     f"mask, {len(d.polygon)} points" if d.polygon else "")
                 rows.append((d.name, d.confidence, geo, detail))
             self.count.setText(f"{len(rows)} detection(s)")
+        self.table.setColumnHidden(3, not any(r[3] for r in rows))  # detail: masks, keypoints
         self.table.setRowCount(len(rows))
         for r, (name, conf, geo, detail) in enumerate(rows):
             for c, text in enumerate((name, f"{conf:.2f}", geo, detail)):

@@ -1,0 +1,146 @@
+"""Predict benchmarks: (1) the default backend vs PyTorch on CPU at imgsz 640 (yolo26n), per frame;
+(2) the Predict tab's live loop (capture thread → engine → throttled repaints, offscreen Qt) vs the bare
+backend's throughput on the same frames.
+
+Usage: python bench/predict_speed.py [--frames 40] [--live-seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import fixture_checkpoints, save
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class Frames:
+    """The same pre-made frames, served like a camera at ``fps``."""
+
+    is_camera = True
+
+    def __init__(self, frames: list, fps: float, seconds: float) -> None:
+        self.frames, self.fps, self.n = frames, fps, 0
+        self.end = time.monotonic() + seconds
+        self._next = time.monotonic()
+
+    def read(self):  # noqa: ANN201
+        if time.monotonic() > self.end:
+            return None
+        delay = self._next - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self._next = max(self._next + 1 / self.fps, time.monotonic())
+        f = self.frames[self.n % len(self.frames)]
+        self.n += 1
+        return f
+
+    def release(self) -> None:
+        pass
+
+
+def per_frame_ms(session, frames: list, imgsz: int) -> float:  # noqa: ANN001
+    session.predict(frames[0], imgsz=imgsz)  # warm-up (and the thread fix)
+    times = []
+    for f in frames:
+        t0 = time.perf_counter()
+        session.predict(f, imgsz=imgsz)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=40)
+    ap.add_argument("--live-seconds", type=float, default=15)
+    a = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="yd-bench-predict-"))
+    os.environ["YOLODESK_HOME"] = str(home)
+    from app.offline import apply_offline
+
+    apply_offline(home)
+    import numpy as np
+
+    from app.exporters.store import ExportStore
+    from app.jobs.manager import JobManager
+    from app.library.repository import Library
+    from app.predict.session import PredictSession, backend_choices
+    from remote_agent.export import test_image
+
+    lib = Library(home)
+    model = lib.import_checkpoint(fixture_checkpoints() / "detect_yolo26n.pt").model
+    manager = JobManager(lib)
+    for fmt in ("openvino", "onnx"):
+        job = manager.wait(manager.submit_export(model.id, fmt, {"imgsz": 640}).id, 600)
+        print(f"{fmt} export: {job.status}", flush=True)
+    manager.shutdown()
+    choices = backend_choices(model.weights_path, ExportStore(lib).for_model(model.id), cuda=False)
+    rng = np.random.default_rng(0)
+    frames = [np.clip(test_image(640).astype(int) + rng.integers(-8, 8, (640, 640, 3)), 0, 255).astype(np.uint8)
+              for _ in range(a.frames)]
+    default = choices[0]
+    pt = next(c for c in choices if c.format == "pt")
+    result: dict = {"default_backend": default.name, "cpu_count": os.cpu_count()}
+    ms = {}
+    for c in choices:
+        s = PredictSession(c, "detect")
+        ms[c.name] = per_frame_ms(s, frames, 640)
+        print(f"{c.name:<14} {ms[c.name]:6.1f} ms/frame", flush=True)
+    # PyTorch as ultralytics leaves it (min(8, cpus - 1) threads), for reference
+    import torch
+
+    s = PredictSession(pt, "detect")
+    s._fix_threads = lambda: None  # type: ignore[method-assign]
+    s.predict(frames[0], imgsz=640)
+    key = "PyTorch (ultralytics' thread count)"
+    ms[key] = per_frame_ms(s, frames, 640)
+    print(f"PyTorch at ultralytics' {torch.get_num_threads()} thread(s): {ms[key]:.1f} ms")
+    torch.set_num_threads(os.cpu_count() or 1)
+    result["ms_per_frame"] = {k: round(v, 1) for k, v in ms.items()}
+    result["default_vs_pytorch"] = round(ms["PyTorch"] / ms[default.name], 2)
+
+    # live loop through the Predict tab (offscreen Qt), same frames, camera twice as fast as the model
+    from PySide6.QtWidgets import QApplication
+
+    from app.views.predict_tab import PredictTab
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    bare_fps = 1000 / ms[default.name]
+    tab = PredictTab()
+    tab.resize(1200, 800)
+    tab.show()
+    from app.library.records import ModelRecord  # noqa: F401  (type only)
+
+    tab.model = lib.model(model.id)
+    tab.set_backends([default])
+    end = time.monotonic() + 120
+    while not tab.readout.text().endswith("ready") and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    source = Frames(frames, fps=bare_fps * 2, seconds=a.live_seconds)
+    tab.start_frames(source, "bench frames")
+    t0 = time.monotonic()
+    start_done = tab.engine.frames_done
+    while tab.engine.live and time.monotonic() - t0 < a.live_seconds + 5:
+        app.processEvents()
+        time.sleep(0.005)
+    elapsed = time.monotonic() - t0
+    live_fps = (tab.engine.frames_done - start_done) / elapsed
+    tab.shutdown()
+    result.update({"bare_fps": round(bare_fps, 2), "live_fps": round(live_fps, 2),
+                   "live_vs_bare": round(live_fps / bare_fps, 3), "painted": tab.view.painted,
+                   "frames_offered": source.n})
+    print(f"\ndefault ({default.name}) vs PyTorch at 640: {result['default_vs_pytorch']}× faster (target ≥ 2.5×)")
+    print(f"live loop {live_fps:.2f} FPS vs bare {bare_fps:.2f} FPS = {result['live_vs_bare']}× (target ≥ 0.9×); "
+          f"{source.n} frames offered, {tab.engine.frames_done} predicted, {tab.view.painted} painted")
+    save("predict_speed", result)
+
+
+if __name__ == "__main__":
+    main()
