@@ -165,3 +165,43 @@ class Toolchains:
     def environment(self, name: str, home: Path) -> dict[str, str]:
         """The offline environment for an export run with this toolchain's interpreter."""
         return offline_env(home)
+
+
+@dataclass
+class InstallProgress:
+    """How far a toolchain install is, read from pip's output line by line (pip prints no overall figure).
+
+    Phases: creating the environment (0–5 %), resolving and fetching packages (5–70 %, one step per
+    ``Collecting`` line against the number of packages expected), installing (70–98 %), done (100 %).
+    """
+
+    expected: int = 20  # packages pip will collect, about (the toolchain's own and their dependencies)
+    collected: int = 0
+    fraction: float = 0.0
+    label: str = "creating the environment"
+    megabytes: float = 0.0
+
+    def feed(self, line: str) -> None:
+        text = line.strip()
+        if text.startswith("Collecting "):
+            self.collected += 1
+            self.expected = max(self.expected, self.collected + 1)
+            name = text.split()[1]
+            self.fraction = max(self.fraction, 0.05 + 0.65 * self.collected / self.expected)
+            self.label = f"fetching {name} ({self.collected} packages so far)"
+        elif text.startswith("Downloading "):
+            size = text[text.rfind("(") + 1:text.rfind(")")] if text.endswith(")") else ""
+            number, _, unit = size.partition(" ")
+            try:
+                self.megabytes += float(number) * {"kB": 1e-3, "MB": 1.0, "GB": 1e3}.get(unit, 0.0)
+            except ValueError:
+                pass
+            self.label = f"downloading {text.split()[1].rsplit('/', 1)[-1]} · {self.megabytes:.0f} MB so far"
+        elif text.startswith("Installing collected packages"):
+            self.fraction = max(self.fraction, 0.72)
+            self.label = f"installing {self.collected} packages"
+        elif text.startswith("Successfully installed"):
+            self.fraction = 0.98
+            self.label = "checking the environment"
+        elif text.startswith("Requirement already satisfied"):
+            self.label = "reusing the app's packages"

@@ -60,7 +60,19 @@ class ExportController(QObject):
             record = self.window.lib.model(model_id)
         except LibraryError:
             return
-        self.tab.show_model(record, self.store.for_model(record.id), self.availability)
+        exports = self.store.for_model(record.id)
+        from app.jobs.store import JobStore
+
+        jobs = JobStore(self.window.lib)
+        where = {}
+        for e in exports:
+            if e.job_id:
+                try:
+                    where[e.format] = jobs.get(e.job_id).worker
+                except LibraryError:
+                    pass
+        self.tab.where = where
+        self.tab.show_model(record, exports, self.availability)
 
     def _on_tab_export_requested(self, fmt: str, args: dict, worker: str) -> None:
         model_id = self.window.current_model_id
@@ -114,12 +126,12 @@ class ExportController(QObject):
 
         def done(_manifest: object) -> None:
             self.availability = {f.argument: availability(f, home=self.window.lib.home) for f in FORMATS}
-            self.tab.install_button.setEnabled(True)
+            self.tab.install_finished()
             self.refresh()
             self.window.statusBar().showMessage(f"The {name} toolchain is installed", 8000)
 
         def failed(e: Exception) -> None:
-            self.tab.install_button.setEnabled(True)
+            self.tab.install_finished()
             self.refresh()
             QMessageBox.warning(self.window, "Toolchain", f"The {name} toolchain could not be installed:\n{e}")
 

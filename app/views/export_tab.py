@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from app.exporters.registry import ARGS, FORMATS, ExportFormat
@@ -108,7 +108,8 @@ class ExportTab(QWidget):
         self.model: ModelRecord | None = None
         self.exports: dict[str, ExportRecord] = {}
         self.availability: dict[str, tuple[str, str]] = {}
-        self.targets: list[tuple[str, str, str, bool]] = []  # (worker, device, label, can build TensorRT)
+        self.targets: list[tuple[str, str, str, bool]] = []
+        self.where: dict[str, str] = {}  # format → where its latest export ran ("local" or a worker)  # (worker, device, label, can build TensorRT)
         self.run_on = QComboBox()
         self.run_on.setToolTip("Where the export runs: this machine, or a worker (its GPU for TensorRT)")
         self.run_on.currentIndexChanged.connect(self._on_run_on_changed)
@@ -156,6 +157,11 @@ class ExportTab(QWidget):
         self.install_button.setToolTip("Create this format's own environment and install its packages (the app's "
                                        "environment is not touched)")
         self.install_button.clicked.connect(self._on_install_clicked)
+        self.install_bar = QProgressBar()
+        self.install_bar.setRange(0, 1000)
+        self.install_bar.setTextVisible(True)
+        self.install_bar.hide()
+        self._install = None
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self._on_delete_clicked)
@@ -172,6 +178,7 @@ class ExportTab(QWidget):
         sl.addWidget(self.form)
         sl.addLayout(run_row)
         sl.addLayout(buttons)
+        sl.addWidget(self.install_bar)
         sl.addWidget(self.detail)
         sl.addStretch(1)
         split = QSplitter()
@@ -291,9 +298,12 @@ class ExportTab(QWidget):
             self.detail.setText(f"<span style='color:#b91c1c'><b>Failed:</b> {e.error}</span>")
         elif done:
             verdict = "Verified" if e.verified else "Not verified"
-            self.detail.setText(f"<b>{verdict}</b>: {e.verification}<br>{e.path}")
+            ran = self.where.get(fmt.argument, "local")
+            on = f" (built on {ran})" if ran != "local" else ""
+            self.detail.setText(f"<b>{verdict}</b>{on}: {e.verification}<br>{e.path}")
         else:
-            self.detail.setText(f"{e.status}…")
+            ran = self.where.get(fmt.argument, "local")
+            self.detail.setText(f"{e.status}" + (f" on {ran}" if ran != "local" else "") + "…")
 
     def _on_install_clicked(self) -> None:
         from app.exporters.toolchains import toolchain_for
@@ -305,7 +315,20 @@ class ExportTab(QWidget):
             self.installToolchainRequested.emit(tc.name)
 
     def show_install_progress(self, line: str) -> None:
+        from app.exporters.toolchains import InstallProgress
+
+        if self._install is None:
+            self._install = InstallProgress()
+            self.install_bar.show()
+        self._install.feed(line)
+        self.install_bar.setValue(int(self._install.fraction * 1000))
+        self.install_bar.setFormat(f"%p% · {self._install.label}")
         self.detail.setText(f"Installing… {line[-160:]}")
+
+    def install_finished(self) -> None:
+        self._install = None
+        self.install_bar.hide()
+        self.install_button.setEnabled(True)
 
     def _on_export_clicked(self) -> None:
         fmt = self.current_format()

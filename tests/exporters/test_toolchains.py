@@ -61,3 +61,22 @@ def test_toolchains_that_need_their_own_environment_are_refused_clearly(lib):
         Toolchains(lib.home).install("bogus")
     state, why = availability(get("rknn"), home=lib.home)
     assert state == "needs-toolchain" and "torch 2.4" in why
+
+
+def test_install_progress_reads_pips_output():
+    from app.exporters.toolchains import InstallProgress
+
+    p = InstallProgress(expected=4)
+    seen = []
+    for line in ["Looking in links: /opt/wheels", "Collecting ncnn==1.0.20250503",
+                 "  Downloading ncnn-1.0.20250503-cp311-cp311-manylinux_2_28_x86_64.whl (9.6 MB)",
+                 "Collecting pnnx", "  Downloading pnnx-20250530-py3-none-any.whl (68.0 MB)",
+                 "Requirement already satisfied: numpy in /app/site-packages (from ncnn) (2.3.5)",
+                 "Collecting portalocker", "  Downloading portalocker-3.2.0-py3-none-any.whl (22 kB)",
+                 "Installing collected packages: portalocker, pnnx, ncnn",
+                 "Successfully installed ncnn-1.0 pnnx-20250530 portalocker-3.2.0"]:
+        p.feed(line)
+        seen.append(p.fraction)
+    assert seen == sorted(seen) and seen[-1] == 0.98
+    assert p.collected == 3 and abs(p.megabytes - 77.622) < 0.01
+    assert 0.05 < seen[1] < seen[4] < 0.72 == seen[-2]

@@ -79,9 +79,8 @@ def test_a_checkpoint_the_safe_loader_refuses_needs_trust(checkpoints, home, tmp
         PredictSession(BackendChoice("PyTorch", "pt", str(odd), None, True), "detect")
     session = PredictSession(BackendChoice("PyTorch", "pt", str(odd), None, True), "detect", trusted=True)
     assert session.predict(picture(128), imgsz=64).task == "detect"
-    import ultralytics.nn.tasks as tasks
-
-    assert tasks.SAFE_LOAD is True  # the flag is back on for everything else
+    with pytest.raises(NeedsTrust):  # trusting one load did not leave the safe loader off
+        PredictSession(BackendChoice("PyTorch", "pt", str(odd), None, True), "detect")
 
 
 def test_verified_exports_are_preferred_to_the_pt(lib, checkpoints):

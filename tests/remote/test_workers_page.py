@@ -69,4 +69,4 @@ def test_export_tab_runs_an_export_on_the_worker(qtbot, job_window, lib, box, ch
     qtbot.waitUntil(lambda: tab.table.item(ROW["onnx"], 2).text() == "Completed", timeout=180000)
     assert tab.table.item(ROW["onnx"], 4).text() == "yes"
     job = window.jobs.store.get(tab.exports["onnx"].job_id)
-    assert job.worker == "box"
+    assert job.worker == "box" and "(built on box)" in tab.detail.text()

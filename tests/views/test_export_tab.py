@@ -51,8 +51,12 @@ def test_install_toolchain_button_installs_it(qtbot, job_window, lib, checkpoint
     tab.table.selectRow(ROW["ncnn"])
     assert tab.install_button.isVisible() and "ncnn" in tab.install_button.text()
     assert not tab.export_button.isEnabled()
+    values: list[int] = []
+    tab.install_bar.valueChanged.connect(values.append)
     tab.install_button.click()
     qtbot.waitUntil(lambda: tab.table.item(ROW["ncnn"], 1).text() == "ready", timeout=300000)
+    assert values and max(values) >= 700 and values == sorted(values)  # a progress bar that only moves forward
+    assert not tab.install_bar.isVisible()
     assert not tab.install_button.isVisible() and tab.export_button.isEnabled()
     tab.table.selectRow(ROW["rknn"])  # needs its own environment: no button that cannot work
     assert not tab.install_button.isVisible() and "torch 2.4" in tab.why.text()
