@@ -234,6 +234,9 @@ def run(client: paramiko.SSHClient, command: str, timeout: float | None = 60.0) 
         _stdin.close()
         out = stdout.read().decode("utf-8", errors="replace")
         err = stderr.read().decode("utf-8", errors="replace")
-        return stdout.channel.recv_exit_status(), out, err
+        status = stdout.channel.recv_exit_status()
     except (OSError, paramiko.SSHException, EOFError) as e:
         raise SSHError(f"the connection to the worker failed: {e}") from e
+    if status == -1:  # the channel closed without an exit status: the link dropped mid-command
+        raise SSHError("the connection to the worker dropped while a command ran")
+    return status, out, err

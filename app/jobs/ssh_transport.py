@@ -191,6 +191,8 @@ def upload_file(link: Link, local: Path, remote: str, sha256: str | None = None,
         err = chan.recv_stderr(65536).decode(errors="replace") if chan.recv_stderr_ready() else ""
     finally:
         chan.close()
+    if code == -1:
+        raise SSHError(f"the connection dropped while sending {local.name}; it resumes from where it stopped")
     if code != 0:
         raise RemoteCommandError(f"sending {local.name} to {link.worker.name} failed (exit {code}): "
                                  f"{err.strip()[-300:]}{_hint(err)}")
@@ -380,6 +382,8 @@ class Mirror:
                 if self.link.retrying(lambda: self._cycle(last_alive), self.give_up_s, waiting):
                     break
                 time.sleep(POLL_S)
+        except RemoteCommandError as e:
+            self.failure = f"following the job on the worker failed: {e}"
         except SSHError as e:
             self.failure = (f"lost the connection to the worker for too long ({e}); the job may still be running "
                             f"there in {self.remote_dir}")

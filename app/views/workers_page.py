@@ -125,6 +125,9 @@ class AddWorkerDialog(QDialog):
         key_row = QHBoxLayout()
         key_row.addWidget(self.key, 1)
         key_row.addWidget(browse)
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setPlaceholderText("only if needed: kept in the OS keyring, never in a file")
         self.python = QLineEdit("python3")
         self.python.setToolTip("The interpreter with torch on the worker, e.g. /opt/torch/.venv/bin/python3")
         self.resolved = QLabel()
@@ -139,6 +142,7 @@ class AddWorkerDialog(QDialog):
         form.addRow("Port", self.port)
         form.addRow("User", self.user)
         form.addRow("Key file", key_row)
+        form.addRow("Password / passphrase", self.secret)
         form.addRow("Python", self.python)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add and test")
@@ -168,9 +172,21 @@ class AddWorkerDialog(QDialog):
         if not self.name.text().strip() or not self.host.text().strip():
             self.error.setText("A name and a host are needed.")
             return
-        self.values = {"name": self.name.text().strip(), "host": self.host.text().strip(),
+        name = self.name.text().strip()
+        auth = None
+        if self.secret.text():
+            from app.jobs.secrets import NoKeyring, store_secret
+
+            try:
+                store_secret(name, self.secret.text())
+            except NoKeyring as e:
+                self.error.setText(str(e))
+                return
+            auth = "password"
+        self.values = {"name": name, "host": self.host.text().strip(),
                        "port": self.port.value() or None, "user": self.user.text().strip() or None,
-                       "key_path": self.key.text().strip() or None, "python": self.python.text().strip() or "python3"}
+                       "key_path": self.key.text().strip() or None, "python": self.python.text().strip() or "python3",
+                       "auth": auth}
         self.accept()
 
 

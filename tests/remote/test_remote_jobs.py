@@ -90,12 +90,14 @@ def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoi
 
 
 def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_data, workers, box, sshd):
-    """A 1-epoch training completes into the library; links cut twice mid-run: every event arrives exactly once."""
+    """A training completes into the library although its links were cut six times: every event arrives once."""
     job = manager.submit_train(request(tiny_data["detect_big"], epochs=3), worker="box")
     wait_for_event(job, "epoch", timeout=180)
-    assert sshd.cut_connections() >= 1  # kill the per-connection sshd processes: the job goes on there
-    time.sleep(1.0)
-    assert sshd.cut_connections() >= 0
+    cuts = 0
+    for _ in range(6):  # kill the per-connection sshd processes, again and again: the job goes on there
+        cuts += sshd.cut_connections()  # (whatever the mirror is doing: a read, `alive`, a reconnect)
+        time.sleep(0.35)
+    assert cuts >= 2
     job = manager.wait(job.id, 300)
     assert job.status == "Completed", job.error
     link = Link(workers, box)

@@ -70,3 +70,23 @@ def test_export_tab_runs_an_export_on_the_worker(qtbot, job_window, lib, box, ch
     assert tab.table.item(ROW["onnx"], 4).text() == "yes"
     job = window.jobs.store.get(tab.exports["onnx"].job_id)
     assert job.worker == "box" and "(built on box)" in tab.detail.text()
+
+
+def test_a_password_is_refused_without_an_os_keyring_and_never_stored(qtbot, job_window, lib):  # noqa: F811
+    import keyring
+    from keyring.backends import fail
+
+    if not isinstance(keyring.get_keyring(), fail.Keyring):
+        import pytest
+
+        pytest.skip("this machine has an OS keyring")
+    from app.views.workers_page import AddWorkerDialog
+
+    dialog = AddWorkerDialog()
+    qtbot.addWidget(dialog)
+    dialog.name.setText("pw-box")
+    dialog.host.setText("127.0.0.1")
+    dialog.secret.setText("hunter2")
+    dialog._on_buttons_accepted()
+    assert dialog.values is None and "no OS keyring is available" in dialog.error.text()
+    assert b"hunter2" not in (lib.home / "library.db").read_bytes()
