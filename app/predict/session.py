@@ -184,6 +184,9 @@ class PredictSession:
         t0 = time.perf_counter()
         self.model = self._load(choice, task, trusted)
         self.task = task or self.model.task
+        # The first call sets ultralytics' predictor up (imports, AutoBackend, fusing, warm-up): Python work that
+        # holds the GIL for long stretches. Do it now, while the tab says "loading", not in the first live frames.
+        self.predict(np.zeros((64, 64, 3), np.uint8), imgsz=choice.imgsz or 64, source="warm-up")
         self.load_ms = (time.perf_counter() - t0) * 1000
 
     @staticmethod

@@ -58,3 +58,14 @@ def box(workers, sshd: Sshd):
     result = probe(workers, "box", trust=sshd.fingerprint())
     assert result.ok, result.problems
     return workers.get("box")
+
+
+@pytest.fixture(autouse=True)
+def _tidy_worker_home():
+    """The worker here is this machine: remove the job folders a test left in ~/.yolodesk-agent/jobs."""
+    jobs = Path.home() / ".yolodesk-agent" / "jobs"
+    before = set(jobs.iterdir()) if jobs.is_dir() else set()
+    yield
+    if jobs.is_dir():
+        for folder in set(jobs.iterdir()) - before:
+            shutil.rmtree(folder, ignore_errors=True)
