@@ -104,9 +104,10 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
         missing = [m for m in BASE_MODULES[fmt.argument] if importlib.util.find_spec(m) is None]
         if not missing:
             return "ready", "ready"
-        names = ", ".join(PIP_NAMES.get(m, m) for m in missing)
-        return "needs-toolchain", (f"needs {names} (pip), which this build does not install for it yet; its own "
-                                   "toolchain environment is the next step")
+        if toolchain_for(fmt.argument) is None:
+            names = ", ".join(PIP_NAMES.get(m, m) for m in missing)
+            return "needs-toolchain", (f"needs {names} (pip), which this build does not install for it yet; its own "
+                                       "toolchain environment is the next step")
     tc = toolchain_for(fmt.argument)
     if tc is None:
         return "needs-toolchain", f"needs its '{fmt.toolchain}' toolchain environment, which YOLO Desk cannot set up yet"

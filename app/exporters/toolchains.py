@@ -47,6 +47,9 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
     Toolchain("litert", ("litert",), ("litert-torch>=0.10.0", "ai-edge-litert>=2.3.0", "ai-edge-quantizer>=0.10.0"),
               1160),
     Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 280),
+    # ultralytics runs paddle in its base environment, pip-installing these at export time; here they get a
+    # layered environment of their own instead (the app's environment is never modified).
+    Toolchain("paddle", ("paddle",), ("paddlepaddle>=3.0.0,<3.3.0", "x2paddle", "six"), 740),  # x2paddle imports six
     Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 120),
     Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("tensorflow", "onnx2tf>=1.26.3,<1.29.0",
               "tf_keras<=2.19.0", "sng4onnx>=1.0.1", "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0",

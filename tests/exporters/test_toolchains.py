@@ -80,3 +80,15 @@ def test_install_progress_reads_pips_output():
     assert seen == sorted(seen) and seen[-1] == 0.98
     assert p.collected == 3 and abs(p.megabytes - 77.622) < 0.01
     assert 0.05 < seen[1] < seen[4] < 0.72 == seen[-2]
+
+
+def test_paddle_is_offered_as_an_installable_toolchain(tmp_path):
+    """ultralytics would pip-install paddlepaddle into the app's environment at export time; we offer its own."""
+    from app.exporters.registry import get
+    from app.exporters.store import availability
+    from app.exporters.toolchains import toolchain_for
+
+    tc = toolchain_for("paddle")
+    assert tc is not None and tc.layered and "x2paddle" in tc.requirements and "six" in tc.requirements
+    state, why = availability(get("paddle"), home=tmp_path)
+    assert state == "needs-toolchain" and "yolodesk toolchains install paddle" in why
