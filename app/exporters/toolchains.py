@@ -49,6 +49,8 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
     Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 280),
     # ultralytics runs paddle in its base environment, pip-installing these at export time; here they get a
     # layered environment of their own instead (the app's environment is never modified).
+    # Core AI (Apple): coreai-torch converts, coreai-core (a pre-release with Linux wheels) writes the asset.
+    Toolchain("coreai", ("coreai",), ("coreai-torch>=0.4.3", "coreai-core==1.0.0b3"), 360),
     Toolchain("paddle", ("paddle",), ("paddlepaddle>=3.0.0,<3.3.0", "x2paddle", "six"), 740),  # x2paddle imports six
     Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 120),
     Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("tensorflow", "onnx2tf>=1.26.3,<1.29.0",

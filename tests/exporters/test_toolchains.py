@@ -82,13 +82,14 @@ def test_install_progress_reads_pips_output():
     assert 0.05 < seen[1] < seen[4] < 0.72 == seen[-2]
 
 
-def test_paddle_is_offered_as_an_installable_toolchain(tmp_path):
-    """ultralytics would pip-install paddlepaddle into the app's environment at export time; we offer its own."""
+@pytest.mark.parametrize("fmt", ["paddle", "coreai"])
+def test_base_formats_with_missing_packages_get_an_installable_toolchain(fmt, tmp_path):
+    """ultralytics would pip-install these into the app's environment at export time; we offer their own."""
     from app.exporters.registry import get
     from app.exporters.store import availability
     from app.exporters.toolchains import toolchain_for
 
-    tc = toolchain_for("paddle")
-    assert tc is not None and tc.layered and "x2paddle" in tc.requirements and "six" in tc.requirements
-    state, why = availability(get("paddle"), home=tmp_path)
-    assert state == "needs-toolchain" and "yolodesk toolchains install paddle" in why
+    tc = toolchain_for(fmt)
+    assert tc is not None and tc.layered
+    state, why = availability(get(fmt), home=tmp_path)
+    assert state == "needs-toolchain" and f"yolodesk toolchains install {fmt}" in why
