@@ -90,10 +90,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
         if args.action == "test":
             return _test(store, _one(args), args.trust, ask=True)
         if args.action == "remove":
-            from app.jobs.secrets import forget_secret
-
             store.remove(_one(args))
-            forget_secret(args.name)
             print(f"removed worker {args.name}")
             return EXIT_OK
         if args.action == "install":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,36 +22,19 @@ def main(out: Path, checkpoint: Path) -> None:
     from app.offline import offline_env
 
     os.environ.update(offline_env(home))
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from app.library.repository import Library
-    from app.paths import resources_dir
-    from app.views.main_window import MainWindow
     from app.views.workers_page import AddWorkerDialog
+    from docs.shoot_common import open_window
     from tests.remote.sshd import start_sshd
 
     sshd = start_sshd(home / "sshd")
-    app = QApplication(sys.argv[:1])
-    app.setStyle("Fusion")
-    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text())
     lib = Library(home)
     model = lib.import_checkpoint(checkpoint).model
-    w = MainWindow(lib)
-    w.confirm_close = False
-    w.resize(1400, 880)
-    w.show()
+    session = open_window(lib)
+    app, w, pump, until = session.app, session.window, session.pump, session.until
     out.mkdir(parents=True, exist_ok=True)
-
-    def pump(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.02)
-
-    def until(cond, seconds: float = 60) -> None:  # noqa: ANN001
-        end = time.monotonic() + seconds
-        while not cond() and time.monotonic() < end:
-            pump(0.2)
 
     def shot(name: str, widget=None) -> None:  # noqa: ANN001
         pump(0.4)

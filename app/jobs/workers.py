@@ -134,6 +134,9 @@ class WorkerStore:
             if busy.first() is not None:
                 raise LibraryError(f"{name} still has jobs queued or running: cancel them first")
             s.delete(w)
+        from app.jobs.secrets import forget_secret
+
+        forget_secret(name)  # a password or passphrase it had goes with it
 
     def client(self, worker: WorkerRecord, trust: str | None = None) -> paramiko.SSHClient:
         from app.jobs.secrets import secret_for

@@ -297,15 +297,15 @@ class PredictTab(QWidget):
         run_in_background(read, lambda img: self.predict_image(img, label), self._show_error)
 
     def open_folder(self, folder: str) -> None:
-        from app.predict.sources import SourceError, folder_images
+        from app.predict.sources import folder_images
+        from app.qt.tasks import run_in_background
 
-        try:
-            self.folder, self.folder_index = folder_images(folder), 0
-        except SourceError as e:
-            self._show_error(e)
-            return
-        self._update_source_buttons()
-        self.step(0)
+        def listed(images: list[Path]) -> None:
+            self.folder, self.folder_index = images, 0
+            self._update_source_buttons()
+            self.step(0)
+
+        run_in_background(lambda: folder_images(folder), listed, self._show_error)  # a big folder, a slow disk
 
     def step(self, delta: int) -> None:
         if not self.folder:
@@ -316,26 +316,18 @@ class PredictTab(QWidget):
         self._read_off_thread(lambda: _load(path), f"{path}  ({self.folder_index + 1}/{len(self.folder)})")
 
     def start_video(self, path: str) -> None:
-        from app.predict.sources import FrameSource, SourceError
-
-        self.stop_live()
-        try:
-            source = FrameSource(path)
-        except SourceError as e:
-            self._show_error(e)
-            return
-        self._start_live(source, Path(path).name)
+        self._open_live(path, Path(path).name)
 
     def start_camera(self, index: int) -> None:
-        from app.predict.sources import FrameSource, SourceError
+        self._open_live(index, f"camera {index}")
+
+    def _open_live(self, what: str | int, label: str) -> None:
+        """Open a video file or a camera off the GUI thread (a camera can take a second), then run it live."""
+        from app.predict.sources import FrameSource
+        from app.qt.tasks import run_in_background
 
         self.stop_live()
-        try:
-            source = FrameSource(index)
-        except SourceError as e:
-            self._show_error(e)
-            return
-        self._start_live(source, f"camera {index}")
+        run_in_background(lambda: FrameSource(what), lambda source: self._start_live(source, label), self._show_error)
 
     def start_frames(self, source: Any, label: str) -> None:
         """Any frame source (tests and benchmarks feed synthetic frames through the camera's path)."""
@@ -432,13 +424,15 @@ class PredictTab(QWidget):
         self.readout.setText("  ·  ".join(parts))
         self._set_result_actions(True)
 
+    def _rendered(self) -> Any:
+        """The picture with the overlay as the toggles ask (drawn by ultralytics)."""
+        assert self.prediction is not None
+        return self.prediction.render(labels=self.show_labels.isChecked(), conf=self.show_conf.isChecked(),
+                                      boxes=self.show_boxes.isChecked(), masks=self.show_masks.isChecked())
+
     def _redraw(self) -> None:
-        if self.prediction is None:
-            return
-        self.view.show_image(self.prediction.render(labels=self.show_labels.isChecked(),
-                                                    conf=self.show_conf.isChecked(),
-                                                    boxes=self.show_boxes.isChecked(),
-                                                    masks=self.show_masks.isChecked()))
+        if self.prediction is not None:
+            self.view.show_image(self._rendered())
 
     def _fill_table(self, p: Prediction) -> None:
         if p.task == "classify":
@@ -562,9 +556,7 @@ class PredictTab(QWidget):
         import cv2
 
         if self.prediction is not None:
-            img = self.prediction.render(labels=self.show_labels.isChecked(), conf=self.show_conf.isChecked(),
-                                         boxes=self.show_boxes.isChecked(), masks=self.show_masks.isChecked())
-            if not cv2.imwrite(path, img):
+            if not cv2.imwrite(path, self._rendered()):
                 self._show_error(Exception(f"could not write {path}"))
 
     # ------------------------------------------------------------------ Qt events

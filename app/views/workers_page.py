@@ -343,8 +343,5 @@ class WorkersPage(QWidget):
         except LibraryError as e:
             QMessageBox.warning(self, "Remove worker", str(e))
             return
-        from app.jobs.secrets import forget_secret
-
-        forget_secret(name)
         self.refresh()
         self.workersChanged.emit()

@@ -123,6 +123,7 @@ def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoi
     bad = tmp_path / "clip.mp4"
     bad.write_bytes(b"not a video at all")
     tab.start_video(str(bad))
+    qtbot.waitUntil(lambda: "OpenCV" in tab.banner.text() or "damaged" in tab.banner.text(), timeout=15000)
     assert "not a video OpenCV can read" in tab.banner.text() or "damaged" in tab.banner.text()
     assert not tab.engine.live
 

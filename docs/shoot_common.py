@@ -1,0 +1,43 @@
+"""What the screenshot scripts share: the styled app, the main window on a library, and event pumping."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Session:
+    app: Any
+    window: Any
+
+    def pump(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.app.processEvents()
+            time.sleep(0.02)
+
+    def until(self, cond: Callable[[], Any], seconds: float = 60) -> None:
+        end = time.monotonic() + seconds
+        while not cond() and time.monotonic() < end:
+            self.pump(0.2)
+
+
+def open_window(lib: Any) -> Session:
+    """A QApplication with YOLO Desk's style and the main window (1400×880) on ``lib``, shown."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.paths import resources_dir
+    from app.views.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setStyle("Fusion")
+    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text())
+    w = MainWindow(lib)
+    w.confirm_close = False
+    w.resize(1400, 880)
+    w.show()
+    return Session(app, w)
