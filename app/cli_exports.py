@@ -114,8 +114,9 @@ def cmd_toolchains(args: argparse.Namespace) -> int:
         print(f"removed {args.name}" if removed else f"{args.name} is not installed")
         return EXIT_OK
     for tc in TOOLCHAINS.values():
-        state = "installed" if tcs.installed(tc.name) else ("not installed" if tc.layered else "needs its own env")
-        print(f"{tc.name:<17}{state:<18}~{tc.download_mb:>4} MB  formats: {', '.join(tc.formats)}")
+        state = "installed" if tcs.installed(tc.name) else "not installed"
+        kind = "layered" if tc.layered else ("own env, shared torch" if not tc.torch else f"own env, {tc.torch[0]}")
+        print(f"{tc.name:<17}{state:<15}~{tc.download_mb:>5,} MB  {kind:<22} formats: {', '.join(tc.formats)}")
     return EXIT_OK
 
 

@@ -37,11 +37,11 @@ def path_digest(path: Path) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def test_image(size: int) -> Any:
+def test_image(size: int, seed: int = 0) -> Any:
     """A fixed synthetic picture: coloured squares and discs on noise (the same every time)."""
     import numpy as np
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     img = rng.integers(40, 90, size=(size, size, 3), dtype=np.uint8)
     yy, xx = np.mgrid[0:size, 0:size]
     for i in range(4):
@@ -51,6 +51,27 @@ def test_image(size: int) -> Any:
         else:
             img[int(cy - r):int(cy + r), int(cx - r):int(cx + r)] = (60, 60, 230)
     return img
+
+
+TF_SAMPLE = "calibration_image_sample_data_20x128x128x3_float32.npy"
+
+
+def write_tf_sample(folder: Path) -> Path:
+    """onnx2tf's sample images (20 × 128 × 128 × 3, float32 in [0, 1]), made here rather than downloaded.
+
+    ultralytics downloads this file before every TensorFlow export and onnx2tf reads it from the working
+    folder, to check its conversion against ONNX Runtime and as fallback INT8 calibration; offline, both
+    would fail. Our synthetic scenes serve both purposes (a real ``data=`` is still used for INT8 when given).
+    """
+    import numpy as np
+
+    path = folder / TF_SAMPLE
+    if not path.exists():
+        batch = np.stack([test_image(128, seed) for seed in range(20)]).astype(np.float32) / 255.0
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, batch)
+        tmp.replace(path)
+    return path
 
 
 def _summary(result: Any, task: str) -> dict[str, Any]:
@@ -118,6 +139,8 @@ def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tu
     model = YOLO(str(weights))
     task = task or model.task
     imgsz = int(args.get("imgsz") or 640)
+    if fmt in ("saved_model", "pb", "edgetpu"):
+        write_tf_sample(Path.cwd())
     t0 = time.monotonic()
     emitter.emit("progress", done=1, total=3, label=f"exporting to {fmt}")
     out = model.export(**args)

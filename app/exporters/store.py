@@ -18,6 +18,7 @@ from app.exporters.registry import FORMATS, ExportFormat
 from app.library.orm import Export, aware
 from app.library.repository import Library, LibraryError
 from app.library.storage import TMP_SUFFIX, fsync_dir
+from app.offline import config_dir
 
 # What each format needs importable in the app's own environment (the base toolchain).
 BASE_MODULES: dict[str, tuple[str, ...]] = {
@@ -108,16 +109,25 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
             names = ", ".join(PIP_NAMES.get(m, m) for m in missing)
             return "needs-toolchain", (f"needs {names} (pip), which this build does not install for it yet; its own "
                                        "toolchain environment is the next step")
+    if fmt.argument == "edgetpu" and edgetpu_compiler(home or library_home()) is None:
+        return "vendor-sdk", ("needs the Edge TPU compiler, which is not on the package index: install "
+                              "edgetpu_compiler on PATH (https://coral.ai/docs/edgetpu/compiler/) or unpack ultralytics' "
+                              f"edgetpu-compiler_16.0_amd64.tar.gz into {config_dir(home or library_home())}; "
+                              "it also needs the 'tensorflow' toolchain")
     tc = toolchain_for(fmt.argument)
     if tc is None:
         return "needs-toolchain", f"needs its '{fmt.toolchain}' toolchain environment, which YOLO Desk cannot set up yet"
     if Toolchains(home or library_home()).installed(tc.name):
         return "ready", f"ready (the '{tc.name}' toolchain is installed)"
-    if not tc.layered:
-        return "needs-toolchain", (f"needs the '{tc.name}' toolchain in an environment of its own ({tc.why_separate}); "
-                                   "separate environments are not in this build yet")
-    return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb} MB on disk): "
+    own = f"; an environment of its own: {tc.why_separate}" if not tc.layered else ""
+    return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb:,} MB on disk{own}): "
                                f"yolodesk toolchains install {tc.name}")
+
+
+def edgetpu_compiler(home: Path) -> str | None:
+    """The Edge TPU compiler ultralytics would run: on PATH, or unpacked where it would download it to."""
+    bundled = config_dir(home) / "edgetpu-compiler" / "usr" / "bin" / "edgetpu_compiler_bin" / "edgetpu_compiler"
+    return shutil.which("edgetpu_compiler") or (str(bundled) if bundled.is_file() else None)
 
 
 class ExportStore:

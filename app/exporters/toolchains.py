@@ -1,17 +1,26 @@
 """Export toolchains: one virtual environment per format family under ``<home>/toolchains/<name>/``.
 
-A toolchain is *layered* (a venv whose ``yolodesk-app.pth`` adds the app's site-packages *after* its
-own: it sees the app's torch and ultralytics and its own packages shadow, never replace, the app's)
-when its packages are
-compatible with the app's; else it would need a separate environment with its own torch (not in
-this build). pip runs with the toolchain's own interpreter, so the app's environment is never
-modified; ``tests/exporters/test_toolchains.py`` proves its package set is unchanged.
+Two kinds, both installed with pip run by the toolchain's own interpreter (so the app's environment is
+never modified; ``tests/exporters/test_toolchains.py`` proves its package set is unchanged):
+
+- *layered*: a venv whose ``yolodesk-app.pth`` adds the app's site-packages *after* its own. It sees
+  the app's torch and ultralytics; its own packages shadow, never replace, the app's. For toolchains
+  whose packages agree with the app's (NCNN, MNN, ExecuTorch, …).
+- *separate*: a venv of its own with ``ultralytics`` and its own numpy, protobuf, onnx, … resolved
+  afresh, for toolchains that conflict with the app (TensorFlow wants numpy < 2; RKNN wants torch 2.4).
+  When the app's torch satisfies the toolchain, torch is *shared*, not downloaded again: the
+  distributions torch and torchvision need (torch, torchvision, triton, the nvidia-* libraries, sympy,
+  …; never numpy) are linked into ``toolchains/.shared/<name>-<id>/``, a folder outside the venv that
+  its ``yolodesk-shared.pth`` adds after the venv's own packages. pip sees them installed and leaves
+  them be (outside the venv it never uninstalls them); torch is pinned to the app's version in the
+  install. Otherwise (RKNN: torch 2.4; IMX500 and DEEPX: torch < 2.12) the toolchain gets its own torch.
 
 Requirement sets follow ultralytics' ``EXPORT_ENVS`` for 8.4.190, pinned where measured.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -19,6 +28,7 @@ import site
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +42,12 @@ class Toolchain:
     formats: tuple[str, ...]
     requirements: tuple[str, ...]
     download_mb: int  # about: its size on disk once installed (measured by bench/export_matrix.py where run)
-    layered: bool = True  # compatible with the app's packages (else: needs its own torch; not in this build)
+    layered: bool = True  # compatible with the app's packages (else: an environment of its own)
     tested: bool = False  # installed, exported and verified here by the tests
     why_separate: str = ""
+    torch: tuple[str, ...] = ()  # a separate toolchain's own torch/torchvision pins; () shares the app's torch
+    extras: str = "export-base"  # a separate toolchain's ultralytics extras
+    imports: tuple[str, ...] = ()  # checked importable once installed (the install fails otherwise)
 
 
 TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
@@ -53,23 +66,73 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
     Toolchain("coreai", ("coreai",), ("coreai-torch>=0.4.3", "coreai-core==1.0.0b3"), 360),
     Toolchain("paddle", ("paddle",), ("paddlepaddle>=3.0.0,<3.3.0", "x2paddle", "six"), 740),  # x2paddle imports six
     Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 120),
-    Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("tensorflow", "onnx2tf>=1.26.3,<1.29.0",
-              "tf_keras<=2.19.0", "sng4onnx>=1.0.1", "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0",
-              "protobuf>=5"), 700, layered=False, why_separate="TensorFlow wants numpy 1.26 and protobuf 5"),
+    # TensorFlow < 2.20 on Python 3.11 needs numpy < 2 (ultralytics' export-tensorflow extra): separate, torch shared.
+    Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("onnx2tf>=1.26.3,<1.29.0", "tf_keras<=2.19.0",
+              "sng4onnx>=1.0.1", "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0", "onnxruntime", "protobuf>=5"),
+              2100, layered=False, why_separate="TensorFlow ≤ 2.19 wants numpy < 2",
+              extras="export-base,export-tensorflow", imports=("tensorflow", "onnx2tf", "tf_keras")),
     Toolchain("isolated-imx", ("imx",), ("model-compression-toolkit>=2.4.1", "edge-mdt-cl>=1.1.0",
-              "edge-mdt-tpc>=1.2.0", "pydantic<2.12", "imx500-converter[pt]>=3.18.2"), 400, layered=False,
-              why_separate="needs torch >= 2.9, < 2.12"),
+              "edge-mdt-tpc>=1.2.0", "pydantic<2.12", "imx500-converter[pt]>=3.18.2"), 5000, layered=False,
+              why_separate="needs torch ≥ 2.9, < 2.12", torch=("torch==2.11.0", "torchvision==0.26.0"),
+              imports=("model_compression_toolkit",)),
     Toolchain("isolated-rknn", ("rknn",), ("rknn-toolkit2>=2.3.2,<2.5", "onnx>=1.16.1,<1.19.0", "setuptools<82"),
-              900, layered=False, why_separate="rknn-toolkit2 forces torch 2.4 and onnx 1.18"),
-    Toolchain("isolated-deepx", ("deepx",), ("ultralytics[export-deepx]==8.4.190",), 300, layered=False,
-              why_separate="needs torch < 2.12 and numpy < 2"),
-    Toolchain("isolated-xilinx", ("xilinx",), ("ultralytics[export-xilinx]==8.4.190",), 300, layered=False,
-              why_separate="its own Vitis AI packages"),
+              5000, layered=False, why_separate="rknn-toolkit2 wants torch ≤ 2.4.0, numpy ≤ 1.26.4 and protobuf ≤ 4.25.4",
+              torch=("torch==2.4.0", "torchvision==0.19.0"), imports=("rknn.api",)),
+    Toolchain("isolated-deepx", ("deepx",), (), 5000, layered=False, why_separate="needs torch < 2.12 and numpy < 2",
+              torch=("torch==2.11.0", "torchvision==0.26.0"), extras="export-base,export-deepx", imports=("dx_com",)),
+    Toolchain("isolated-xilinx", ("xilinx",), (), 1500, layered=False, why_separate="AMD Quark pins its own packages",
+              extras="export-base,export-xilinx", imports=("quark",)),
 )}
 
 
 def toolchain_for(fmt: str) -> Toolchain | None:
     return next((t for t in TOOLCHAINS.values() if fmt in t.formats), None)
+
+
+def _version(dist: str) -> str:
+    return importlib.metadata.version(dist)
+
+
+def torch_closure(roots: tuple[str, ...] = ("torch", "torchvision"), keep_out: frozenset[str] = frozenset({"numpy"})
+                  ) -> list[importlib.metadata.Distribution]:
+    """The app's installed distributions that ``roots`` need, transitively (markers evaluated), minus ``keep_out``."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    seen: set[tuple[str, str]] = set()
+    todo: list[tuple[str, str]] = [(r, "") for r in roots]  # (distribution, one of the extras asked of it)
+    while todo:
+        raw, extra = todo.pop()
+        name = canonicalize_name(raw)
+        if (name, extra) in seen or name in keep_out:
+            continue
+        seen.add((name, extra))
+        try:
+            dist = found.get(name) or importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found[name] = dist
+        for spec in dist.requires or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": extra}):
+                todo += [(req.name, "")] + [(req.name, e) for e in req.extras]
+    return list(found.values())
+
+
+def link_distributions(dists: list[importlib.metadata.Distribution], folder: Path) -> list[str]:
+    """Symlink each distribution's top-level entries (packages, modules, its .dist-info) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
+    for dist in dists:
+        base = Path(str(dist.locate_file("")))
+        tops = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
+        for top in sorted(tops):
+            src, dest = base / top, folder / top
+            if src.exists() and not dest.exists() and top != "__pycache__":
+                dest.symlink_to(src, target_is_directory=src.is_dir())
+        names.append(dist.metadata["Name"])
+    return names
 
 
 class ToolchainError(Exception):
@@ -80,6 +143,7 @@ class Toolchains:
     """Install, inspect and remove toolchains under ``<home>/toolchains``."""
 
     def __init__(self, home: Path) -> None:
+        self.home = home
         self.root = home / "toolchains"
 
     def path(self, name: str) -> Path:
@@ -101,38 +165,55 @@ class Toolchains:
         tc = TOOLCHAINS.get(name)
         if tc is None:
             raise ToolchainError(f"unknown toolchain {name!r}; toolchains: {', '.join(TOOLCHAINS)}")
-        if not tc.layered:
-            raise ToolchainError(f"the {name} toolchain needs an environment of its own ({tc.why_separate}); "
-                                 "separate environments are not in this build yet")
         partial = self.root / f".{name}.partial"
         shutil.rmtree(partial, ignore_errors=True)
         self.root.mkdir(parents=True, exist_ok=True)
+        previous = self.installed(name)
+        shared: Path | None = None
         t0 = time.monotonic()
         try:
             self._run([sys.executable, "-m", "venv", str(partial)], log)
             py = partial / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-            own = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                 capture_output=True, text=True, check=True).stdout.strip()
-            app_sites = [p for p in site.getsitepackages() if Path(p).is_dir()]
-            # addsitedir (not a plain path line) so the app's own .pth files are honoured too.
-            Path(own, "yolodesk-app.pth").write_text(
-                "".join(f"import site; site.addsitedir({p!r})\n" for p in app_sites))
+            own = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                      capture_output=True, text=True, check=True).stdout.strip())
+            requirements = list(tc.requirements)
+            if tc.layered:
+                app_sites = [p for p in site.getsitepackages() if Path(p).is_dir()]
+                # addsitedir (not a plain path line) so the app's own .pth files are honoured too.
+                (own / "yolodesk-app.pth").write_text(
+                    "".join(f"import site; site.addsitedir({p!r})\n" for p in app_sites))
+            else:
+                requirements = [f"ultralytics[{tc.extras}]=={_version('ultralytics')}", *tc.torch, *requirements]
+                if not tc.torch:  # the app's torch serves it: link it in rather than download it again
+                    shared = self.root / ".shared" / f"{name}-{uuid.uuid4().hex[:8]}"
+                    linked = link_distributions(torch_closure(), shared)
+                    (own / "yolodesk-shared.pth").write_text(f"import site; site.addsitedir({str(shared)!r})\n")
+                    requirements += [f"torch=={_version('torch')}", f"torchvision=={_version('torchvision')}"]
+                    log(f"sharing the app's torch {_version('torch')}: {len(linked)} distributions linked")
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
             env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-            self._run([str(py), "-m", "pip", "install", "--progress-bar", "off", *tc.requirements], log, env)
+            self._run([str(py), "-m", "pip", "install", "--progress-bar", "off", *requirements], log, env)
             frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--local"], capture_output=True, text=True,
                                     check=True, env=env).stdout.split()
+            if tc.imports:  # a toolchain that installs but cannot import is no toolchain: say so now
+                log(f"checking that {', '.join(tc.imports)} import")
+                self._run([str(py), "-c", "import " + ", ".join(tc.imports)], log, {**env, **offline_env(self.home)})
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
+            if shared is not None:
+                shutil.rmtree(shared, ignore_errors=True)
             raise
-        manifest = {"name": name, "requirements": list(tc.requirements), "packages": frozen, "layered": tc.layered,
-                    "python": sys.version.split()[0], "seconds": round(time.monotonic() - t0, 1)}
+        manifest = {"name": name, "requirements": requirements, "packages": frozen, "layered": tc.layered,
+                    "shared": str(shared) if shared else None, "python": sys.version.split()[0],
+                    "seconds": round(time.monotonic() - t0, 1)}
         (partial / "toolchain.json").write_text(json.dumps(manifest, indent=2))
         target = self.path(name)
         if target.exists():
             shutil.rmtree(target)
         os.replace(partial, target)  # venv scripts use absolute paths: make them point at the final folder
         self._fix_paths(target, partial)
+        if previous and previous.get("shared") and previous["shared"] != manifest["shared"]:
+            shutil.rmtree(previous["shared"], ignore_errors=True)
         return manifest
 
     @staticmethod
@@ -164,7 +245,10 @@ class Toolchains:
         target = self.path(name)
         if not target.exists():
             return False
+        shared = (self.installed(name) or {}).get("shared")
         shutil.rmtree(target)
+        if shared:
+            shutil.rmtree(shared, ignore_errors=True)  # only links: the app's torch stays where it is
         return True
 
     def environment(self, name: str, home: Path) -> dict[str, str]:

@@ -285,8 +285,8 @@ class ExportTab(QWidget):
         from app.exporters.toolchains import toolchain_for
 
         tc = toolchain_for(fmt.argument)
-        self.install_button.setVisible(state == "needs-toolchain" and tc is not None and tc.layered)
-        self.install_button.setText(f"Install {tc.name} toolchain (~{tc.download_mb} MB)" if tc else "Install toolchain")
+        self.install_button.setVisible(state == "needs-toolchain" and tc is not None)
+        self.install_button.setText(f"Install {tc.name} toolchain (~{tc.download_mb:,} MB)" if tc else "Install toolchain")
         self.export_button.setEnabled(state == "ready" and target is not None and not active and self.model.has_weights)
         self.cancel_button.setVisible(active)
         done = e is not None and e.status == "Completed"

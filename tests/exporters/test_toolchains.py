@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,13 +55,68 @@ def test_ncnn_toolchain_install_export_verify_remove(lib, checkpoints):
     assert availability(get("ncnn"), home=lib.home)[0] == "needs-toolchain"
 
 
-def test_toolchains_that_need_their_own_environment_are_refused_clearly(lib):
-    with pytest.raises(ToolchainError, match="numpy 1.26"):
-        Toolchains(lib.home).install("tensorflow")
+def test_unknown_toolchains_and_missing_compilers_are_refused_clearly(lib):
     with pytest.raises(ToolchainError, match="unknown toolchain"):
         Toolchains(lib.home).install("bogus")
     state, why = availability(get("rknn"), home=lib.home)
-    assert state == "needs-toolchain" and "torch 2.4" in why
+    assert state == "needs-toolchain" and "torch 2.4" in why and "yolodesk toolchains install isolated-rknn" in why
+    state, why = availability(get("edgetpu"), home=lib.home)  # not on the package index: never downloaded
+    assert state == "vendor-sdk" and "Edge TPU compiler" in why
+
+
+def test_shared_torch_is_linked_without_numpy_and_imports_in_a_bare_venv(tmp_path):
+    """A separate toolchain reuses the app's torch by links; numpy stays the toolchain's own to choose."""
+    from app.exporters.toolchains import link_distributions, torch_closure
+
+    names = {d.metadata["Name"].lower() for d in torch_closure()}
+    assert {"torch", "torchvision"} <= names and "numpy" not in names
+    shared = tmp_path / "shared"
+    link_distributions(torch_closure(), shared)
+    assert (shared / "torch").is_symlink()
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    py = tmp_path / "venv" / "bin" / "python"
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / purelib / "yolodesk-shared.pth").write_text(f"import site; site.addsitedir({str(shared)!r})\n")
+    probe = subprocess.run([str(py), "-c", "import importlib.util, torch; "
+                            "print(torch.__version__, torch.ones(2).sum().item(), importlib.util.find_spec('numpy'))"],
+                           capture_output=True, text=True)
+    import torch
+
+    assert probe.stdout.split() == [torch.__version__, "2.0", "None"], probe.stderr
+
+
+def test_tensorflow_toolchain_separate_env_exports_and_verifies_saved_model(lib, checkpoints):
+    """The real TensorFlow toolchain: its own numpy < 2 and TensorFlow 2.19, the app's torch shared by links."""
+    folder, _ = checkpoints
+    tcs = Toolchains(lib.home)
+    before = app_packages()
+    manifest = tcs.install("tensorflow")
+    assert app_packages() == before  # the app's numpy 2, protobuf and onnx are untouched
+    assert "numpy==1.26.4" in manifest["packages"] and any(p.startswith("tensorflow==2.19") for p in manifest["packages"])
+    assert not any(p.startswith("torch==") for p in manifest["packages"])  # shared, not installed again
+    shared = manifest["shared"]
+    probe = subprocess.run([str(tcs.python("tensorflow")), "-c", "import numpy, torch; print(numpy.__version__, "
+                            "torch.__file__)"], capture_output=True, text=True)
+    version, torch_file = probe.stdout.split()
+    assert version == "1.26.4" and torch_file.startswith(shared), probe.stderr
+
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    manager = JobManager(lib, poll_interval=0.05)
+    try:
+        job = manager.wait(manager.submit_export(model.id, "saved_model", {"imgsz": 64}).id, 600)
+    finally:
+        manager.shutdown()
+    assert job.status == "Completed", job.error
+    rec = ExportStore(lib).by_job(job.id)
+    assert rec.verified, rec.verification  # loaded with TensorFlow and compared with the .pt
+    assert (lib.models_dir / model.id / "exports" / "saved_model").is_dir()
+    assert (Path(job.run_dir) / "calibration_image_sample_data_20x128x128x3_float32.npy").exists()  # made, not fetched
+
+    import torch
+
+    assert tcs.remove("tensorflow") and not Path(shared).exists()
+    assert Path(torch.__file__).exists()  # removing the links left the app's torch in place
 
 
 def test_install_progress_reads_pips_output():
