@@ -52,8 +52,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                 job = stream_job(manager, job.id)
             rec = ExportStore(manager.lib).by_job(job.id)
             if job.status == "Completed" and rec is not None:
-                mark = "verified" if rec.verified else "not verified"
-                print(f"\n✓ {fmt}: {rec.path} ({(rec.size or 0) / 1e6:.1f} MB, {mark}: {rec.verification})")
+                detail = rec.verification or ""
+                mark = "verified: " if rec.verified else ("" if "not verified" in detail else "not verified: ")
+                print(f"\n✓ {fmt}: {rec.path} ({(rec.size or 0) / 1e6:.1f} MB, {mark}{detail})")
             else:
                 status = EXIT_FAILED
                 print(f"\n✗ {fmt}: {job.status.lower()}" + (f": {job.error}" if job.error else ""), file=sys.stderr)

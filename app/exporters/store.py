@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import re
 import shutil
+import subprocess
 import sys
 import uuid
 from dataclasses import asdict, dataclass
@@ -114,6 +117,9 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
                               "edgetpu_compiler on PATH (https://coral.ai/docs/edgetpu/compiler/) or unpack ultralytics' "
                               f"edgetpu-compiler_16.0_amd64.tar.gz into {config_dir(home or library_home())}; "
                               "it also needs the 'tensorflow' toolchain")
+    if fmt.argument == "imx" and java_major() < 17:  # ultralytics would apt-get a JRE; YOLO Desk never does
+        return "vendor-sdk", ("needs Java 17 or newer for Sony's IMX500 converter: install a JRE "
+                              "(apt install openjdk-17-jre-headless), then the 'isolated-imx' toolchain")
     tc = toolchain_for(fmt.argument)
     if tc is None:
         return "needs-toolchain", f"needs its '{fmt.toolchain}' toolchain environment, which YOLO Desk cannot set up yet"
@@ -122,6 +128,17 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
     own = f"; an environment of its own: {tc.why_separate}" if not tc.layered else ""
     return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb:,} MB on disk{own}): "
                                f"yolodesk toolchains install {tc.name}")
+
+
+@functools.lru_cache(maxsize=1)
+def java_major() -> int:
+    """The major version of the ``java`` on PATH (0 when there is none)."""
+    try:
+        out = subprocess.run(["java", "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    found = re.search(r"(?:openjdk|java) (\d+)", out)
+    return int(found.group(1)) if found else 0
 
 
 def edgetpu_compiler(home: Path) -> str | None:

@@ -69,18 +69,18 @@ TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
     # TensorFlow < 2.20 on Python 3.11 needs numpy < 2 (ultralytics' export-tensorflow extra): separate, torch shared.
     Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("onnx2tf>=1.26.3,<1.29.0", "tf_keras<=2.19.0",
               "sng4onnx>=1.0.1", "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0", "onnxruntime", "protobuf>=5"),
-              2100, layered=False, why_separate="TensorFlow ≤ 2.19 wants numpy < 2",
+              2800, layered=False, why_separate="TensorFlow ≤ 2.19 wants numpy < 2",
               extras="export-base,export-tensorflow", imports=("tensorflow", "onnx2tf", "tf_keras")),
     Toolchain("isolated-imx", ("imx",), ("model-compression-toolkit>=2.4.1", "edge-mdt-cl>=1.1.0",
-              "edge-mdt-tpc>=1.2.0", "pydantic<2.12", "imx500-converter[pt]>=3.18.2"), 5000, layered=False,
+              "edge-mdt-tpc>=1.2.0", "pydantic<2.12", "imx500-converter[pt]>=3.18.2"), 5900, layered=False,
               why_separate="needs torch ≥ 2.9, < 2.12", torch=("torch==2.11.0", "torchvision==0.26.0"),
               imports=("model_compression_toolkit",)),
     Toolchain("isolated-rknn", ("rknn",), ("rknn-toolkit2>=2.3.2,<2.5", "onnx>=1.16.1,<1.19.0", "setuptools<82"),
-              5000, layered=False, why_separate="rknn-toolkit2 wants torch ≤ 2.4.0, numpy ≤ 1.26.4 and protobuf ≤ 4.25.4",
+              5900, layered=False, why_separate="rknn-toolkit2 wants torch ≤ 2.4.0, numpy ≤ 1.26.4 and protobuf ≤ 4.25.4",
               torch=("torch==2.4.0", "torchvision==0.19.0"), imports=("rknn.api",)),
-    Toolchain("isolated-deepx", ("deepx",), (), 5000, layered=False, why_separate="needs torch < 2.12 and numpy < 2",
+    Toolchain("isolated-deepx", ("deepx",), (), 5800, layered=False, why_separate="needs torch < 2.12 and numpy < 2",
               torch=("torch==2.11.0", "torchvision==0.26.0"), extras="export-base,export-deepx", imports=("dx_com",)),
-    Toolchain("isolated-xilinx", ("xilinx",), (), 1500, layered=False, why_separate="AMD Quark pins its own packages",
+    Toolchain("isolated-xilinx", ("xilinx",), (), 1400, layered=False, why_separate="AMD Quark pins its own packages",
               extras="export-base,export-xilinx", imports=("quark",)),
 )}
 
