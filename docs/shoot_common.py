@@ -26,6 +26,17 @@ class Session:
             self.pump(0.2)
 
 
+def open_default() -> tuple[Any, Session]:
+    """The library at $YOLODESK_HOME (offline, as the app runs) and the window on it."""
+    from app.offline import apply_offline
+
+    apply_offline()
+    from app.library.repository import Library
+
+    lib = Library.open_default()
+    return lib, open_window(lib)
+
+
 def open_window(lib: Any) -> Session:
     """A QApplication with YOLO Desk's style and the main window (1400×880) on ``lib``, shown."""
     from PySide6.QtWidgets import QApplication

@@ -15,15 +15,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(out: Path, image: Path, models: list[str]) -> None:
-    from app.offline import apply_offline
-
-    apply_offline()
-    from app.library.repository import Library
     from app.predict.sources import load_image
-    from docs.shoot_common import open_window
+    from docs.shoot_common import open_default
 
-    lib = Library.open_default()
-    session = open_window(lib)
+    lib, session = open_default()
     w, pump = session.window, session.pump
     out.mkdir(parents=True, exist_ok=True)
 

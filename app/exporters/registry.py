@@ -125,7 +125,7 @@ FORMATS: tuple[ExportFormat, ...] = (
     _f("TensorFlow GraphDef", "pb", ".pb", True, True, ("batch", "opset"), "tensorflow"),
     _f("TensorFlow Edge TPU", "edgetpu", "_edgetpu.tflite", True, False, ("data", "fraction", "quantize", "opset"),
        "tensorflow", platforms=("linux-x86_64",), installable="runtime-download",
-       notes="INT8 only; also needs the Edge TPU compiler, which ultralytics would download (YOLO Desk never does)"),
+       notes="INT8 only"),
     _f("LiteRT", "litert", ".tflite", True, False, ("batch", "quantize", "data", "fraction"), "litert",
        platforms=("linux-x86_64", "macos-arm64", "macos-x86_64"), notes="TFLite and TF.js map to LiteRT"),
     _f("PaddlePaddle", "paddle", "_paddle_model", True, True, ("batch",), "base",

@@ -132,9 +132,24 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
 
 @functools.lru_cache(maxsize=1)
 def java_major() -> int:
-    """The major version of the ``java`` on PATH (0 when there is none)."""
+    """The major version of the ``java`` on PATH (0 when there is none).
+
+    Read from the JDK's ``release`` file (the window asks at start-up: no process is started for it);
+    ``java --version`` only where a runtime has no such file.
+    """
+    java = shutil.which("java")
+    if java is None:
+        return 0
+    release = Path(os.path.realpath(java)).parents[1] / "release"
     try:
-        out = subprocess.run(["java", "--version"], capture_output=True, text=True, timeout=20).stdout
+        found = re.search(r'^JAVA_VERSION="(\d+)(?:\.(\d+))?', release.read_text(errors="replace"), re.M)
+        if found:
+            major = int(found.group(1))
+            return int(found.group(2) or 0) if major == 1 else major  # "1.8.0" is Java 8
+    except OSError:
+        pass
+    try:
+        out = subprocess.run([java, "--version"], capture_output=True, text=True, timeout=20).stdout
     except (OSError, subprocess.SubprocessError):
         return 0
     found = re.search(r"(?:openjdk|java) (\d+)", out)

@@ -37,6 +37,7 @@ class ExportController(QObject):
         tab.downloadRequested.connect(self._on_tab_download_requested)
         tab.cancelRequested.connect(self._on_tab_cancel_requested)
         tab.installToolchainRequested.connect(self._on_tab_install_toolchain_requested)
+        tab.removeToolchainRequested.connect(self._on_tab_remove_toolchain_requested)
         self.installLine.connect(tab.show_install_progress)
         self.refresh_targets()
 
@@ -84,7 +85,7 @@ class ExportController(QObject):
 
     def _on_tab_export_all_requested(self) -> None:
         model_id = self.window.current_model_id or ""
-        ready = [f.argument for f in FORMATS if f.cpu and self.availability[f.argument][0] == "ready"]
+        ready = [f.argument for f in FORMATS if f.cpu and self.tab.availability.get(f.argument, ("", ""))[0] == "ready"]
 
         def queue_all() -> list[str]:
             problems = []
@@ -124,18 +125,39 @@ class ExportController(QObject):
 
         tcs = Toolchains(self.window.lib.home)
 
-        def done(_manifest: object) -> None:
-            self.availability = {f.argument: availability(f, home=self.window.lib.home) for f in FORMATS}
-            self.tab.install_finished()
-            self.refresh()
-            self.window.statusBar().showMessage(f"The {name} toolchain is installed", 8000)
-
         def failed(e: Exception) -> None:
             self.tab.install_finished()
             self.refresh()
             QMessageBox.warning(self.window, "Toolchain", f"The {name} toolchain could not be installed:\n{e}")
 
-        run_in_background(lambda: tcs.install(name, log=self.installLine.emit), done, failed)
+        run_in_background(lambda: tcs.install(name, log=self.installLine.emit),
+                          lambda _m: self._toolchain_changed(f"The {name} toolchain is installed"), failed)
+
+    def _toolchain_changed(self, message: str) -> None:
+        self.availability = {f.argument: availability(f, home=self.window.lib.home) for f in FORMATS}
+        self.tab.install_finished()
+        self.refresh()
+        self.window.statusBar().showMessage(message, 8000)
+
+    def _on_tab_remove_toolchain_requested(self, name: str) -> None:
+        from app.exporters.toolchains import TOOLCHAINS, Toolchains
+
+        tc = TOOLCHAINS[name]
+        busy = [j for j in self.window.jobs.store.list(("Queued", "Starting", "Running"), kind="export")
+                if j.spec.get("args", {}).get("format") in tc.formats and j.worker == "local"]
+        if busy:
+            self.tab.install_finished()
+            self.window.statusBar().showMessage(f"An export with the {name} toolchain is running: cancel it first", 8000)
+            return
+        answer = QMessageBox.question(self.window, "Remove toolchain", f"Remove the {name} toolchain "
+                                      f"(about {tc.download_mb:,} MB)? Exports made with it stay in the library; "
+                                      f"{', '.join(tc.formats)} will need it installed again to export.")
+        if answer != QMessageBox.StandardButton.Yes:
+            self.tab.install_finished()
+            return
+        tcs = Toolchains(self.window.lib.home)
+        run_in_background(lambda: tcs.remove(name), lambda _r: self._toolchain_changed(f"The {name} toolchain is removed"),
+                          lambda e: (self.tab.install_finished(), self.window.statusBar().showMessage(str(e), 8000)))
 
     def _on_tab_cancel_requested(self, job_id: str) -> None:
         run_in_background(lambda: self.window.jobs.cancel(job_id), lambda _j: self.refresh())

@@ -9,19 +9,31 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QLineEdit, QMenu, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QToolButton,
+    QVBoxLayout, QWidget,
 )
 
-from app.exporters.registry import ARGS, FORMATS, ExportFormat
+from app.exporters.registry import ARGS, FORMATS, ExportFormat, restriction
 from app.exporters.store import ExportRecord
 from app.library.records import ModelRecord
 from app.qt.model_table import fmt_size
 from app.widgets.badge import badge_color
 
 AVAILABILITY_TEXT = {"ready": "ready", "needs-toolchain": "needs toolchain", "needs-gpu": "needs GPU worker",
-                     "vendor-sdk": "vendor SDK", "unsupported-platform": "not on this OS"}
+                     "vendor-sdk": "vendor SDK", "unsupported-platform": "not on this OS",
+                     "not-for-model": "not for this model"}
 COLUMNS = ("Format", "Availability", "Status", "Size", "Verified", "Time")
 ACTIVE = ("Queued", "Starting", "Running")
+
+
+def for_model(model: ModelRecord, availability: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """This machine's availability narrowed by what each format refuses for this model (IMX500: YOLOv8n/YOLO11n…)."""
+    out = dict(availability)
+    for fmt in FORMATS:
+        problem = restriction(fmt, model.task, model.architecture)
+        if problem and out.get(fmt.argument, ("ready", ""))[0] in ("ready", "needs-toolchain"):
+            out[fmt.argument] = ("not-for-model", problem)
+    return out
 
 
 class ArgumentForm(QWidget):
@@ -101,7 +113,8 @@ class ExportTab(QWidget):
     cancelRequested = Signal(str)  # job id
     downloadRequested = Signal(str)  # export id
     deleteRequested = Signal(str)  # export id
-    installToolchainRequested = Signal(str)  # toolchain name
+    installToolchainRequested = Signal(str)  # toolchain name (also: reinstall to repair it)
+    removeToolchainRequested = Signal(str)  # toolchain name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,8 +132,10 @@ class ExportTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # names in full ("TensorFlow SavedModel")
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(56)
         self.table.setAlternatingRowColors(True)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.export_all = QPushButton("Export All")
@@ -157,6 +172,16 @@ class ExportTab(QWidget):
         self.install_button.setToolTip("Create this format's own environment and install its packages (the app's "
                                        "environment is not touched)")
         self.install_button.clicked.connect(self._on_install_clicked)
+        self.toolchain_button = QToolButton()  # shown when the format's toolchain is installed
+        self.toolchain_button.setText("Toolchain")
+        self.toolchain_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.toolchain_button.setToolTip("This format's own environment: reinstall it if it is damaged, or remove it")
+        menu = QMenu(self.toolchain_button)
+        self.reinstall_action = menu.addAction("Reinstall (repair)", lambda: self._toolchain_action(
+            self.installToolchainRequested))
+        self.remove_action = menu.addAction("Remove…", lambda: self._toolchain_action(self.removeToolchainRequested))
+        self.toolchain_button.setMenu(menu)
+        self.toolchain_button.hide()
         self.install_bar = QProgressBar()
         self.install_bar.setRange(0, 1000)
         self.install_bar.setTextVisible(True)
@@ -169,7 +194,8 @@ class ExportTab(QWidget):
         run_row.addWidget(QLabel("Run on"))
         run_row.addWidget(self.run_on, 1)
         buttons = QHBoxLayout()
-        for b in (self.install_button, self.export_button, self.cancel_button, self.download_button, self.delete_button):
+        for b in (self.install_button, self.export_button, self.cancel_button, self.download_button, self.delete_button,
+                  self.toolchain_button):
             buttons.addWidget(b)
         side = QWidget()
         sl = QVBoxLayout(side)
@@ -184,7 +210,7 @@ class ExportTab(QWidget):
         split = QSplitter()
         split.addWidget(self.table)
         split.addWidget(side)
-        split.setSizes([640, 360])
+        split.setSizes([700, 380])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 10, 4, 4)
         lay.addLayout(top)
@@ -195,7 +221,8 @@ class ExportTab(QWidget):
                    availability: dict[str, tuple[str, str]]) -> None:
         self.model = model
         self.exports = {e.format: e for e in exports}
-        self.availability = availability
+        self.availability = for_model(model, availability)
+        availability = self.availability
         for row, fmt in enumerate(FORMATS):
             state, why = availability.get(fmt.argument, ("ready", ""))
             e = self.exports.get(fmt.argument)
@@ -220,7 +247,7 @@ class ExportTab(QWidget):
                 self.table.setItem(row, col, item)
         done = sum(1 for e in exports if e.status == "Completed")
         ready = sum(1 for s, _ in availability.values() if s == "ready")
-        self.summary.setText(f"{done} export(s) · {ready} of {len(FORMATS)} formats ready on this machine")
+        self.summary.setText(f"{done} export(s) · {ready} of {len(FORMATS)} formats ready on this machine for this model")
         self.delete_all.setEnabled(done > 0)
         self.export_all.setEnabled(model.has_weights)
         if not self.table.selectedItems():
@@ -273,11 +300,11 @@ class ExportTab(QWidget):
             self._fill_run_on()
         target = self.target()
         remote = target is not None and target[0] != "local"
-        if remote:  # the worker checks its own packages when the export is submitted
+        if remote and state != "not-for-model":  # the worker checks its own packages when the export is submitted
             state, why = "ready", f"Runs on {self.run_on.currentText()}; the artifact comes back into the library."
         self.title.setText(f"{fmt.name}  ·  format={fmt.argument}")
         self.why.setText(("Ready to export here." if state == "ready" and not remote else why)
-                         + (f"  {fmt.notes}" if fmt.notes else ""))
+                         + (f"\nNote: {fmt.notes}" if fmt.notes else ""))
         if self.form.editors.get("imgsz") is None or getattr(self, "_form_for", None) != fmt.argument:
             self.form.show_format(fmt, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
             self._form_for = fmt.argument
@@ -286,6 +313,7 @@ class ExportTab(QWidget):
 
         tc = toolchain_for(fmt.argument)
         self.install_button.setVisible(state == "needs-toolchain" and tc is not None)
+        self.toolchain_button.setVisible(tc is not None and state == "ready" and not remote and self._install is None)
         self.install_button.setText(f"Install {tc.name} toolchain (~{tc.download_mb:,} MB)" if tc else "Install toolchain")
         self.export_button.setEnabled(state == "ready" and target is not None and not active and self.model.has_weights)
         self.cancel_button.setVisible(active)
@@ -297,10 +325,13 @@ class ExportTab(QWidget):
         elif e.status == "Failed":
             self.detail.setText(f"<span style='color:#b91c1c'><b>Failed:</b> {e.error}</span>")
         elif done:
+            detail = e.verification or ""
             verdict = "Verified" if e.verified else "Not verified"
+            if detail.startswith("exported, not verified: "):
+                detail = detail.removeprefix("exported, not verified: ")
             ran = self.where.get(fmt.argument, "local")
             on = f" (built on {ran})" if ran != "local" else ""
-            self.detail.setText(f"<b>{verdict}</b>{on}: {e.verification}<br>{e.path}")
+            self.detail.setText(f"<b>{verdict}</b>{on}: {detail}<br>{e.path}")
         else:
             ran = self.where.get(fmt.argument, "local")
             self.detail.setText(f"{e.status}" + (f" on {ran}" if ran != "local" else "") + "…")
@@ -313,6 +344,15 @@ class ExportTab(QWidget):
         if tc is not None:
             self.install_button.setEnabled(False)
             self.installToolchainRequested.emit(tc.name)
+
+    def _toolchain_action(self, signal: Any) -> None:
+        from app.exporters.toolchains import toolchain_for
+
+        fmt = self.current_format()
+        tc = toolchain_for(fmt.argument) if fmt else None
+        if tc is not None:
+            self.toolchain_button.setEnabled(False)
+            signal.emit(tc.name)
 
     def show_install_progress(self, line: str) -> None:
         from app.exporters.toolchains import InstallProgress
@@ -329,6 +369,7 @@ class ExportTab(QWidget):
         self._install = None
         self.install_bar.hide()
         self.install_button.setEnabled(True)
+        self.toolchain_button.setEnabled(True)
 
     def _on_export_clicked(self) -> None:
         fmt = self.current_format()

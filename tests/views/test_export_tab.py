@@ -45,7 +45,7 @@ def test_export_tab_exports_verifies_and_deletes(qtbot, job_window, lib, checkpo
     assert not (lib.models_dir / model.id / "exports" / "onnx").exists()
 
 
-def test_install_toolchain_button_installs_it(qtbot, job_window, lib, checkpoints):
+def test_install_toolchain_button_installs_it(qtbot, job_window, lib, checkpoints, monkeypatch):
     folder, _ = checkpoints
     _, tab = open_export_tab(job_window, lib, folder / "detect_yolo26n.pt")
     tab.table.selectRow(ROW["ncnn"])
@@ -58,5 +58,21 @@ def test_install_toolchain_button_installs_it(qtbot, job_window, lib, checkpoint
     assert values and max(values) >= 700 and values == sorted(values)  # a progress bar that only moves forward
     assert not tab.install_bar.isVisible()
     assert not tab.install_button.isVisible() and tab.export_button.isEnabled()
-    tab.table.selectRow(ROW["rknn"])  # needs its own environment: no button that cannot work
-    assert not tab.install_button.isVisible() and "torch 2.4" in tab.why.text()
+    tab.table.selectRow(ROW["rknn"])  # an environment of its own, with its own torch: says so, offers the install
+    assert tab.install_button.isVisible() and "isolated-rknn" in tab.install_button.text()
+    assert "torch ≤ 2.4.0" in tab.why.text() and "5,900 MB" in tab.why.text()
+    tab.table.selectRow(ROW["edgetpu"])  # its compiler is not on the package index: no button that cannot work
+    assert not tab.install_button.isVisible() and "Edge TPU compiler" in tab.why.text()
+    tab.table.selectRow(ROW["imx"])  # refused for a YOLO26 model whatever is installed: said in the grid
+    assert tab.table.item(ROW["imx"], 1).text() == "not for this model" and not tab.export_button.isEnabled()
+    assert "YOLOv8n and YOLO11n" in tab.why.text() and not tab.install_button.isVisible()
+
+    from PySide6.QtWidgets import QMessageBox
+
+    tab.table.selectRow(ROW["ncnn"])  # installed: the Toolchain menu repairs or removes it
+    assert tab.toolchain_button.isVisible()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    tab.remove_action.trigger()
+    qtbot.waitUntil(lambda: tab.table.item(ROW["ncnn"], 1).text() != "ready", timeout=60000)
+    assert not (lib.home / "toolchains" / "ncnn").exists()
+    assert tab.install_button.isVisible() and not tab.toolchain_button.isVisible()
