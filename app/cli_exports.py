@@ -102,7 +102,7 @@ def cmd_toolchains(args: argparse.Namespace) -> int:
     from app.paths import library_home
 
     tcs = Toolchains(library_home())
-    if args.action == "install":
+    if args.action in ("install", "repair"):  # repair: install afresh over it (the old one stays until it succeeds)
         try:
             manifest = tcs.install(args.name, log=lambda line: print(line, flush=True))
         except ToolchainError as e:
@@ -115,7 +115,8 @@ def cmd_toolchains(args: argparse.Namespace) -> int:
         print(f"removed {args.name}" if removed else f"{args.name} is not installed")
         return EXIT_OK
     for tc in TOOLCHAINS.values():
-        state = "installed" if tcs.installed(tc.name) else "not installed"
+        broken = tcs.problem(tc.name) if tcs.installed(tc.name) else None
+        state = ("needs repair" if broken else "installed") if tcs.installed(tc.name) else "not installed"
         kind = "layered" if tc.layered else ("own env, shared torch" if not tc.torch else f"own env, {tc.torch[0]}")
         print(f"{tc.name:<17}{state:<15}~{tc.download_mb:>5,} MB  {kind:<22} formats: {', '.join(tc.formats)}")
     return EXIT_OK
@@ -123,7 +124,7 @@ def cmd_toolchains(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser("toolchains", help="list, install or remove export toolchains (their own environments)")
-    s.add_argument("action", nargs="?", choices=("list", "install", "remove"), default="list")
+    s.add_argument("action", nargs="?", choices=("list", "install", "repair", "remove"), default="list")
     s.add_argument("name", nargs="?")
     s.set_defaults(func=cmd_toolchains)
     s = sub.add_parser("export", help="export a model (format=onnx imgsz=640 …, or --all) as a job")

@@ -123,7 +123,11 @@ def availability(fmt: ExportFormat, platform: str | None = None, home: Path | No
     tc = toolchain_for(fmt.argument)
     if tc is None:
         return "needs-toolchain", f"needs its '{fmt.toolchain}' toolchain environment, which YOLO Desk cannot set up yet"
-    if Toolchains(home or library_home()).installed(tc.name):
+    tcs = Toolchains(home or library_home())
+    if tcs.installed(tc.name):
+        broken = tcs.problem(tc.name)
+        if broken:
+            return "needs-toolchain", f"reinstall the '{tc.name}' toolchain: {broken}"
         return "ready", f"ready (the '{tc.name}' toolchain is installed)"
     own = f"; an environment of its own: {tc.why_separate}" if not tc.layered else ""
     return "needs-toolchain", (f"install the '{tc.name}' toolchain first (about {tc.download_mb:,} MB on disk{own}): "

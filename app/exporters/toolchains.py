@@ -160,6 +160,24 @@ class Toolchains:
             return None
         return manifest if self.python(name).exists() else None
 
+    def problem(self, name: str) -> str | None:
+        """Why an installed toolchain needs reinstalling (None when it is sound).
+
+        A toolchain sharing the app's torch holds links into the app's environment: after the app's torch
+        changes (a new YOLO Desk), they point at a torch the toolchain was not resolved against, or nowhere.
+        """
+        manifest = self.installed(name) or {}
+        shared = manifest.get("shared")
+        if not shared:
+            return None
+        links = list(Path(shared).iterdir()) if Path(shared).is_dir() else []
+        if not links or any(not p.exists() for p in links):
+            return "its links to the app's torch are broken (the app's environment changed)"
+        built = manifest.get("torch")
+        if built and built != _version("torch"):
+            return f"it was built for the app's torch {built}, and the app now has torch {_version('torch')}"
+        return None
+
     def install(self, name: str, log: Callable[[str], None] = lambda _line: None) -> dict:
         """Create the environment and pip-install the requirements, streaming pip's output to ``log``."""
         tc = TOOLCHAINS.get(name)
@@ -204,7 +222,8 @@ class Toolchains:
                 shutil.rmtree(shared, ignore_errors=True)
             raise
         manifest = {"name": name, "requirements": requirements, "packages": frozen, "layered": tc.layered,
-                    "shared": str(shared) if shared else None, "python": sys.version.split()[0],
+                    "shared": str(shared) if shared else None, "torch": _version("torch") if shared else None,
+                    "python": sys.version.split()[0],
                     "seconds": round(time.monotonic() - t0, 1)}
         (partial / "toolchain.json").write_text(json.dumps(manifest, indent=2))
         target = self.path(name)

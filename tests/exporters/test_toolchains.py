@@ -86,6 +86,33 @@ def test_shared_torch_is_linked_without_numpy_and_imports_in_a_bare_venv(tmp_pat
     assert probe.stdout.split() == [torch.__version__, "2.0", "None"], probe.stderr
 
 
+def test_a_toolchain_whose_shared_torch_moved_asks_to_be_reinstalled(lib, tmp_path):
+    """After the app's torch changes, a toolchain's links are stale: it says so instead of failing mid-export."""
+    from importlib.metadata import version
+
+    import torch
+
+    tcs = Toolchains(lib.home)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "torch").symlink_to(Path(torch.__file__).parent, target_is_directory=True)
+    python = tcs.python("tensorflow")
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+    manifest = {"name": "tensorflow", "shared": str(shared), "torch": version("torch"), "packages": []}
+    (tcs.path("tensorflow") / "toolchain.json").write_text(json.dumps(manifest))
+    assert availability(get("saved_model"), home=lib.home)[0] == "ready"
+
+    (tcs.path("tensorflow") / "toolchain.json").write_text(json.dumps({**manifest, "torch": "2.0.0"}))
+    state, why = availability(get("saved_model"), home=lib.home)
+    assert state == "needs-toolchain" and "reinstall the 'tensorflow' toolchain" in why and "torch 2.0.0" in why
+
+    (tcs.path("tensorflow") / "toolchain.json").write_text(json.dumps(manifest))
+    (shared / "gone").symlink_to(tmp_path / "nowhere")
+    state, why = availability(get("pb"), home=lib.home)
+    assert state == "needs-toolchain" and "links to the app's torch are broken" in why
+
+
 def test_tensorflow_toolchain_separate_env_exports_and_verifies_saved_model(lib, checkpoints):
     """The real TensorFlow toolchain: its own numpy < 2 and TensorFlow 2.19, the app's torch shared by links."""
     folder, _ = checkpoints
@@ -96,6 +123,7 @@ def test_tensorflow_toolchain_separate_env_exports_and_verifies_saved_model(lib,
     assert "numpy==1.26.4" in manifest["packages"] and any(p.startswith("tensorflow==2.19") for p in manifest["packages"])
     assert not any(p.startswith("torch==") for p in manifest["packages"])  # shared, not installed again
     shared = manifest["shared"]
+    assert tcs.problem("tensorflow") is None and availability(get("saved_model"), home=lib.home)[0] == "ready"
     probe = subprocess.run([str(tcs.python("tensorflow")), "-c", "import numpy, torch; print(numpy.__version__, "
                             "torch.__file__)"], capture_output=True, text=True)
     version, torch_file = probe.stdout.split()
