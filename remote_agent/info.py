@@ -12,6 +12,12 @@ from typing import Any
 from remote_agent import PROTOCOL_VERSION
 
 
+# What a worker's Python has for exports: the base runtimes, and what each export toolchain needs there.
+PACKAGES = ("onnx", "onnxruntime", "onnxruntime-gpu", "openvino", "tensorrt", "tensorrt-cu12", "psutil", "nvidia-ml-py",
+            "ncnn", "MNN", "executorch", "litert-torch", "onnxruntime-qnn", "coreai-torch", "paddlepaddle",
+            "coremltools", "tensorflow", "model-compression-toolkit", "rknn-toolkit2", "dx_com", "amd-quark")
+
+
 def _version(dist: str) -> str | None:
     try:
         return md.version(dist)
@@ -66,8 +72,7 @@ def collect(with_torch: bool = True, disk_path: str | None = None) -> dict[str, 
         "torch": _version("torch"),
         "torchvision": _version("torchvision"),
         "ultralytics": _version("ultralytics"),
-        "packages": {d: _version(d) for d in ("onnx", "onnxruntime", "onnxruntime-gpu", "openvino", "tensorrt",
-                                              "tensorrt-cu12", "psutil", "nvidia-ml-py")},
+        "packages": {d: _version(d) for d in PACKAGES},
         "cuda_devices": devices,
         "cuda_note": why,
         "cpu_count": os.cpu_count(),

@@ -48,40 +48,44 @@ class Toolchain:
     torch: tuple[str, ...] = ()  # a separate toolchain's own torch/torchvision pins; () shares the app's torch
     extras: str = "export-base"  # a separate toolchain's ultralytics extras
     imports: tuple[str, ...] = ()  # checked importable once installed (the install fails otherwise)
+    package: str = ""  # the distribution a worker's Python must have to export these formats itself
 
 
 TOOLCHAINS: dict[str, Toolchain] = {t.name: t for t in (
-    Toolchain("ncnn", ("ncnn",), ("ncnn==1.0.20261020", "pnnx==20260526"), 140, tested=True),
+    Toolchain("ncnn", ("ncnn",), ("ncnn==1.0.20261020", "pnnx==20260526"), 140, tested=True, package="ncnn"),
     # MNN pins protobuf < 6; onnx from the app was generated with protobuf 6 gencode: bring an onnx built for 5.
     Toolchain("mnn", ("mnn",), ("MNN==3.6.1", "aliyun-log-python-sdk", "protobuf>=3.20.3,<6.0.0", "onnx==1.17.0"), 150,
-              tested=True),
-    Toolchain("executorch", ("executorch",), ("executorch==1.5.1",), 530),  # measured: exports and verifies
+              tested=True, package="MNN"),
+    Toolchain("executorch", ("executorch",), ("executorch==1.5.1",), 530, package="executorch"),  # measured: exports and verifies
     # ultralytics' export-litert extra; litert-torch accepts torch < 2.15, so the app's torch serves it.
     Toolchain("litert", ("litert",), ("litert-torch>=0.10.0", "ai-edge-litert>=2.3.0", "ai-edge-quantizer>=0.10.0"),
-              1160),
-    Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 280),
+              1160, package="litert-torch"),
+    Toolchain("qnn", ("qnn",), ("onnxruntime-qnn",), 280, package="onnxruntime-qnn"),
     # ultralytics runs paddle in its base environment, pip-installing these at export time; here they get a
     # layered environment of their own instead (the app's environment is never modified).
     # Core AI (Apple): coreai-torch converts, coreai-core (a pre-release with Linux wheels) writes the asset.
-    Toolchain("coreai", ("coreai",), ("coreai-torch>=0.4.3", "coreai-core==1.0.0b3"), 360),
-    Toolchain("paddle", ("paddle",), ("paddlepaddle>=3.0.0,<3.3.0", "x2paddle", "six"), 740),  # x2paddle imports six
-    Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 120),
+    Toolchain("coreai", ("coreai",), ("coreai-torch>=0.4.3", "coreai-core==1.0.0b3"), 360, package="coreai-torch"),
+    # x2paddle imports six without declaring it.
+    Toolchain("paddle", ("paddle",), ("paddlepaddle>=3.0.0,<3.3.0", "x2paddle", "six"), 740, package="paddlepaddle"),
+    Toolchain("coreml", ("coreml",), ("coremltools>=9.0", "numpy>=1.14.5,<=2.3.5"), 120, package="coremltools"),
     # TensorFlow < 2.20 on Python 3.11 needs numpy < 2 (ultralytics' export-tensorflow extra): separate, torch shared.
     Toolchain("tensorflow", ("saved_model", "pb", "edgetpu"), ("onnx2tf>=1.26.3,<1.29.0", "tf_keras<=2.19.0",
               "sng4onnx>=1.0.1", "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0", "onnxruntime", "protobuf>=5"),
               2800, layered=False, why_separate="TensorFlow ≤ 2.19 wants numpy < 2",
-              extras="export-base,export-tensorflow", imports=("tensorflow", "onnx2tf", "tf_keras")),
+              extras="export-base,export-tensorflow", imports=("tensorflow", "onnx2tf", "tf_keras"),
+              package="tensorflow"),
     Toolchain("isolated-imx", ("imx",), ("model-compression-toolkit>=2.4.1", "edge-mdt-cl>=1.1.0",
               "edge-mdt-tpc>=1.2.0", "pydantic<2.12", "imx500-converter[pt]>=3.18.2"), 5900, layered=False,
               why_separate="needs torch ≥ 2.9, < 2.12", torch=("torch==2.11.0", "torchvision==0.26.0"),
-              imports=("model_compression_toolkit",)),
+              imports=("model_compression_toolkit",), package="model-compression-toolkit"),
     Toolchain("isolated-rknn", ("rknn",), ("rknn-toolkit2>=2.3.2,<2.5", "onnx>=1.16.1,<1.19.0", "setuptools<82"),
               5900, layered=False, why_separate="rknn-toolkit2 wants torch ≤ 2.4.0, numpy ≤ 1.26.4 and protobuf ≤ 4.25.4",
-              torch=("torch==2.4.0", "torchvision==0.19.0"), imports=("rknn.api",)),
+              torch=("torch==2.4.0", "torchvision==0.19.0"), imports=("rknn.api",), package="rknn-toolkit2"),
     Toolchain("isolated-deepx", ("deepx",), (), 5800, layered=False, why_separate="needs torch < 2.12 and numpy < 2",
-              torch=("torch==2.11.0", "torchvision==0.26.0"), extras="export-base,export-deepx", imports=("dx_com",)),
+              torch=("torch==2.11.0", "torchvision==0.26.0"), extras="export-base,export-deepx", imports=("dx_com",),
+              package="dx_com"),
     Toolchain("isolated-xilinx", ("xilinx",), (), 1400, layered=False, why_separate="AMD Quark pins its own packages",
-              extras="export-base,export-xilinx", imports=("quark",)),
+              extras="export-base,export-xilinx", imports=("quark",), package="amd-quark"),
 )}
 
 

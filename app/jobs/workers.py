@@ -405,6 +405,12 @@ def worker_can_export(worker: WorkerRecord, fmt: Any, args: dict[str, Any]) -> s
             args["device"] = str(gpus[0]["index"])
     elif device in (None, ""):
         args["device"] = "cpu"
+    from app.exporters.toolchains import toolchain_for
+
+    tc = toolchain_for(fmt.argument)
+    if tc is not None and not worker.has_package(tc.package):  # toolchains live on this machine, not on workers
+        return (f"{fmt.name} needs {tc.package} in {worker.name}'s Python, which it lacks: pip install {tc.package} "
+                f"there (Test the worker again afterwards), or export on this machine with the '{tc.name}' toolchain")
     return None
 
 

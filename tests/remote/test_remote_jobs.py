@@ -87,6 +87,8 @@ def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoi
     assert lib.check().clean
     with pytest.raises(LibraryError, match="needs an NVIDIA GPU and box has none"):
         manager.submit_export(model.id, "engine", {}, worker="box")
+    with pytest.raises(LibraryError, match="needs tensorflow in box's Python.*'tensorflow' toolchain"):
+        manager.submit_export(model.id, "saved_model", {}, worker="box")  # toolchains live here, not on workers
 
 
 def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_data, workers, box, sshd):
