@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_ in (("spawn", "start JOBDIR/spec.json detached, events to JOBDIR/events.jsonl"),
                         ("alive", "whether the job's agent still runs"),
                         ("cancel", "SIGTERM the job's agent, SIGKILL its group after --grace seconds"),
+                        ("forget", "delete a finished job's folder (refused while its processes run)"),
                         ("reap", argparse.SUPPRESS)):
         s = sub.add_parser(name, help=help_)
         s.add_argument("job_dir")
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("path")
     s.add_argument("--files", action="store_true", help="one entry per file too")
     args = p.parse_args(argv)
-    if args.command in ("spawn", "alive", "cancel", "reap", "digest", "receive"):
+    if args.command in ("spawn", "alive", "cancel", "forget", "reap", "digest", "receive"):
         from remote_agent import jobctl
 
         if args.command == "spawn":
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             out = jobctl.alive(args.job_dir)
         elif args.command == "cancel":
             out = jobctl.cancel(args.job_dir, args.grace)
+        elif args.command == "forget":
+            out = jobctl.forget(args.job_dir)
         elif args.command == "receive":
             out = jobctl.receive(args.path, args.offset)
         elif args.command == "digest":

@@ -12,6 +12,8 @@ These are what a transport calls over SSH (and what any shell user can call by h
   (uploads: one stream, hashed as it lands, resumable).
 - ``digest PATH`` prints size and sha256 of a file or folder (a folder's files, sorted by path), and
   with ``--files`` one entry per file: the transport checks uploads and downloads with it.
+- ``forget JOBDIR`` deletes a finished job's folder once the app has what it needs (never while any
+  process of the job's group runs, never outside the ``jobs/`` folder next to the agent).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +130,18 @@ def cancel(job_dir: str, grace: float) -> dict[str, Any]:
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True, env={**os.environ, "PYTHONPATH": agent_dir()})
     return {"cancelled": True, "pid": info["pid"]}
+
+
+def forget(job_dir: str) -> dict[str, Any]:
+    d = Path(job_dir).resolve()
+    jobs = Path(agent_dir()).resolve().parent / "jobs"
+    if d.parent != jobs or not (d / "spec.json").exists():
+        return {"forgotten": False, "reason": f"{job_dir} is not a job folder under {jobs}"}
+    info = _read_pid(str(d))
+    if info is not None and (_running(info) or (Path("/proc").is_dir() and _group_members(int(info["pgid"])))):
+        return {"forgotten": False, "reason": "the job's processes still run"}
+    shutil.rmtree(d, ignore_errors=True)
+    return {"forgotten": not d.exists()}
 
 
 def reap(job_dir: str, grace: float) -> None:

@@ -185,6 +185,15 @@ class JobManager:
         while terminal is not None and transport.alive(handle) and time.monotonic() < deadline:
             time.sleep(0.05)  # let it exit (and reap it: no zombie) before the job counts as finished
         self._finish(job_id, terminal, transport, handle)
+        # Completed or cancelled on a worker: its results are in the library, so its run folder there goes
+        # (they would fill the box's disk); a failed job's folder stays for diagnosis.
+        if job.worker != "local" and self.store.get(job_id).status in ("Completed", "Cancelled"):
+            from app.jobs.ssh import SSHError
+
+            try:
+                transport.release(handle)
+            except (SSHError, OSError):
+                pass  # the link dropped just now: the folder stays, as a failed job's does
 
     def _on_event(self, job_id: str, ev: dict[str, Any]) -> dict[str, Any] | None:
         for listener in list(self.event_listeners):

@@ -16,6 +16,7 @@ saying so); the job may still finish there.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import posixpath
@@ -240,6 +241,30 @@ class SSHTransport:
     def explain(self, handle: AgentHandle) -> str | None:
         m = self._mirrors.get(str(handle.remote_dir))
         return m.failure if m else None
+
+    def release(self, handle: AgentHandle) -> None:
+        """Delete the job's folder on the worker, once its events file there is byte for byte the one here.
+
+        The results were fetched (and checked) already; the events are the job's record. The proof (the
+        file's sha256 on both sides) is written into ``remote.json``; without it the folder stays.
+        """
+        m = self._mirrors.pop(str(handle.remote_dir), None)
+        if m is not None:
+            m.stop.set()
+            if m.thread is not None:
+                m.thread.join(10)
+            m.pull()  # anything the stopped mirror had not copied yet
+        there = self.link.retrying(lambda: self.link.run("digest", posixpath.join(str(handle.remote_dir),
+                                                                                   "events.jsonl")), 30.0)
+        here = hashlib.sha256(handle.events_path.read_bytes()).hexdigest()
+        if there.get("sha256") != here:
+            return  # not all mirrored (or changed there): keep it
+        record = handle.events_path.parent / REMOTE_FILE
+        info = json.loads(record.read_text()) if record.exists() else {}
+        done = self.link.retrying(lambda: self.link.run("forget", str(handle.remote_dir)), 30.0)
+        if done.get("forgotten"):
+            info["released"] = {"events_sha256": here, "at": time.time()}
+            record.write_text(json.dumps(info))
 
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
         self.link.retrying(lambda: self.link.run("cancel", str(handle.remote_dir), "--grace", str(grace)), 60.0)

@@ -54,6 +54,10 @@ class Transport(Protocol):
 
     def explain(self, handle: AgentHandle) -> str | None: ...
 
+    def release(self, handle: AgentHandle) -> None:
+        """The job is over and its results are in the library: free what it holds where it ran."""
+        ...
+
 
 def process_alive(pid: int | None, started: float | None) -> bool:
     """True if ``pid`` runs and is the same process that was started (not a reused pid, not a zombie)."""
@@ -146,6 +150,9 @@ class LocalTransport:
 
     def explain(self, handle: AgentHandle) -> str | None:
         return None
+
+    def release(self, handle: AgentHandle) -> None:
+        pass  # a local run folder is the job's own record (events, console, ultralytics' run): kept
 
     def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
         src = Path(remote_path)

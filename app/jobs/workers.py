@@ -7,7 +7,8 @@ On a worker everything lives under ``~/.yolodesk-agent/``::
     cache/<sha256><suffix>           uploaded files (weights), by content: uploaded once, reused
     data/<digest>/                   uploaded data sets, by content manifest
     jobs/<job-id>/                   spec.json, events.jsonl, agent.err, agent.pid, the run's outputs
-    venv/                            packages YOLO Desk installed on request (``--system-site-packages``)
+                                     (deleted once the job completed or was cancelled and is in the library)
+    venv/                            packages YOLO Desk installed on request (the worker's own through a .pth)
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import sys
@@ -34,10 +35,16 @@ def manager(lib, box):
     m.shutdown()
 
 
-def remote_events(link: Link, job) -> bytes:
-    remote_dir = json.loads((Path(job.run_dir) / "remote.json").read_text())["remote_dir"]
-    with link.sftp().open(posixpath.join(remote_dir, "events.jsonl"), "rb") as f:
-        return f.read()
+def released(job, timeout: float = 60) -> dict:
+    """Wait until the job's folder on the worker is deleted (after the job ends); the proof it recorded."""
+    record = Path(job.run_dir) / "remote.json"
+    deadline = time.monotonic() + timeout
+    while "released" not in json.loads(record.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    info = json.loads(record.read_text())
+    assert "released" in info, "the job's folder on the worker was not released"
+    assert not Path(info["remote_dir"]).exists()  # (the worker is this machine's sshd)
+    return info["released"]
 
 
 def test_bootstrap_puts_the_agent_there_and_reads_its_info(workers, box, sshd):
@@ -81,10 +88,12 @@ def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoi
     assert rec.status == "Completed" and rec.verified, rec.verification
     path = Path(rec.path)
     assert path.is_file() and path.suffix == ".onnx" and str(path).startswith(str(lib.home))
-    import hashlib
-
     assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256  # the bytes the worker reported
     assert lib.check().clean
+    released(job)  # its folder on the worker is gone once the export is in the library
+    from remote_agent import jobctl
+
+    assert jobctl.forget(str(Path(job.run_dir)))["forgotten"] is False  # never a folder outside the agent's jobs/
     with pytest.raises(LibraryError, match="needs an NVIDIA GPU and box has none"):
         manager.submit_export(model.id, "engine", {}, worker="box")
     with pytest.raises(LibraryError, match="needs tensorflow in box's Python.*'tensorflow' toolchain"):
@@ -102,9 +111,9 @@ def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_
     assert cuts >= 2
     job = manager.wait(job.id, 300)
     assert job.status == "Completed", job.error
-    link = Link(workers, box)
     local = job.events_path.read_bytes()
-    assert local == remote_events(link, job)  # byte for byte: nothing lost, nothing repeated
+    # Byte for byte what the worker wrote (nothing lost, nothing repeated): the folder there is deleted only then.
+    assert released(job)["events_sha256"] == hashlib.sha256(local).hexdigest()
     events = read_all(job.events_path)
     assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1, 2, 3]
     assert [e["type"] for e in events].count("started") == 1 and events[-1]["type"] == "completed"
@@ -113,25 +122,22 @@ def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_
     m = lib.model(job.model_id)
     assert m.status == "Completed" and m.has_weights and m.results["epoch"] == [1, 2, 3]
     assert m.dataset and m.dataset.location == str(tiny_data["detect_big"])  # the local data set, not the copy
-    link.close()
 
 
 def test_cancel_on_the_worker_leaves_no_process_behind(manager, lib, tiny_data, workers, box):
     job = manager.submit_train(request(tiny_data["detect_big"], epochs=100), worker="box")
     wait_for_event(job, "epoch", timeout=180)
-    remote_dir = json.loads((Path(job.run_dir) / "remote.json").read_text())["remote_dir"]
+    link = Link(workers, box)
+    pgid = link.run("alive", json.loads((Path(job.run_dir) / "remote.json").read_text())["remote_dir"])["pid"]
+    link.close()
     manager.cancel(job.id)
     job = manager.wait(job.id, 120)
     assert job.status == "Cancelled", job.error
-    link = Link(workers, box)
-    deadline = time.monotonic() + 40
-    state = link.run("alive", remote_dir)
-    while state["group"] and time.monotonic() < deadline:
-        time.sleep(0.5)
-        state = link.run("alive", remote_dir)
-    assert not state["alive"] and state["group"] == []  # no agent, no data-loader worker left there
+    released(job)  # `forget` deletes the folder only once no process of the job's group is left there
+    from remote_agent.jobctl import _group_members
+
+    assert _group_members(pgid) == []  # no agent, no data-loader worker left (the worker is this machine)
     assert lib.model(job.model_id).status == "Cancelled"
-    link.close()
 
 
 def test_a_restarted_app_reattaches_to_a_remote_job(lib, tiny_data, box, home):
