@@ -86,6 +86,24 @@ def test_shared_torch_is_linked_without_numpy_and_imports_in_a_bare_venv(tmp_pat
     assert probe.stdout.split() == [torch.__version__, "2.0", "None"], probe.stderr
 
 
+def test_a_failed_separate_install_leaves_nothing_behind_and_keeps_the_old_one(lib, monkeypatch):
+    """pip fails (here: a package that does not exist): no half environment, no stray links, the old one kept."""
+    from app.exporters import toolchains as tcmod
+
+    broken = tcmod.Toolchain("tensorflow", ("saved_model",), ("yolodesk-no-such-package==0.0.1",), 1, layered=False)
+    monkeypatch.setitem(tcmod.TOOLCHAINS, "tensorflow", broken)
+    tcs = Toolchains(lib.home)
+    tcs.path("tensorflow").mkdir(parents=True)
+    (tcs.path("tensorflow") / "kept").write_text("the installed one")
+    lines: list[str] = []
+    with pytest.raises(ToolchainError, match="yolodesk-no-such-package"):
+        tcs.install("tensorflow", log=lines.append)
+    assert any("sharing the app's torch" in line for line in lines)
+    assert sorted(p.name for p in tcs.root.iterdir()) == [".shared", "tensorflow"]
+    assert list((tcs.root / ".shared").iterdir()) == []  # the links made for it are gone again
+    assert (tcs.path("tensorflow") / "kept").read_text() == "the installed one"
+
+
 def test_a_toolchain_whose_shared_torch_moved_asks_to_be_reinstalled(lib, tmp_path):
     """After the app's torch changes, a toolchain's links are stale: it says so instead of failing mid-export."""
     from importlib.metadata import version
