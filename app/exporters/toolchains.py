@@ -207,11 +207,17 @@ class Toolchains:
             else:
                 requirements = [f"ultralytics[{tc.extras}]=={_version('ultralytics')}", *tc.torch, *requirements]
                 if not tc.torch:  # the app's torch serves it: link it in rather than download it again
-                    shared = self.root / ".shared" / f"{name}-{uuid.uuid4().hex[:8]}"
-                    linked = link_distributions(torch_closure(), shared)
-                    (own / "yolodesk-shared.pth").write_text(f"import site; site.addsitedir({str(shared)!r})\n")
                     requirements += [f"torch=={_version('torch')}", f"torchvision=={_version('torchvision')}"]
-                    log(f"sharing the app's torch {_version('torch')}: {len(linked)} distributions linked")
+                    shared = self.root / ".shared" / f"{name}-{uuid.uuid4().hex[:8]}"
+                    try:
+                        linked = link_distributions(torch_closure(), shared)
+                    except OSError as e:  # no symlinks here (Windows without the privilege): its own copy then
+                        shutil.rmtree(shared, ignore_errors=True)
+                        shared = None
+                        log(f"cannot link the app's torch ({e}): installing the same torch into the toolchain")
+                    else:
+                        (own / "yolodesk-shared.pth").write_text(f"import site; site.addsitedir({str(shared)!r})\n")
+                        log(f"sharing the app's torch {_version('torch')}: {len(linked)} distributions linked")
             env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
             env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
             self._run([str(py), "-m", "pip", "install", "--progress-bar", "off", *requirements], log, env)
