@@ -14,7 +14,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def cmd_export(args: argparse.Namespace) -> int:
     from app.exporters.registry import FORMATS
-    from app.exporters.store import ExportStore, availability
+    from app.exporters.availability import availability
+    from app.exporters.store import ExportStore
     from app.jobs.manager import JobManager
     from app.library.repository import Library, LibraryError
 
@@ -68,7 +69,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_exports(args: argparse.Namespace) -> int:
     from app.exporters.registry import FORMATS
-    from app.exporters.store import ExportStore, availability
+    from app.exporters.availability import availability
+    from app.exporters.store import ExportStore
     from app.library.repository import Library, LibraryError
 
     lib = Library.open_default()

@@ -20,7 +20,8 @@ from pathlib import Path
 from common import OUT, fixture_checkpoints, save
 
 from app.exporters.registry import FORMATS, restriction
-from app.exporters.store import ExportStore, availability
+from app.exporters.availability import availability
+from app.exporters.store import ExportStore
 from app.exporters.toolchains import TOOLCHAINS, Toolchains, toolchain_for
 from app.jobs.manager import JobManager
 from app.library.repository import Library, LibraryError

@@ -286,7 +286,8 @@ class JobManager:
                       worker: str | None = None) -> JobRecord:
         """Queue one export of a model (one per model and format at a time); refuses what cannot work there."""
         from app.exporters.registry import get, restriction
-        from app.exporters.store import ExportStore, availability, missing_for_args
+        from app.exporters.availability import availability, missing_for_args
+        from app.exporters.store import ExportStore
 
         worker = self._worker(worker)
         model = self.lib.model(model_id)

@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.exporters.registry import FORMATS
-from app.exporters.store import ExportStore, availability
+from app.exporters.availability import availability
+from app.exporters.store import ExportStore
 from app.library.repository import LibraryError
 from app.qt.tasks import run_in_background
 from app.views.export_tab import ExportTab

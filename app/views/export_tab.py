@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from app.exporters.registry import ARGS, FORMATS, ExportFormat, restriction
+from app.exporters.availability import for_model
+from app.exporters.registry import ARGS, FORMATS, ExportFormat
 from app.exporters.store import ExportRecord
 from app.library.records import ModelRecord
 from app.qt.model_table import fmt_size
@@ -24,16 +25,6 @@ AVAILABILITY_TEXT = {"ready": "ready", "needs-toolchain": "needs toolchain", "ne
                      "not-for-model": "not for this model"}
 COLUMNS = ("Format", "Availability", "Status", "Size", "Verified", "Time")
 ACTIVE = ("Queued", "Starting", "Running")
-
-
-def for_model(model: ModelRecord, availability: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """This machine's availability narrowed by what each format refuses for this model (IMX500: YOLOv8n/YOLO11n…)."""
-    out = dict(availability)
-    for fmt in FORMATS:
-        problem = restriction(fmt, model.task, model.architecture)
-        if problem and out.get(fmt.argument, ("ready", ""))[0] in ("ready", "needs-toolchain"):
-            out[fmt.argument] = ("not-for-model", problem)
-    return out
 
 
 class ArgumentForm(QWidget):
@@ -221,7 +212,7 @@ class ExportTab(QWidget):
                    availability: dict[str, tuple[str, str]]) -> None:
         self.model = model
         self.exports = {e.format: e for e in exports}
-        self.availability = for_model(model, availability)
+        self.availability = for_model(model.task, model.architecture, availability)
         availability = self.availability
         for row, fmt in enumerate(FORMATS):
             state, why = availability.get(fmt.argument, ("ready", ""))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.exporters.registry import get
-from app.exporters.store import ExportStore, availability
+from app.exporters.availability import availability
+from app.exporters.store import ExportStore
 from app.exporters.toolchains import ToolchainError, Toolchains
 from app.jobs.manager import JobManager
 
@@ -188,7 +189,7 @@ def test_install_progress_reads_pips_output():
 def test_base_formats_with_missing_packages_get_an_installable_toolchain(fmt, tmp_path):
     """ultralytics would pip-install these into the app's environment at export time; we offer their own."""
     from app.exporters.registry import get
-    from app.exporters.store import availability
+    from app.exporters.availability import availability
     from app.exporters.toolchains import toolchain_for
 
     tc = toolchain_for(fmt)
