@@ -14,7 +14,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def cmd_export(args: argparse.Namespace) -> int:
     from app.exporters.registry import FORMATS
-    from app.exporters.availability import availability
+    from app.exporters.availability import availability, for_model
     from app.exporters.store import ExportStore
     from app.jobs.manager import JobManager
     from app.library.repository import Library, LibraryError
@@ -30,9 +30,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     manager = JobManager(Library.open_default())
     try:
         model = manager.lib.find_model(args.model)
-        formats = [f.argument for f in FORMATS if f.cpu and availability(f, home=manager.lib.home)[0] == "ready"] \
-            if args.all \
-            else [str(kv.pop("format"))]
+        if args.all:  # every CPU format ready here that this model can take
+            here = for_model(model.task, model.architecture, {f.argument: availability(f, home=manager.lib.home)
+                                                               for f in FORMATS})
+            formats = [f.argument for f in FORMATS if f.cpu and here[f.argument][0] == "ready"]
+        else:
+            formats = [str(kv.pop("format"))]
         jobs = []
         for fmt in formats:
             try:
@@ -69,7 +72,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_exports(args: argparse.Namespace) -> int:
     from app.exporters.registry import FORMATS
-    from app.exporters.availability import availability
+    from app.exporters.availability import availability, for_model
     from app.exporters.store import ExportStore
     from app.library.repository import Library, LibraryError
 
@@ -80,10 +83,11 @@ def cmd_exports(args: argparse.Namespace) -> int:
         print(f"yolodesk exports: {e}", file=sys.stderr)
         return EXIT_FAILED
     done = {e.format: e for e in ExportStore(lib).for_model(model.id)}
+    here = for_model(model.task, model.architecture, {f.argument: availability(f, home=lib.home) for f in FORMATS})
     rows: list[dict[str, Any]] = []
     for f in FORMATS:
         e = done.get(f.argument)
-        state, why = availability(f, home=lib.home)
+        state, why = here[f.argument]
         rows.append({"format": f.argument, "name": f.name, "availability": state, "why": None if state == "ready" else why,
                      "status": e.status if e else None, "path": e.path if e else None, "size": e.size if e else None,
                      "verified": e.verified if e else None, "verification": e.verification if e else None,

@@ -115,3 +115,4 @@ def test_cli_export_and_exports_json(home, checkpoints):
     assert len(rows) == 22 and {"format", "status", "path", "size", "verified", "error"} <= set(rows["onnx"])
     assert rows["torchscript"]["status"] == "Completed" and rows["torchscript"]["verified"] is True
     assert rows["engine"]["availability"] == "needs-gpu" and rows["onnx"]["status"] is None
+    assert rows["imx"]["availability"] == "not-for-model" and "YOLO11n" in rows["imx"]["why"]  # a YOLO26: refused
