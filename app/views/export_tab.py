@@ -178,6 +178,7 @@ class ExportTab(QWidget):
         self.install_bar.setTextVisible(True)
         self.install_bar.hide()
         self._install = None
+        self._installing = None  # the toolchain being installed, removed or repaired
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self._on_delete_clicked)
@@ -328,28 +329,27 @@ class ExportTab(QWidget):
             self.detail.setText(f"{e.status}" + (f" on {ran}" if ran != "local" else "") + "…")
 
     def _on_install_clicked(self) -> None:
-        from app.exporters.toolchains import toolchain_for
-
-        fmt = self.current_format()
-        tc = toolchain_for(fmt.argument) if fmt else None
-        if tc is not None:
-            self.install_button.setEnabled(False)
-            self.installToolchainRequested.emit(tc.name)
+        self.install_button.setEnabled(False)
+        self._toolchain_action(self.installToolchainRequested)
 
     def _toolchain_action(self, signal: Any) -> None:
         from app.exporters.toolchains import toolchain_for
 
         fmt = self.current_format()
         tc = toolchain_for(fmt.argument) if fmt else None
-        if tc is not None:
-            self.toolchain_button.setEnabled(False)
-            signal.emit(tc.name)
+        if tc is None:
+            self.install_button.setEnabled(True)
+            return
+        self.toolchain_button.setEnabled(False)
+        self._installing = tc
+        signal.emit(tc.name)
 
     def show_install_progress(self, line: str) -> None:
         from app.exporters.toolchains import InstallProgress
 
-        if self._install is None:
-            self._install = InstallProgress()
+        if self._install is None:  # a separate environment resolves its whole stack: ~70 packages, not ~20
+            separate = self._installing is not None and not self._installing.layered
+            self._install = InstallProgress(expected=70 if separate else 20)
             self.install_bar.show()
         self._install.feed(line)
         self.install_bar.setValue(int(self._install.fraction * 1000))
@@ -358,6 +358,7 @@ class ExportTab(QWidget):
 
     def install_finished(self) -> None:
         self._install = None
+        self._installing = None
         self.install_bar.hide()
         self.install_button.setEnabled(True)
         self.toolchain_button.setEnabled(True)
