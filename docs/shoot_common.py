@@ -20,6 +20,14 @@ class Session:
             self.app.processEvents()
             time.sleep(0.02)
 
+    def open_tab(self, lib: Any, model_ref: str, tab: str) -> tuple[Any, Any]:
+        """Open a model (id or name) and one of its tabs (``predict``, ``export``, …); (model, tab widget)."""
+        model = lib.find_model(model_ref)
+        self.window.open_model(model.id)
+        widget = getattr(self.window.model_page, tab)
+        self.window.model_page.tabs.setCurrentWidget(widget)
+        return model, widget
+
     def until(self, cond: Callable[[], Any], seconds: float = 60) -> None:
         end = time.monotonic() + seconds
         while not cond() and time.monotonic() < end:

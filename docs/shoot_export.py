@@ -22,10 +22,7 @@ def main(out: Path, model: str, formats: list[str]) -> None:
     w, pump = session.window, session.pump
     out.mkdir(parents=True, exist_ok=True)
     pump(1)
-    m = lib.find_model(model)
-    w.open_model(m.id)
-    tab = w.model_page.export
-    w.model_page.tabs.setCurrentWidget(tab)
+    _, tab = session.open_tab(lib, model, "export")
     pump(1.5)
     order = [f.argument for f in FORMATS]
     for fmt in formats:

@@ -24,10 +24,7 @@ def main(out: Path, image: Path, models: list[str]) -> None:
 
     pump(1)
     for ref in models:
-        m = lib.find_model(ref)
-        w.open_model(m.id)
-        tab = w.model_page.predict
-        w.model_page.tabs.setCurrentWidget(tab)
+        m, tab = session.open_tab(lib, ref, "predict")
         session.until(lambda t=tab: t.readout.text().endswith("ready"))
         tab.conf.setValue(int(os.environ.get("SHOOT_CONF", "40")))
         if os.environ.get("SHOOT_IMGSZ"):

@@ -25,6 +25,16 @@ def app_packages() -> list:
     return json.loads(out)
 
 
+def export_yolo26n(lib, folder, fmt: str, timeout: float):
+    """Import the tiny YOLO26n detector and export it to ``fmt`` through the job engine, waiting for the end."""
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    manager = JobManager(lib, poll_interval=0.05)
+    try:
+        return model, manager.wait(manager.submit_export(model.id, fmt, {"imgsz": 64}).id, timeout)
+    finally:
+        manager.shutdown()
+
+
 def test_ncnn_toolchain_install_export_verify_remove(lib, checkpoints):
     folder, _ = checkpoints
     tcs = Toolchains(lib.home)
@@ -40,12 +50,7 @@ def test_ncnn_toolchain_install_export_verify_remove(lib, checkpoints):
                            capture_output=True, text=True)
     assert probe.stdout.strip() == "ok", probe.stderr  # layered: its own packages over the app's torch/ultralytics
 
-    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
-    manager = JobManager(lib, poll_interval=0.05)
-    try:
-        job = manager.wait(manager.submit_export(model.id, "ncnn", {"imgsz": 64}).id, 300)
-    finally:
-        manager.shutdown()
+    model, job = export_yolo26n(lib, folder, "ncnn", 300)
     assert job.status == "Completed", job.error
     assert job.spec["python"] == str(tcs.python("ncnn"))
     rec = ExportStore(lib).by_job(job.id)
@@ -148,12 +153,7 @@ def test_tensorflow_toolchain_separate_env_exports_and_verifies_saved_model(lib,
     version, torch_file = probe.stdout.split()
     assert version == "1.26.4" and torch_file.startswith(shared), probe.stderr
 
-    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
-    manager = JobManager(lib, poll_interval=0.05)
-    try:
-        job = manager.wait(manager.submit_export(model.id, "saved_model", {"imgsz": 64}).id, 600)
-    finally:
-        manager.shutdown()
+    model, job = export_yolo26n(lib, folder, "saved_model", 600)
     assert job.status == "Completed", job.error
     rec = ExportStore(lib).by_job(job.id)
     assert rec.verified, rec.verification  # loaded with TensorFlow and compared with the .pt
