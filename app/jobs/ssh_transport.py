@@ -253,6 +253,8 @@ class SSHTransport:
             m.stop.set()
             if m.thread is not None:
                 m.thread.join(10)
+                if m.thread.is_alive():
+                    return  # still inside a read: pulling beside it could append lines twice; keep the folder
             m.pull()  # anything the stopped mirror had not copied yet
         there = self.link.retrying(lambda: self.link.run("digest", posixpath.join(str(handle.remote_dir),
                                                                                    "events.jsonl")), 30.0)
