@@ -87,3 +87,11 @@ def test_registry_lookup_names_the_valid_formats():
         reg.get("bogus")
     assert reg.get("openvino").folder and not reg.get("onnx").folder
     assert reg.get("engine").needs_gpu and reg.get("hailo").installable == "vendor-sdk"
+
+
+def test_the_agent_reports_every_toolchains_package():
+    """Workers are judged by the packages the agent's ``info`` lists (it cannot import ``app``): keep them in step."""
+    from app.exporters.toolchains import TOOLCHAINS
+    from remote_agent.info import PACKAGES
+
+    assert {t.package for t in TOOLCHAINS.values()} <= set(PACKAGES)
