@@ -1,24 +1,24 @@
 """Read what a ``.pt`` checkpoint holds without executing it and without importing torch.
 
 :func:`inspect_checkpoint` opens the torch zip, runs the restricted unpickler of
-:mod:`app.library.safe_pickle` over ``data.pkl`` and turns the inert result into a
+:mod:`remote_agent.safe_pickle` (via :mod:`remote_agent.checkpoint_scan`) over ``data.pkl`` and turns the inert result into a
 :class:`CheckpointInfo`, or raises :class:`CheckpointError` with a verdict a user can act on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.library.architecture import architecture_from_yaml
 from app.library.plain import plain
-from app.library.safe_pickle import InertObject, PickleRefused, TensorRef, restricted_load
+from remote_agent.checkpoint_scan import CheckpointError, read_data_pkl, sha256_file
+from remote_agent.safe_pickle import InertObject, PickleRefused, TensorRef, restricted_load
 
-LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."  # pickled torch magic number, pre-1.6 files
+__all__ = ["CheckpointError", "CheckpointInfo", "inspect_checkpoint", "sha256_file"]
+
 _TASK_BY_CLASS = {
     "DetectionModel": "detect", "SegmentationModel": "segment", "PoseModel": "pose", "OBBModel": "obb",
     "ClassificationModel": "classify", "RTDETRDetectionModel": "detect", "WorldModel": "detect",
@@ -31,16 +31,6 @@ KEY_METRIC = {
     "classify": ("metrics/accuracy_top1", "top-1"), "semantic": ("metrics/mIoU", "mIoU"),
     "depth": ("metrics/delta1", "δ1"),
 }
-
-
-class CheckpointError(Exception):
-    """A ``.pt`` that cannot be added, with a verdict code and the message a user sees."""
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
 
 
 @dataclass
@@ -95,97 +85,6 @@ class CheckpointInfo:
         d = asdict(self)
         d.update(ok=True, error=None, code=None, epochs=self.epochs, training_state=self.training_state)
         return d
-
-
-def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _read_data_pkl(path: Path) -> tuple[bytes, zipfile.ZipFile, str]:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-    except FileNotFoundError as e:
-        raise CheckpointError("missing", "the file is gone (moved or deleted before it could be read)") from e
-    except IsADirectoryError as e:
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: it is a folder") from e
-    except OSError as e:
-        raise CheckpointError("unreadable", f"cannot read the file: {e.strerror or e}") from e
-    if not head:
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: the file is empty")
-    if head.startswith(LEGACY_MAGIC):
-        raise CheckpointError(
-            "legacy_format",
-            "a legacy PyTorch file (saved by torch < 1.6, not a zip archive): load and re-save it with a current "
-            "torch before adding it",
-        )
-    if not head.startswith(b"PK\x03\x04"):
-        if head[:1] == b"\x80":
-            _scan_plain_pickle(path)
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: " + _describe_foreign(head))
-    try:
-        zf = zipfile.ZipFile(path)
-        names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: a damaged or truncated zip ({e})") from e
-    pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
-    if not pkl:
-        zf.close()
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: a zip archive without data.pkl")
-    if any(n.endswith("/constants.pkl") for n in names) and any("/code/" in n for n in names):
-        zf.close()
-        raise CheckpointError(
-            "torchscript", "a TorchScript model, not a checkpoint: it holds compiled code and no YOLO metadata; "
-            "add the .pt it was exported from instead",
-        )
-    info = zf.getinfo(pkl[0])
-    from app.library.safe_pickle import MAX_PICKLE_BYTES
-
-    if info.file_size > MAX_PICKLE_BYTES:
-        zf.close()
-        raise CheckpointError(
-            "too_large", f"refused: its pickle is {info.file_size / 1e6:.0f} MB, a checkpoint's is far under "
-            f"{MAX_PICKLE_BYTES // 2**20} MB",
-        )
-    try:
-        with zf.open(info) as f:
-            data = f.read(MAX_PICKLE_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-        zf.close()
-        raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: a damaged or truncated zip ({e})") from e
-    return data, zf, info.filename
-
-
-def _describe_foreign(head: bytes) -> str:
-    if head[:1] == b"\x80":
-        return "a plain Python pickle, not a torch archive"
-    if head.startswith(b"\x89HDF"):
-        return "an HDF5 file (Keras?)"
-    if head.startswith(b"\x08") or head[:4] in (b"ONNX",):
-        return "it looks like an ONNX or protobuf file"
-    try:
-        head.decode("utf-8")
-        return "a text file"
-    except UnicodeDecodeError:
-        return "unrecognised binary data"
-
-
-def _scan_plain_pickle(path: Path) -> None:
-    """A bare pickle named .pt: refuse it as code if it is hostile, else let the caller say 'not a checkpoint'."""
-    from app.library.safe_pickle import MAX_PICKLE_BYTES
-
-    with open(path, "rb") as f:
-        data = f.read(MAX_PICKLE_BYTES + 1)
-    try:
-        restricted_load(data)
-    except PickleRefused as e:
-        if e.code == "executable_code":
-            raise CheckpointError("executable_code", e.message) from e
 
 
 def _model_object(ckpt: dict[Any, Any]) -> InertObject | None:
@@ -268,7 +167,7 @@ def _check_yolov5_original(stats_globals: set[str], ckpt: Any) -> None:
 def inspect_checkpoint(path: str | os.PathLike[str], with_sha256: bool = False) -> CheckpointInfo:
     """Read a checkpoint's metadata safely; raise :class:`CheckpointError` with a verdict when it cannot be used."""
     path = Path(path)
-    data, zf, pkl_name = _read_data_pkl(path)
+    data, zf, pkl_name = read_data_pkl(path)
     try:
         try:
             ckpt, stats = restricted_load(data)

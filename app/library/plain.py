@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from app.library.safe_pickle import Call, InertGlobal, InertObject, StorageRef, TensorRef, decode_scalar
+from remote_agent.safe_pickle import Call, InertGlobal, InertObject, StorageRef, TensorRef, decode_scalar
 
 _NAMESPACE_CLASSES = {"IterableSimpleNamespace", "SimpleNamespace", "Namespace"}
 MAX_DEPTH = 40
