@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,43 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+@dataclass
+class ScanResult:
+    """What a safe scan of a checkpoint found: the inert object tree and what its pickle named."""
+
+    ckpt: Any
+    globals: set[str] = field(default_factory=set)
+    pkl_name: str = ""
+    storages: dict[str, Any] = field(default_factory=dict)
+
+
+def scan_checkpoint(path: str | os.PathLike[str]) -> ScanResult:
+    """One full safety verdict on the ``.pt`` at ``path``; raise :class:`CheckpointError` when it must not be loaded.
+
+    The app's inspector and the agent's loading gate both call this, so their verdicts agree.
+    """
+    path = Path(path)
+    data, zf, pkl_name = read_data_pkl(path)
+    try:
+        try:
+            ckpt, stats = restricted_load(data)
+        except PickleRefused as e:
+            if e.code == "malformed":
+                raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: {e.message}") from e
+            raise CheckpointError(e.code, e.message) from e
+        prefix = pkl_name.rsplit("/", 1)[0]
+        missing = [k for k in stats.storages if f"{prefix}/data/{k}" not in zf.NameToInfo]
+        if missing:
+            raise CheckpointError(
+                "not_checkpoint", f"not a usable checkpoint: {len(missing)} weight records are missing (truncated file?)"
+            )
+    finally:
+        zf.close()
+    return ScanResult(ckpt, stats.globals, pkl_name, stats.storages)
+
+
 def read_data_pkl(path: Path) -> tuple[bytes, zipfile.ZipFile, str]:
+    """Open the torch zip at ``path`` and return its ``data.pkl`` bytes, the open zip and the member's name."""
     try:
         with open(path, "rb") as f:
             head = f.read(64)

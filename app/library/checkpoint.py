@@ -14,8 +14,8 @@ from typing import Any
 
 from app.library.architecture import architecture_from_yaml
 from app.library.plain import plain
-from remote_agent.checkpoint_scan import CheckpointError, read_data_pkl, sha256_file
-from remote_agent.safe_pickle import InertObject, PickleRefused, TensorRef, restricted_load
+from remote_agent.checkpoint_scan import CheckpointError, scan_checkpoint, sha256_file
+from remote_agent.safe_pickle import InertObject, TensorRef
 
 __all__ = ["CheckpointError", "CheckpointInfo", "inspect_checkpoint", "sha256_file"]
 
@@ -167,24 +167,9 @@ def _check_yolov5_original(stats_globals: set[str], ckpt: Any) -> None:
 def inspect_checkpoint(path: str | os.PathLike[str], with_sha256: bool = False) -> CheckpointInfo:
     """Read a checkpoint's metadata safely; raise :class:`CheckpointError` with a verdict when it cannot be used."""
     path = Path(path)
-    data, zf, pkl_name = read_data_pkl(path)
-    try:
-        try:
-            ckpt, stats = restricted_load(data)
-        except PickleRefused as e:
-            if e.code == "malformed":
-                raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: {e.message}") from e
-            raise CheckpointError(e.code, e.message) from e
-        _check_yolov5_original(stats.globals, ckpt)
-        info = _build_info(path, ckpt)
-        prefix = pkl_name.rsplit("/", 1)[0]
-        missing = [k for k in stats.storages if f"{prefix}/data/{k}" not in zf.NameToInfo]
-        if missing:
-            raise CheckpointError(
-                "not_checkpoint", f"not a usable checkpoint: {len(missing)} weight records are missing (truncated file?)"
-            )
-    finally:
-        zf.close()
+    scan = scan_checkpoint(path)  # the same verdict as the agent's loading gate
+    _check_yolov5_original(scan.globals, scan.ckpt)
+    info = _build_info(path, scan.ckpt)
     if with_sha256:
         info.sha256 = sha256_file(path)
     return info
