@@ -135,7 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     manager = _manager()
-    jobs = manager.store.list()
+    jobs = manager.list_jobs()  # settles jobs whose owner and agent are both gone first
     keys = ("id", "kind", "status", "model", "worker", "created", "started", "finished", "error")
     if args.json:
         print(json.dumps([{k: j.to_json()[k] for k in keys} for j in jobs], indent=2))

@@ -9,12 +9,12 @@ top-1 class for classification.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from remote_agent.events import Emitter
+from remote_agent.gate import load_yolo
 from remote_agent.train import CancelFlag
 
 TOP_K = 5
@@ -129,8 +129,6 @@ def verify(model: Any, artifact: Path, task: str, imgsz: int, fmt: str) -> dict[
 
 def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple[str, dict[str, Any]]:
     """Export; return ("completed", result). Raises on failure (the caller emits ``failed``)."""
-    from ultralytics import YOLO
-
     args = dict(spec["args"])
     source = Path(args.pop("model"))
     fmt = args["format"]
@@ -139,9 +137,8 @@ def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tu
     work = run_dir / "export"
     work.mkdir(parents=True, exist_ok=True)
     weights = work / "weights.pt"  # ultralytics writes next to the weights: keep that out of the library
-    shutil.copyfile(source, weights)
     emitter.emit("progress", done=0, total=3, label="loading the model")
-    model = YOLO(str(weights))
+    model = load_yolo(source, trusted=spec.get("trusted_sha256") or (), copy_to=weights)  # the gate makes the copy
     task = task or model.task
     # Import torchvision now: ultralytics imports it lazily at the first predict, and after some vendor
     # compilers (DEEPX's dx_com) have left a module with a non-path __file__, torch's op registration fails.

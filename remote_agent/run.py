@@ -11,8 +11,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from remote_agent.checkpoint_scan import CheckpointError
 from remote_agent.events import ConsoleCapture, Emitter
 from remote_agent.export import run_export
+from remote_agent.gate import require_safe_load_env
 from remote_agent.system import SystemSampler
 from remote_agent.train import CancelFlag, run_train
 
@@ -21,6 +23,7 @@ KINDS = {"train": run_train, "export": run_export}
 
 def run(spec_path: str) -> int:
     spec: dict[str, Any] = json.loads(Path(spec_path).read_text() if spec_path != "-" else sys.stdin.read())
+    require_safe_load_env()  # before any ultralytics import: every load in this process is safe unless gated otherwise
     job = str(spec["id"])
     emitter = Emitter(job, os.dup(1))  # the real stdout carries events only
     capture = ConsoleCapture(emitter)  # from here on, fd 1 and 2 become `log` events
@@ -41,6 +44,9 @@ def run(spec_path: str) -> int:
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}; this agent runs: {', '.join(KINDS)}")
         outcome = KINDS[kind](spec, emitter, cancel)
+    except CheckpointError as e:  # the loading gate's verdict: a refusal, not a crash, so no traceback
+        print(f"refused: {e.message}")
+        outcome = ("failed", {"error": e.code, "message": e.message, **e.details})
     except BaseException as e:  # everything ends in one terminal event, KeyboardInterrupt included
         traceback.print_exc()
         message = str(e) or type(e).__name__

@@ -45,10 +45,16 @@ def run_train(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tup
     """Train; return ("completed" | "cancelled", result)."""
     from ultralytics import YOLO
 
+    from remote_agent.gate import load_yolo
+
     args = dict(spec["args"])
     source = args.pop("model")
     run_dir = Path(spec["run_dir"])
-    model = YOLO(source, task=args.get("task"))
+    if str(source).endswith(".pt"):  # fine-tuning: the weights come through the loading gate, as a private copy
+        model = load_yolo(source, task=args.get("task"), trusted=spec.get("trusted_sha256") or (),
+                          copy_to=run_dir / "weights-in" / Path(source).name)
+    else:
+        model = YOLO(source, task=args.get("task"))  # a model YAML that ships with ultralytics: built, not unpickled
     last_progress = [0.0]
     batches = [0]
     started_epochs: set[int] = set()

@@ -20,9 +20,10 @@ from typing import Any
 from app.jobs.events import TERMINAL, EventFollower
 from app.jobs.spec import TrainRequest
 from app.jobs.store import JobRecord, JobStore
+from app.jobs.supervision import Watchdog, settle_orphans
 from app.jobs.transport import AgentHandle, LocalTransport, Transport, process_alive, terminate
 from app.library.architecture import architecture_from_yaml
-from app.library.checkpoint import CheckpointError
+from app.library.checkpoint import CheckpointError, sha256_file
 from app.library.repository import Library, LibraryError
 
 CANCEL_GRACE = 30.0  # seconds between SIGTERM (stop after this batch) and SIGKILL of the group
@@ -56,6 +57,7 @@ class JobManager:
         self._threads: dict[str, threading.Thread] = {}
         self._cancel_requested: set[str] = set()
         self._stop = threading.Event()
+        self.watchdog = Watchdog(self)
 
     # --------------------------------------------------------------- transports
     def transport_for(self, worker: str) -> Transport:
@@ -97,17 +99,30 @@ class JobManager:
             nc=len(ds.names), imgsz=int(req.imgsz), train_args=req.agent_args(), parent_id=req.parent_id,
             dataset_id=dataset.id, dataset_ref=ds.location, status="Queued",
         )
-        job = self.store.create("train", {"args": req.agent_args()}, project_id, model.id, owner_pid=self.pid,
-                                worker=worker)
+        spec = {"args": req.agent_args(), "trusted_sha256": self._trusted_for(req.model)}
+        job = self.store.create("train", spec, project_id, model.id, owner_pid=self.pid, worker=worker)
         self._notify(job)
         self.schedule()
         return self.store.get(job.id)
 
+    def _trusted_for(self, weights: str | Path | None, sha256: str | None = None) -> list[str]:
+        """The sha256 of the job's input weights when the user trusted them (the agent's gate loads them plainly)."""
+        if not weights or not str(weights).endswith(".pt"):
+            return []
+        if sha256 is None:
+            try:
+                sha256 = sha256_file(weights)
+            except OSError:
+                return []  # not readable here: the agent's gate says so
+        return [sha256] if self.lib.is_trusted(sha256) else []
+
     # ---------------------------------------------------------------- schedule
     def schedule(self) -> None:
-        """Start queued jobs while the limits allow (per machine: this one and each worker; counted across
-        every process on this machine)."""
+        """Settle jobs whose owner and agent are gone, adopt those whose agent lives on, then start queued jobs
+        while the limits allow (per machine: this one and each worker; counted across every process here)."""
         with self._lock:
+            settle_orphans(self)
+            self.watchdog.ensure_running()  # keeps doing this every few seconds while jobs are active
             for kind, limit in self.limits.items():
                 busy: dict[str, int] = {}
                 for j in self.store.list(("Starting", "Running"), kind=kind):
@@ -327,7 +342,8 @@ class JobManager:
         if busy:
             raise LibraryError(f"an export of {model.name!r} to {spec_format.name} is already {busy[0].status.lower()}")
         agent_args = {"model": str(model.weights_path), "format": fmt, "device": "cpu", **args}
-        spec: dict[str, Any] = {"args": agent_args, "task": model.task, "verify": True}
+        spec: dict[str, Any] = {"args": agent_args, "task": model.task, "verify": True,
+                                "trusted_sha256": self._trusted_for(model.weights_path, model.sha256)}
         from app.exporters.toolchains import Toolchains, toolchain_for
 
         tc = toolchain_for(fmt)
@@ -432,31 +448,32 @@ class JobManager:
             return self.submit_export(old.model_id or "", old.spec["args"]["format"], args)
         if old.model_id:
             self.lib.set_model_status(old.model_id, "Queued")
-        job = self.store.create(old.kind, {"args": old.spec.get("args", {})}, old.project_id, old.model_id,
-                                owner_pid=self.pid, retry_of=old.id)
+        args = old.spec.get("args", {})
+        spec = {"args": args, "trusted_sha256": self._trusted_for(args.get("model"))}  # trusted since, perhaps
+        job = self.store.create(old.kind, spec, old.project_id, old.model_id, owner_pid=self.pid, retry_of=old.id)
         self._notify(job)
         self.schedule()
         return self.store.get(job.id)
 
     def recover(self) -> list[str]:
         """Adopt jobs whose owning process is gone: follow live agents, settle dead ones. Returns adopted ids."""
-        adopted = []
-        for job in self.store.list(("Starting", "Running")):
-            if job.id in self._threads:
-                continue
-            if job.owner_pid not in (None, self.pid) and process_alive(job.owner_pid, None):
-                continue
-            self.store.set(job.id, owner_pid=self.pid)
-            adopted.append(job.id)
-            if job.pid is None:
-                self._finish_failed(job.id, "YOLO Desk stopped before the agent was started")
-                continue
-            if job.worker != "local" and not (Path(job.run_dir) / "remote.json").exists():
-                self._finish_failed(job.id, f"YOLO Desk stopped before the agent was started on {job.worker}")
-                continue
-            self._spawn(job.id, launch=False)
-        self.schedule()
+        with self._lock:
+            adopted = settle_orphans(self)
+            self.schedule()
         return adopted
+
+    def list_jobs(self) -> list[JobRecord]:
+        """Every job, newest first, after settling those whose owner and agent are both gone (for listings)."""
+        with self._lock:
+            settle_orphans(self, adopt_live=False)
+        return self.store.list()
+
+    def _settle(self, job_id: str) -> None:
+        """Finish, here and now, a job whose agent is gone: from what its events file says."""
+        try:
+            self._supervise_inner(job_id, launch=False)
+        except Exception as e:  # noqa: BLE001 — a bug here must still end the job visibly
+            self._finish_failed(job_id, f"YOLO Desk lost track of the job: {type(e).__name__}: {e}")
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobRecord:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -116,6 +116,14 @@ class JobStore:
                             .values(status="Starting", owner_pid=owner_pid, started_at=utcnow()))
             return res.rowcount == 1
 
+    def adopt(self, job_id: str, old_owner: int | None, new_owner: int) -> bool:
+        """Atomically take over an active job from ``old_owner`` (gone); False if another process did first."""
+        owner = Job.owner_pid.is_(None) if old_owner is None else Job.owner_pid == old_owner
+        with self.lib._write() as s:
+            res = s.execute(update(Job).where(Job.id == job_id, Job.status.in_(("Starting", "Running")), owner)
+                            .values(owner_pid=new_owner))
+            return res.rowcount == 1
+
     def set(self, job_id: str, **fields: Any) -> JobRecord:
         with self.lib._write() as s:
             j = s.get(Job, job_id)

@@ -113,6 +113,7 @@ class LocalTransport:
         env.update(offline_env(self.home))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
         env.pop("QT_QPA_PLATFORM", None)
+        env["ULTRALYTICS_SAFE_LOAD"] = "1"  # every load in the agent is ultralytics' safe one unless the gate says
         return env
 
     def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
