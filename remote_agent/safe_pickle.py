@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from remote_agent.pickle_bounds import PickleBoundsError, check_pickle_bounds
+
 MAX_PICKLE_BYTES = 4 * 1024 * 1024  # measured: RT-DETR-x 0.33 MB, YOLO26x-seg 0.30 MB; a last.pt ~1.5x
 MAX_CALLBACKS = 2_000_000
 MAX_SECONDS = 5.0
@@ -146,6 +148,8 @@ class InertObject:
     _yd_name = ""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "InertObject":
+        if args or kwargs:
+            _check_construction(cls, args, kwargs)
         obj = object.__new__(cls)
         object.__setattr__(obj, "_yd_args", args)
         object.__setattr__(obj, "_yd_state", None)
@@ -187,6 +191,30 @@ class InertObject:
 
     def __repr__(self) -> str:
         return f"<inert {self.qualname()}>"
+
+
+# Enums pickle as ``Class(value)``; these are the ones real checkpoints hold (classification transforms).
+_ENUM_CLASSES = {"torchvision.transforms.functional.InterpolationMode", "torchvision.transforms.InterpolationMode"}
+# Top-level packages whose classes build models or run code in ``__init__``: never constructed with arguments.
+_CODE_NAMESPACES = ("ultralytics", "torch", "torchvision", "timm", "models", "utils", "yolo", "__main__", "clip")
+_SCALARS = (int, float, str, bool, type(None))
+
+
+def _check_construction(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Refuse a class called with arguments: torch pickles modules as ``cls.__new__(cls)`` + state, never ``cls(cfg)``.
+
+    ``DetectionModel(cfg)`` inside a pickle would run ultralytics' model builder (which evaluates config strings)
+    under any loader that allows the class, ultralytics' own safe loader included.
+    """
+    qual = cls.qualname()  # type: ignore[attr-defined]
+    scalar_args = not kwargs and all(type(a) in _SCALARS for a in args)
+    if qual in _ENUM_CLASSES and scalar_args and len(args) == 1:
+        return
+    if qual.split(".")[0] not in _CODE_NAMESPACES and scalar_args:
+        return  # decimal.Decimal('1.5'), enum members of other packages: plain values
+    raise PickleRefused(
+        "executable_code", f"contains executable code, refused: it constructs {qual} with arguments inside the pickle"
+    )
 
 
 @dataclass
@@ -324,6 +352,10 @@ def restricted_load(data: bytes, max_seconds: float = MAX_SECONDS) -> tuple[Any,
         raise PickleRefused(
             "too_large", f"refused: its pickle is {len(data) / 1e6:.0f} MB, a checkpoint's is far under {MAX_PICKLE_BYTES // 2**20} MB"
         )
+    try:
+        check_pickle_bounds(data)  # before the C unpickler allocates what the opcodes ask for
+    except PickleBoundsError as e:
+        raise PickleRefused(e.code, e.message) from e
     stats = ReadStats()
     unpickler = _RestrictedUnpickler(data, stats, time.monotonic() + max_seconds)
     try:
