@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The helpers every folder shares (fixtures and functions) live in one module, never in a conftest imported by tests.
+pytest_plugins = ["tests.helpers"]
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "tests" / ".cache"
 

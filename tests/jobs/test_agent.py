@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.offline import offline_env, prepare_config_dir
 from remote_agent import PROTOCOL_VERSION
-from tests.jobs.conftest import FAST
+from tests.helpers import FAST
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from app.demo_data import CLASS_NAMES
-from tests.jobs.conftest import group_gone
+from tests.helpers import group_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from app.jobs.manager import JobManager
 from app.jobs.spec import SpecError, TrainRequest
 from app.jobs.transport import AgentHandle
 from app.library.repository import Library
-from tests.jobs.conftest import FAST, group_gone, wait_for_event
+from tests.helpers import FAST, group_gone, wait_for_event
 
 
 def request(data: Path, epochs: int = 1, task: str = "detect", model: str = "yolo26n.yaml", **kw) -> TrainRequest:

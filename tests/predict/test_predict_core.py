@@ -13,7 +13,7 @@ import pytest
 from app.predict.engine import PredictEngine
 from app.predict.session import BackendChoice, NeedsTrust, PredictSession, backend_choices
 from app.predict.sources import FrameSource, SourceError, SyntheticFrames, fetch_url, folder_images, load_image
-from tests.predict.conftest import picture
+from tests.helpers import picture
 
 TASKS = {"detect": "detect_yolo26n.pt", "segment": "segment_yolov8n.pt", "pose": "pose_yolo11n.pt",
          "obb": "obb_yolo26n.pt", "classify": "classify_yolo11n.pt"}

@@ -17,7 +17,7 @@ from app.jobs.spec import TrainRequest
 from app.jobs.ssh_transport import Link, upload_file
 from app.jobs.workers import Layout, probe
 from app.library.repository import LibraryError
-from tests.jobs.conftest import FAST, wait_for_event
+from tests.helpers import FAST, wait_for_event
 
 
 def request(data: Path, epochs: int = 1) -> TrainRequest:

@@ -17,7 +17,7 @@ from app.jobs.manager import JobManager
 from app.jobs.spec import TrainRequest
 from app.jobs.ssh_transport import Link, SSHTransport
 from app.jobs.workers import probe
-from tests.jobs.conftest import FAST, wait_for_event
+from tests.helpers import FAST, wait_for_event
 
 USER = "root" if os.geteuid() == 0 else os.environ.get("USER")
 

@@ -8,7 +8,6 @@ import sys
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.exporters.registry import FORMATS
-from tests.views.conftest import job_window  # noqa: F401  (the fixture)
 
 ROW = {f.argument: i for i, f in enumerate(FORMATS)}
 USER = "root" if os.geteuid() == 0 else os.environ.get("USER")
@@ -21,7 +20,7 @@ def _trust_prompt() -> QMessageBox | None:
     return None
 
 
-def test_add_a_worker_trust_its_key_and_see_what_it_has(qtbot, job_window, sshd):  # noqa: F811
+def test_add_a_worker_trust_its_key_and_see_what_it_has(qtbot, job_window, sshd):
     window = job_window
     window.sidebar.workers_button.click()
     page = window.workers_page
@@ -50,8 +49,8 @@ def test_add_a_worker_trust_its_key_and_see_what_it_has(qtbot, job_window, sshd)
     assert window._devices is None  # New Model will list the worker's devices afresh
 
 
-def test_export_tab_runs_an_export_on_the_worker(qtbot, job_window, lib, box, checkpoints):  # noqa: F811
-    from tests.views.test_export_tab import open_export_tab
+def test_export_tab_runs_an_export_on_the_worker(qtbot, job_window, lib, box, checkpoints):
+    from tests.helpers import open_export_tab
 
     folder, _ = checkpoints
     window = job_window
@@ -72,7 +71,7 @@ def test_export_tab_runs_an_export_on_the_worker(qtbot, job_window, lib, box, ch
     assert job.worker == "box" and "(built on box)" in tab.detail.text()
 
 
-def test_a_password_is_refused_without_an_os_keyring_and_never_stored(qtbot, job_window, lib):  # noqa: F811
+def test_a_password_is_refused_without_an_os_keyring_and_never_stored(qtbot, job_window, lib):
     import keyring
     from keyring.backends import fail
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.exporters.registry import FORMATS
+from tests.helpers import open_export_tab
 
 ROW = {f.argument: i for i, f in enumerate(FORMATS)}
-
-
-def open_export_tab(window, lib, checkpoint: Path):  # noqa: ANN001, ANN201
-    model = lib.import_checkpoint(checkpoint).model
-    window.open_model(model.id)
-    page = window.model_page
-    page.tabs.setCurrentWidget(page.export)
-    return model, page.export
 
 
 def test_export_tab_exports_verifies_and_deletes(qtbot, job_window, lib, checkpoints, tmp_path):

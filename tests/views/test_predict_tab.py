@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.predict.sources import SyntheticFrames
-from tests.predict.conftest import http_root, picture  # noqa: F401  (fixture)
+from tests.helpers import picture
 
 TASKS = {"detect": "detect_yolo26n.pt", "segment": "segment_yolov8n.pt", "pose": "pose_yolo11n.pt",
          "obb": "obb_yolo26n.pt", "classify": "classify_yolo11n.pt"}
@@ -109,7 +109,7 @@ def test_live_frames_stay_smooth_drop_stale_frames_and_stop_when_the_tab_is_left
     assert source.n <= n + 1  # nothing reads frames any more
 
 
-def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):  # noqa: F811
+def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):
     folder, _ = checkpoints
     base, root = http_root
     cv2.imwrite(str(root / "web.png"), picture(96))

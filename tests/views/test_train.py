@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QTextCursor
 
 from app.views.train_tab import TrainTab
 from app.widgets.ansi_console import AnsiConsole
-from tests.jobs.conftest import FAST
+from tests.helpers import FAST
 
 
 # ------------------------------------------------------------------ console
