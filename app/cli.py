@@ -78,6 +78,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from app.library.importer import iter_pt_files
     from app.library.repository import LibraryError
+    from app.library.untrusted import printable
 
     lib = _open_library()
     try:
@@ -89,14 +90,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     results = []
     for path, skip in iter_pt_files(args.paths):
         if skip:
-            print(f"– {path}: {skip}")
+            print(f"– {printable(str(path))}: {skip}")
             status = EXIT_REJECTED
             results.append({"path": str(path), "state": "skipped", "message": skip})
             continue
         r = lib.import_checkpoint(path, project_id)
         mark = {"added": "✓", "duplicate": "=", "rejected": "✗"}[r.state]
         if not args.json:
-            print(f"{mark} {path}: {r.message}" + (f" [{r.model.id}]" if r.model else ""))
+            print(f"{mark} {printable(str(path))}: {printable(r.message)}" + (f" [{r.model.id}]" if r.model else ""))
         if r.state == "rejected":
             status = EXIT_REJECTED
         results.append({"path": r.path, "state": r.state, "message": r.message, "code": r.code,
@@ -108,6 +109,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from app.library.repository import LibraryError
+    from app.library.untrusted import printable
 
     lib = _open_library()
     try:
@@ -127,24 +129,43 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"{'ID':<13}{'PROJECT':<14}{'NAME':<28}{'TASK':<9}{'ARCHITECTURE':<16}{'STATUS':<11}KEY METRIC")
     for m in models:
         km = f"{m.key_metric[0]} {m.key_metric[1]:.3f}" if m.key_metric else "—"
-        print(f"{m.id:<13}{m.project[:13]:<14}{m.name[:27]:<28}{(m.task or '?'):<9}{(m.architecture or '?')[:15]:<16}"
+        print(f"{m.id:<13}{printable(m.project)[:13]:<14}{printable(m.name)[:27]:<28}{(m.task or '?'):<9}{(m.architecture or '?')[:15]:<16}"
               f"{m.status:<11}{km}")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    lib = _open_library()
-    report = lib.check(repair=args.repair)
+    from app.library.db import LibraryUnavailable
+    from app.library.untrusted import printable
+
+    try:
+        lib = _open_library()
+    except LibraryUnavailable as e:
+        from app.library.recovery import recovery_advice
+
+        print(f"yolodesk check: {e}", file=sys.stderr)
+        for line in recovery_advice(e.path.parent, e):
+            print(line)
+        return EXIT_REJECTED
+    report = lib.check(repair=args.repair, deep=args.deep)
     for model_id, path in report.missing_files:
-        print(f"missing file: model {model_id} points at {path}, which is not there")
+        print(f"missing file: model {model_id} points at {printable(path)}, which is not there")
+    for model_id, problem in report.damaged:
+        print(f"damaged: model {model_id}: {printable(problem)}")
     for path in report.orphan_files:
-        print(f"file without a row: {path}")
+        print(f"file without a row: {printable(path)}")
     for path in report.temp_files:
-        print(f"half-written file: {path}")
+        print(f"half-written file: {printable(path)}")
+    for path in report.busy:
+        print(f"import in progress, left alone: {printable(path)}")
     for line in report.repaired:
-        print(f"repaired: {line}")
+        print(f"repaired: {printable(line)}")
+    if not args.repair:
+        for model_id, name, status in report.marked:
+            print(f"marked {status}: model {model_id} ({printable(name)}); add its original file again to restore it")
     if report.clean:
-        print(f"library at {lib.home} is consistent")
+        deep = " (every stored file matches its sha256)" if args.deep else ""
+        print(f"library at {printable(str(lib.home))} is consistent{deep}")
         return EXIT_OK
     if args.repair:
         print("repaired; run `yolodesk check` again to confirm")
@@ -232,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_list)
 
     s = sub.add_parser("check", help="find rows without files, files without rows and half-written files")
-    s.add_argument("--repair", action="store_true")
+    s.add_argument("--repair", action="store_true", help="fix what was found (nothing is deleted that is not a copy)")
+    s.add_argument("--deep", action="store_true", help="also verify every stored file against its sha256 (slower)")
     s.set_defaults(func=cmd_check)
 
     for name, helptext in (("delete", "move a model to the trash (30 days)"), ("restore", "bring a model back from the trash")):
@@ -283,11 +305,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"projects {args.action} takes {need} name(s)")
     if args.command == "toolchains" and args.action in ("install", "remove") and not args.name:
         parser.error(f"toolchains {args.action} needs a toolchain name")
-    from app.library.db import SchemaTooNew
+    from app.library.db import LibraryUnavailable, SchemaTooNew
 
     try:
         return int(args.func(args))
-    except SchemaTooNew as e:
+    except (SchemaTooNew, LibraryUnavailable) as e:
         print(f"yolodesk: {e}", file=sys.stderr)
         return EXIT_REJECTED
     except KeyboardInterrupt:

@@ -1,27 +1,36 @@
-"""``yolodesk check``: rows whose files are gone, files without rows, half-written temp files.
+"""``yolodesk check``: rows whose files are gone, files without rows, half-written temp files, damaged weights.
 
-Repair: a row whose weights are gone is removed (nothing is left to recover); a model
-folder whose row is missing (a crash between the file and the commit) is adopted back
-into the library when its weights pass inspection, else removed; temp files are deleted.
+Repair loses nothing: a row whose weights are gone is kept and marked ``Missing``; weights
+that no longer match their sha256 or fail inspection (``--deep``) are moved aside to
+``weights.pt.damaged`` and the row is marked ``Damaged`` (adding the original file again
+restores either); a model folder whose row is missing (a crash between the file and the
+commit) is adopted back when its weights pass inspection, else moved to ``<home>/damaged/``;
+temp files are deleted. A folder whose import is still in flight (its lock is held, see
+:mod:`app.library.import_lock`) is never touched.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from app.library.checkpoint import CheckpointError, inspect_checkpoint
-from app.library.importer import SIDECAR, _row_from_info, _unique_name
+from app.library.checkpoint import CheckpointError, inspect_checkpoint, sha256_file
+from app.library.import_lock import try_model_lock
+from app.library.importer import DAMAGED, MARKED, MISSING, SIDECAR, _row_from_info, _unique_name
 from app.library.orm import Model, Project
 from app.library.records import CheckReport
-from app.library.storage import TMP_SUFFIX
+from app.library.storage import TMP_SUFFIX, fsync_dir
 
 if TYPE_CHECKING:
     from app.library.repository import Library
+
+DAMAGED_SUFFIX = ".damaged"
+DAMAGED_DIR = "damaged"
 
 
 def _temp_files(root: Path) -> list[Path]:
@@ -30,55 +39,163 @@ def _temp_files(root: Path) -> list[Path]:
     return [p for p in found if not any(q in p.parents for q in found)]
 
 
-def check_library(lib: Library, repair: bool = False) -> CheckReport:
+def _model_id_of(lib: Library, path: Path) -> str | None:
+    """The model folder a path lies in, if it lies in one."""
+    try:
+        return path.relative_to(lib.models_dir).parts[0]
+    except (ValueError, IndexError):
+        return None
+
+
+def _folder_state(lib: Library, model_id: str) -> str:
+    """"busy" while an import owns the folder, "row" once its row exists, else "orphan"."""
+    with try_model_lock(lib.home, model_id) as free:
+        if not free:
+            return "busy"
+        with lib._read() as s:
+            return "row" if s.get(Model, model_id) is not None else "orphan"
+
+
+def _weights_problem(path: Path, sha256: str) -> str | None:
+    """Why stored weights are not what the row says (None when they are)."""
+    try:
+        actual = sha256_file(path)
+    except OSError as e:
+        return f"its weights {path} cannot be read ({e.strerror or e})"
+    if actual != sha256:
+        return f"its weights {path} no longer match their sha256 (stored {sha256[:12]}…, now {actual[:12]}…)"
+    try:
+        inspect_checkpoint(path)
+    except CheckpointError as e:
+        return f"its weights {path} fail inspection: {e.message}"
+    return None
+
+
+def check_library(lib: Library, repair: bool = False, deep: bool = False) -> CheckReport:
+    """Compare rows and files (``deep``: also every stored file against its sha256 and the inspector); repair if asked."""
     report = CheckReport()
     with lib._read() as s:
         all_rows = list(s.scalars(select(Model)))
         rows = {m.id: m.name for m in all_rows}
-        claims_file = {m.id for m in all_rows if m.sha256 is not None}  # a training in progress claims none yet
-    for model_id in sorted(claims_file):
+        # A training in progress claims no file yet (sha256 None); a marked model is already reported.
+        claims = {m.id: m.sha256 for m in all_rows if m.sha256 is not None and m.status not in MARKED}
+        report.marked = [(m.id, m.name, m.status) for m in all_rows if m.status in MARKED]
+    for model_id in sorted(claims):
         w = lib.weights_path(model_id)
         if not w.is_file():
             report.missing_files.append((model_id, str(w)))
-    orphans = [d for d in sorted(lib.models_dir.iterdir()) if d.is_dir() and d.name not in rows]
+        elif deep and (problem := _weights_problem(w, claims[model_id])):
+            report.damaged.append((model_id, problem))
+    orphans = []
+    for d in sorted(lib.models_dir.iterdir()):
+        if d.is_dir() and d.name not in rows:
+            state = _folder_state(lib, d.name)
+            if state == "busy":
+                report.busy.append(str(d))
+            elif state == "orphan":
+                orphans.append(d)
     report.orphan_files = [str(d) for d in orphans]
-    temps = _temp_files(lib.home)
+    temps = []
+    for t in _temp_files(lib.home):
+        model_id = _model_id_of(lib, t)
+        if model_id is not None and _folder_state(lib, model_id) == "busy":
+            report.busy.append(str(t))
+        else:
+            temps.append(t)
     report.temp_files = [str(p) for p in temps]
     if not repair:
         return report
 
     for p in temps:
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
-        report.repaired.append(f"removed half-written file {p}")
+        _remove_temp(lib, p, report)
     for model_id, path in report.missing_files:
-        with lib._write() as s:
-            m = s.get(Model, model_id)
-            if m is not None:
-                s.delete(m)
-        shutil.rmtree(lib.models_dir / model_id, ignore_errors=True)
-        report.repaired.append(f"removed model {model_id} ({rows[model_id]!r}): its weights {path} are gone")
+        if _mark(lib, model_id, MISSING):
+            report.repaired.append(f"marked model {model_id} ({rows[model_id]!r}) {MISSING}: its weights {path} are "
+                                   "gone; the row is kept (add the original file again to restore it)")
+    for model_id, problem in report.damaged:
+        report.repaired.append(_set_aside(lib, model_id, rows[model_id], problem))
     for folder in orphans:
-        report.repaired.append(_adopt_or_remove(lib, folder))
+        with try_model_lock(lib.home, folder.name) as free:
+            if not free:
+                report.busy.append(str(folder))
+                continue
+            with lib._read() as s:
+                if s.get(Model, folder.name) is not None:
+                    continue  # its import committed after the rows were read: not an orphan
+            if folder.is_dir():
+                report.repaired.append(_adopt_or_set_aside(lib, folder))
     for folder in lib.models_dir.iterdir():  # leftover sidecars of committed imports
         if folder.is_dir() and folder.name in rows:
             (folder / SIDECAR).unlink(missing_ok=True)
     return report
 
 
-def _adopt_or_remove(lib: Library, folder: Path) -> str:
+def _remove_temp(lib: Library, p: Path, report: CheckReport) -> None:
+    model_id = _model_id_of(lib, p)
+    if model_id is None:
+        _delete(p)
+        report.repaired.append(f"removed half-written file {p}")
+        return
+    with try_model_lock(lib.home, model_id) as free:
+        if not free:  # an import or a training's weights being copied in right now
+            report.busy.append(str(p))
+            return
+        _delete(p)
+        report.repaired.append(f"removed half-written file {p}")
+
+
+def _delete(p: Path) -> None:
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
+
+
+def _mark(lib: Library, model_id: str, status: str) -> bool:
+    with lib._write() as s:
+        m = s.get(Model, model_id)
+        if m is None:
+            return False
+        m.status = status
+        return True
+
+
+def _set_aside(lib: Library, model_id: str, name: str, problem: str) -> str:
+    with try_model_lock(lib.home, model_id) as free:
+        if not free:
+            return f"left model {model_id} ({name!r}) alone: its weights are being written right now"
+        w = lib.weights_path(model_id)
+        aside = w.with_name(w.name + DAMAGED_SUFFIX)
+        if w.exists():
+            os.replace(w, aside)  # out of the way of every loader, bytes kept
+            fsync_dir(w.parent)
+        _mark(lib, model_id, DAMAGED)
+    return (f"marked model {model_id} ({name!r}) {DAMAGED}: {problem}; the file was moved aside to {aside} "
+            "(add the original file again to restore the model)")
+
+
+def _move_aside(lib: Library, folder: Path, why: str) -> str:
+    dest = lib.home / DAMAGED_DIR / folder.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+    os.replace(folder, dest)
+    return f"moved {folder} aside to {dest}: {why}"
+
+
+def _adopt_or_set_aside(lib: Library, folder: Path) -> str:
     weights = folder / "weights.pt"
     try:
         meta = json.loads((folder / SIDECAR).read_text())
     except (OSError, ValueError):
         meta = {}
+    if not weights.exists():  # a crash before the copy was complete: the source is still where it was
+        shutil.rmtree(folder, ignore_errors=True)
+        return f"removed {folder}: an import that stopped before its copy was complete"
     try:
         info = inspect_checkpoint(weights, with_sha256=True)
     except CheckpointError as e:
-        shutil.rmtree(folder, ignore_errors=True)
-        return f"removed {folder}: no usable weights ({e.message})"
+        return _move_aside(lib, folder, f"no usable weights ({e.message})")
     src = Path(meta.get("source") or weights)
     with lib._write() as s:
         project_id = meta.get("project_id")
@@ -87,7 +204,7 @@ def _adopt_or_remove(lib: Library, folder: Path) -> str:
         dup = s.scalar(select(Model).where(Model.project_id == project_id, Model.sha256 == info.sha256,
                                            Model.deleted_at.is_(None)))
         if dup is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)  # the same bytes are in the library: nothing is lost
             return f"removed {folder}: the same weights are already in the library as {dup.name!r}"
         names = set(s.scalars(select(Model.name).where(Model.project_id == project_id)))
         name = _unique_name(names, str(meta.get("name") or folder.name))

@@ -1,12 +1,20 @@
 """Open the library database: SQLite in WAL mode with foreign keys, migrated by Alembic at start-up.
 
-A database whose schema revision this app does not know was written by a newer YOLO
-Desk: it is refused before anything touches it (no pragma, no migration).
+Before anything writes to it (no pragma, no migration), the file is looked at read-only:
+a database whose schema revision this app does not know was written by a newer YOLO Desk
+(:class:`SchemaTooNew`); a file that is not SQLite, is malformed, belongs to another
+program or is locked by one is refused as :class:`LibraryUnavailable`. Creation and
+migration are serialized across processes by ``flock`` on ``library.db.lock``: one
+migrates, the others wait and then find head.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +26,87 @@ REVISIONS = ["0001_initial", "0002_jobs", "0003_exports", "0004_workers", "0005_
 HEAD = REVISIONS[-1]
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+OUR_TABLES = {"projects", "models"}  # present in every revision since 0001
+READ_TIMEOUT_S = 3.0  # how long start-up waits on a lock before calling the library locked (GUI: bounded)
+
+
 class SchemaTooNew(Exception):
     """The database was written by a newer YOLO Desk."""
 
 
-def stored_revision(db_path: Path) -> str | None:
-    """The Alembic revision stored in ``db_path`` (read-only look), or None for a new database."""
-    if not db_path.exists():
-        return None
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+class LibraryUnavailable(Exception):
+    """``library.db`` cannot be used (not SQLite, malformed, another program's, locked); it was left untouched."""
+
+    def __init__(self, path: Path, reason: str, kind: str) -> None:
+        super().__init__(f"the library database {path} cannot be opened: {reason}. The file was not changed.")
+        self.path = Path(path)
+        self.reason = reason
+        self.kind = kind  # "not_sqlite" | "malformed" | "foreign" | "locked" | "disk_full" | "unreadable"
+
+
+def _readonly(db_path: Path, timeout: float = READ_TIMEOUT_S) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=timeout)
+
+
+def examine(db_path: Path) -> str | None:
+    """Look at ``db_path`` read-only; raise :class:`LibraryUnavailable` if it cannot be ours. Returns its revision."""
     try:
-        row = con.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.OperationalError:
-        return None  # no alembic_version table yet: a new, empty database
+        with open(db_path, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise LibraryUnavailable(db_path, f"it cannot be read ({e.strerror or e})", "unreadable") from e
+    if not head:
+        return None  # an empty file: SQLite treats it as a new database
+    if head != SQLITE_MAGIC:
+        raise LibraryUnavailable(db_path, f"it is not an SQLite database (it starts with {head[:8]!r})", "not_sqlite")
+    try:
+        con = _readonly(db_path)
+    except sqlite3.Error as e:
+        raise _classified(db_path, e) from e
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        problems = [r[0] for r in con.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise LibraryUnavailable(db_path, f"it is malformed ({'; '.join(problems)[:300]})", "malformed")
+        revision = None
+        if "alembic_version" in tables:
+            row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+    except sqlite3.Error as e:
+        raise _classified(db_path, e) from e
     finally:
         con.close()
-    return row[0] if row else None
+    user_tables = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if user_tables and not OUR_TABLES <= tables:
+        listed = ", ".join(user_tables[:6]) + (" …" if len(user_tables) > 6 else "")
+        raise LibraryUnavailable(db_path, f"it is another program's SQLite database (tables: {listed}), not a "
+                                 "YOLO Desk library", "foreign")
+    return revision
+
+
+def _classified(db_path: Path, e: sqlite3.Error) -> LibraryUnavailable:
+    text = str(e)
+    if "locked" in text or "busy" in text:
+        return LibraryUnavailable(db_path, "another program holds a lock on it (an exclusive SQLite lock); close "
+                                  "that program and try again", "locked")
+    if "full" in text:
+        return LibraryUnavailable(db_path, "the disk holding it is full", "disk_full")
+    return LibraryUnavailable(db_path, f"it is malformed ({text})", "malformed")
+
+
+@contextmanager
+def creation_lock(db_path: Path) -> Iterator[None]:
+    """Hold ``library.db.lock`` (flock) so that one process at a time creates or migrates the database."""
+    lock = db_path.with_name(db_path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # the file stays: removing it would let a waiter and a newcomer hold two different locks
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -57,17 +130,32 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_engine(db_path: Path) -> Engine:
-    """Open (and create or upgrade) the library database at ``db_path``."""
-    current = stored_revision(db_path)
+def _refuse_newer(db_path: Path, current: str | None) -> None:
     if current is not None and current not in REVISIONS:
         raise SchemaTooNew(
             f"{db_path} was written by a newer YOLO Desk (schema {current}; this version knows up to {HEAD}). "
             "It was left untouched: update YOLO Desk to open it."
         )
+
+
+def open_engine(db_path: Path) -> Engine:
+    """Open (and create or upgrade) the library database at ``db_path``.
+
+    Raises :class:`SchemaTooNew` or :class:`LibraryUnavailable`, in both cases without writing to the file.
+    """
+    current = examine(db_path)
+    _refuse_newer(db_path, current)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30, "check_same_thread": False})
     event.listen(engine, "connect", _on_connect)
     if current != HEAD:
-        migrate(engine)
+        try:
+            with creation_lock(db_path):
+                current = examine(db_path)  # another process may have created or migrated it while we waited
+                _refuse_newer(db_path, current)
+                if current != HEAD:
+                    migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine

@@ -1,16 +1,17 @@
-"""Add a ``.pt`` to the library: inspect safely, copy atomically, commit the row.
+"""Add a ``.pt`` to the library: copy it in once, inspect that copy safely, commit the row.
 
 Order of writes (so that a crash at any point is found and repaired by ``check``):
+0. the folder's lock ``locks/<id>.lock`` taken (held to the end: repair leaves the folder alone);
 1. ``models/<id>/import.json`` (where the file came from, which project);
 2. ``models/<id>/.weights.pt.<rand>.tmp`` copied and hashed in one pass, fsynced;
-3. ``os.replace`` to ``weights.pt`` and fsync of the folder;
-4. the row committed.
-Nothing is written at all for a file the inspection rejects.
+3. the temp copy inspected (what is checked is what is stored: a source swapped meanwhile cannot slip in);
+4. ``os.replace`` to ``weights.pt`` and fsync of the folder;
+5. the row committed, the sidecar and the lock removed.
+A file the inspection rejects, a full disk or a crash of this function leave no folder and no row.
 """
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -20,18 +21,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.library.checkpoint import CheckpointError, CheckpointInfo, inspect_checkpoint
+from app.library.import_lock import hold_model_lock
 from app.library.orm import Dataset, Model, Project
 from app.library.records import ImportResult
-from app.library.storage import atomic_write_text, copy_to_temp, fsync_dir
+from app.library.storage import (NotRegularFile, atomic_write_text, copy_to_temp, disk_full_message, fsync_dir,
+                                 is_disk_full)
+from app.library.untrusted import fits_int64, json_safe, utf8_text
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from app.library.records import ModelRecord
     from app.library.repository import Library
 
 SIDECAR = "import.json"
+# Set by `check --repair` on a row whose weights are gone or damaged; adding the same bytes again restores it.
+DAMAGED, MISSING = "Damaged", "Missing"
+MARKED = (DAMAGED, MISSING)
 
 
 def model_name_for(path: Path) -> str:
@@ -69,75 +78,132 @@ def _unique_name(existing: set[str], name: str) -> str:
 def _row_from_info(model_id: str, project_id: int, name: str, info: CheckpointInfo, src: Path, sha: str,
                    size: int, extra: dict[str, Any]) -> Model:
     status = extra.pop("status", None) or ("Incomplete" if info.has_optimizer else "Ready")
+    # Text from the checkpoint goes into TEXT columns: lone surrogates (a pickle allows them) escaped to UTF-8.
     return Model(
-        id=model_id, project_id=project_id, name=name, task=info.task, architecture=info.architecture,
-        family=info.family, scale=info.scale, class_names=info.names, nc=info.nc, imgsz=info.imgsz,
-        params=info.params, metrics=info.metrics, results=info.results, train_args=info.train_args,
-        ultralytics_version=info.ultralytics_version, checkpoint_date=info.date, git=info.git, epoch=info.epoch,
-        has_optimizer=info.has_optimizer, original_filename=src.name, source_path=str(src), sha256=sha, size=size,
-        status=status, visibility="private", dataset_ref=info.data, **extra,
+        id=model_id, project_id=project_id, name=name, task=_text(info.task), architecture=_text(info.architecture),
+        family=_text(info.family), scale=_text(info.scale), class_names=info.names, nc=info.nc,
+        imgsz=json_safe(info.imgsz), params=info.params, metrics=info.metrics, results=json_safe(info.results),
+        train_args=json_safe(info.train_args), ultralytics_version=_text(info.ultralytics_version),
+        checkpoint_date=_text(info.date), git=json_safe(info.git), epoch=info.epoch, has_optimizer=info.has_optimizer,
+        original_filename=src.name, source_path=str(src), sha256=sha, size=size, status=status, visibility="private",
+        dataset_ref=_text(info.data), **extra,
     )
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else utf8_text(value)
 
 
 def import_checkpoint(lib: Library, src: Path, project_id: int, on_state: Callable[[str], None] | None = None,
                       **extra: Any) -> ImportResult:
-    """Import one file; never raises for bad input: the result says what happened."""
+    """Import one file; never raises for bad input: the result says what happened.
+
+    The source is read once: copied into the model folder's temp file while hashing, and
+    the inspection, the sha256 and the stored bytes are all of that copy. The model folder's
+    lock is held from before the folder exists until the row is committed, so that a
+    concurrent ``check --repair`` never takes the folder for an orphan.
+    """
     say = on_state or (lambda _s: None)
     say("reading")
     if src.suffix.lower() != ".pt":
         return ImportResult(str(src), "rejected", f"skipped: not a .pt file ({src.suffix or 'no extension'})", "not_pt")
-    try:
-        info = inspect_checkpoint(src)
-    except CheckpointError as e:
-        return ImportResult(str(src), "rejected", e.message, e.code)
-    say("copying")
     model_id = uuid.uuid4().hex[:12]
     folder = lib.models_dir / model_id
+    try:
+        with hold_model_lock(lib.home, model_id):
+            try:
+                return _import_locked(lib, src, project_id, model_id, folder, say, extra)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+    except OSError as e:  # the lock file itself could not be made
+        if is_disk_full(e):
+            return ImportResult(str(src), "rejected", disk_full_message(lib.home), "disk_full")
+        return ImportResult(str(src), "rejected", f"could not write to the library: {e.strerror or e}", "io_error")
+
+
+def _import_locked(lib: Library, src: Path, project_id: int, model_id: str, folder: Path,
+                   say: Callable[[str], None], extra: dict[str, Any]) -> ImportResult:
+    def rejected(message: str, code: str) -> ImportResult:
+        shutil.rmtree(folder, ignore_errors=True)
+        return ImportResult(str(src), "rejected", message, code)
+
+    say("copying")
     try:
         folder.mkdir(parents=True)
         atomic_write_text(folder / SIDECAR, json.dumps({"source": str(src), "project_id": project_id,
                                                         "name": model_name_for(src), "extra": extra}))
         tmp, sha, size = copy_to_temp(src, folder / "weights.pt")
+    except NotRegularFile as e:
+        return rejected(f"refused: {e.strerror}", "not_regular")
     except FileNotFoundError:
-        shutil.rmtree(folder, ignore_errors=True)
-        return ImportResult(str(src), "rejected", "the file is gone (moved or deleted while it was being added)", "missing")
+        return rejected("the file is gone (moved or deleted while it was being added)", "missing")
     except OSError as e:
-        shutil.rmtree(folder, ignore_errors=True)
-        if e.errno == errno.ENOSPC:
-            return ImportResult(str(src), "rejected", f"the disk holding the library ({lib.home}) is full", "disk_full")
-        return ImportResult(str(src), "rejected", f"could not copy the file: {e.strerror or e}", "io_error")
+        if is_disk_full(e):
+            return rejected(disk_full_message(folder.parent), "disk_full")
+        return rejected(f"could not copy the file: {e.strerror or e}", "io_error")
+    say("checking")
+    try:
+        info = inspect_checkpoint(tmp)  # the copy, not the source: what is checked is what is stored
+    except CheckpointError as e:
+        return rejected(e.message, e.code)
+    too_big = [k for k in ("nc", "params", "epoch") if not fits_int64(getattr(info, k))]
+    if too_big:
+        return rejected(f"refused: the checkpoint's {', '.join(too_big)} is an integer beyond 64 bits", "out_of_range")
     try:
         with lib._write() as s:
             if s.get(Project, project_id) is None:
                 raise _Abort(ImportResult(str(src), "rejected", "the project was deleted meanwhile", "no_project"))
             dup = s.scalar(select(Model).where(Model.project_id == project_id, Model.sha256 == sha,
                                                Model.deleted_at.is_(None)))
-            if dup is not None:
+            if dup is not None and dup.status in MARKED:  # the very bytes it lost: put them back in place
+                record = _restore_marked(lib, s, dup, tmp, info.has_optimizer)
+                restored = True
+            elif dup is not None:
                 raise _Abort(ImportResult(str(src), "duplicate", f"already in this project as {dup.name!r}",
                                           "duplicate", lib._record(s, dup)))
-            names = set(s.scalars(select(Model.name).where(Model.project_id == project_id, Model.deleted_at.is_(None))))
-            name = _unique_name(names, extra.pop("name", None) or model_name_for(src))
-            row = _row_from_info(model_id, project_id, name, info, src, sha, size, extra)
-            if info.data:
-                ds = s.scalar(select(Dataset).where(Dataset.location == info.data))
-                row.dataset_id = ds.id if ds else None
-            os.replace(tmp, folder / "weights.pt")
-            fsync_dir(folder)
-            s.add(row)
-            s.flush()
-            record = lib._record(s, row)
+            else:
+                names = set(s.scalars(select(Model.name).where(Model.project_id == project_id,
+                                                               Model.deleted_at.is_(None))))
+                name = _unique_name(names, utf8_text(extra.pop("name", None) or model_name_for(src)))
+                row = _row_from_info(model_id, project_id, name, info, src, sha, size, extra)
+                if row.dataset_ref:
+                    ds = s.scalar(select(Dataset).where(Dataset.location == row.dataset_ref))
+                    row.dataset_id = ds.id if ds else None
+                os.replace(tmp, folder / "weights.pt")
+                fsync_dir(folder)
+                s.add(row)
+                s.flush()
+                record = lib._record(s, row)
+                restored = False
     except _Abort as a:
         shutil.rmtree(folder, ignore_errors=True)
         return a.result
     except IntegrityError:  # another process added the same file a moment ago
         shutil.rmtree(folder, ignore_errors=True)
         return ImportResult(str(src), "duplicate", "already in this project", "duplicate")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+    except (OperationalError, OSError) as e:
+        if is_disk_full(e):
+            return rejected(disk_full_message(lib.home / "library.db"), "disk_full")
         raise
+    if restored:
+        shutil.rmtree(folder, ignore_errors=True)
+        say("added")
+        return ImportResult(str(src), "added", f"restored the weights of {record.name!r}", None, record)
     (folder / SIDECAR).unlink(missing_ok=True)
     say("added")
     return ImportResult(str(src), "added", f"added as {record.name!r}", None, record)
+
+
+def _restore_marked(lib: Library, s: Session, dup: Model, tmp: Path, has_optimizer: bool) -> ModelRecord:
+    """Give a model marked Damaged or Missing its verified bytes back (same sha256) and clear the mark."""
+    dup_folder = lib.models_dir / dup.id
+    dup_folder.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, dup_folder / "weights.pt")
+    fsync_dir(dup_folder)
+    dup.status = "Incomplete" if has_optimizer else "Ready"
+    s.flush()
+    return lib._record(s, dup)
 
 
 def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> ModelRecord:
@@ -145,31 +211,35 @@ def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> Mo
 
     Raises :class:`CheckpointError` or ``OSError``; the row is only updated once the file is in place.
     """
-    info = inspect_checkpoint(src)
     folder = lib.models_dir / model_id
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp, sha, size = copy_to_temp(src, folder / "weights.pt")
-    try:
-        with lib._write() as s:
-            m = s.get(Model, model_id)
-            if m is None:
-                raise CheckpointError("missing", "the model was deleted while it trained")
-            os.replace(tmp, folder / "weights.pt")
-            fsync_dir(folder)
-            for key, value in dict(
-                task=info.task, architecture=info.architecture or m.architecture, family=info.family or m.family,
-                scale=info.scale or m.scale, class_names=info.names, nc=info.nc, imgsz=info.imgsz, params=info.params,
-                metrics=info.metrics, results=info.results, train_args=info.train_args,
-                ultralytics_version=info.ultralytics_version, checkpoint_date=info.date, git=info.git,
-                epoch=info.epoch, has_optimizer=info.has_optimizer, original_filename=src.name, source_path=str(src),
-                sha256=sha, size=size, status=status, dataset_ref=m.dataset_ref or info.data,
-            ).items():
-                setattr(m, key, value)
-            s.flush()
-            return lib._record(s, m)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with hold_model_lock(lib.home, model_id):
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp, sha, size = copy_to_temp(src, folder / "weights.pt")
+        try:
+            info = inspect_checkpoint(tmp)  # the copy that will be stored, as in import_checkpoint
+            with lib._write() as s:
+                m = s.get(Model, model_id)
+                if m is None:
+                    raise CheckpointError("missing", "the model was deleted while it trained")
+                os.replace(tmp, folder / "weights.pt")
+                fsync_dir(folder)
+                for key, value in dict(
+                    task=info.task, architecture=info.architecture or m.architecture, family=info.family or m.family,
+                    scale=info.scale or m.scale, class_names=info.names, nc=info.nc if fits_int64(info.nc) else None,
+                    imgsz=json_safe(info.imgsz),
+                    params=info.params if fits_int64(info.params) else None, metrics=info.metrics,
+                    results=json_safe(info.results), train_args=json_safe(info.train_args),
+                    ultralytics_version=info.ultralytics_version, checkpoint_date=info.date, git=json_safe(info.git),
+                    epoch=info.epoch if fits_int64(info.epoch) else None, has_optimizer=info.has_optimizer,
+                    original_filename=src.name, source_path=str(src), sha256=sha, size=size, status=status,
+                    dataset_ref=m.dataset_ref or info.data,
+                ).items():
+                    setattr(m, key, value)
+                s.flush()
+                return lib._record(s, m)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 class _Abort(Exception):

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.library.untrusted import FsText
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -69,8 +71,8 @@ class Model(Base):
     git: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     epoch: Mapped[int | None] = mapped_column(Integer, nullable=True)
     has_optimizer: Mapped[bool] = mapped_column(Boolean, default=False)
-    original_filename: Mapped[str] = mapped_column(Text, default="")
-    source_path: Mapped[str] = mapped_column(Text, default="")
+    original_filename: Mapped[str] = mapped_column(FsText, default="")  # as given, even if not UTF-8
+    source_path: Mapped[str] = mapped_column(FsText, default="")
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: no weights yet (training)
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="Ready")

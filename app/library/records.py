@@ -109,8 +109,12 @@ class CheckReport:
     missing_files: list[tuple[str, str]] = field(default_factory=list)  # (model id, path)
     orphan_files: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (model id, what is wrong): found by a deep check
+    marked: list[tuple[str, str, str]] = field(default_factory=list)  # (model id, name, status) marked by a repair
+    busy: list[str] = field(default_factory=list)  # folders and files an import in flight owns: left alone
     repaired: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.missing_files or self.orphan_files or self.temp_files)
+        """Nothing to repair (models already marked Damaged or Missing are reported, not repaired again)."""
+        return not (self.missing_files or self.orphan_files or self.temp_files or self.damaged)

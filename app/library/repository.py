@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.library.db import open_engine
+from app.library.db import LibraryUnavailable, open_engine
 from app.library.orm import Dataset, Model, Project, aware, utcnow
 from app.library.records import CheckReport, DatasetRecord, ImportResult, ModelRecord, ProjectRecord
 
@@ -41,7 +42,13 @@ class Library:
         self.engine = open_engine(self.home / "library.db")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.RLock()
-        self.default_project_id = self._ensure_default_project()
+        try:
+            self.default_project_id = self._ensure_default_project()
+        except OperationalError as e:  # a foreign process's lock outlasted the busy timeout, or the disk is full
+            self.engine.dispose()
+            kind = "disk_full" if "full" in str(e) else "locked"
+            reason = "the disk holding it is full" if kind == "disk_full" else "another program holds a lock on it"
+            raise LibraryUnavailable(self.home / "library.db", reason, kind) from e
 
     @classmethod
     def open_default(cls) -> Library:
@@ -64,13 +71,17 @@ class Library:
 
     # ----------------------------------------------------------------- projects
     def _ensure_default_project(self) -> int:
-        with self._write() as s:
-            first = s.scalars(select(Project).order_by(Project.id)).first()
-            if first is None:
-                first = Project(name=DEFAULT_PROJECT, description="")
-                s.add(first)
-                s.flush()
-            return first.id
+        try:
+            with self._write() as s:
+                first = s.scalars(select(Project).order_by(Project.id)).first()
+                if first is None:
+                    first = Project(name=DEFAULT_PROJECT, description="")
+                    s.add(first)
+                    s.flush()
+                return first.id
+        except IntegrityError:  # another process opening the new library made it a moment ago
+            with self._read() as s:
+                return s.scalars(select(Project).order_by(Project.id)).first().id  # type: ignore[union-attr]
 
     def projects(self) -> list[ProjectRecord]:
         with self._read() as s:
@@ -310,7 +321,8 @@ class Library:
             if s.get(TrustedCheckpoint, sha256) is None:
                 s.add(TrustedCheckpoint(sha256=sha256, name=name))
 
-    def check(self, repair: bool = False) -> CheckReport:
+    def check(self, repair: bool = False, deep: bool = False) -> CheckReport:
+        """Rows against files (``deep``: every stored file against its sha256 too); ``repair`` fixes what it finds."""
         from app.library.check import check_library
 
-        return check_library(self, repair)
+        return check_library(self, repair, deep)

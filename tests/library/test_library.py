@@ -162,10 +162,12 @@ def test_check_finds_and_repairs_a_crash_between_file_and_row(lib, checkpoints, 
     assert len(report.temp_files) == 1
     repaired = lib.check(repair=True)
     assert len(repaired.repaired) == 4
-    assert lib.check().clean
-    names = sorted(m.name for m in lib.models())
-    assert names == ["detect_yolo26n", "pose-run"]
-    assert not junk.exists()
+    after = lib.check()
+    assert after.clean and after.marked == [(gone.id, gone.name, "Missing")]
+    # Nothing is lost: the row whose weights are gone is kept and marked, the junk folder is moved aside.
+    assert sorted((m.name, m.status) for m in lib.models()) == [
+        ("detect_yolo26n", "Ready"), ("pose-run", "Ready"), ("segment_yolov8n", "Missing")]
+    assert not junk.exists() and (lib.home / "damaged" / junk.name / "weights.pt").read_bytes() == b"garbage"
 
 
 def test_schema_newer_than_app_is_refused_untouched(home, checkpoints):
