@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from remote_agent.safe_pickle import MAX_PICKLE_BYTES, PickleRefused, restricted_load
+from remote_agent.zip_layout import ZipLayoutError, check_zip_layout
 
 LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."  # pickled torch magic number, pre-1.6 files
 
@@ -51,80 +54,121 @@ class ScanResult:
 def scan_checkpoint(path: str | os.PathLike[str]) -> ScanResult:
     """One full safety verdict on the ``.pt`` at ``path``; raise :class:`CheckpointError` when it must not be loaded.
 
-    The app's inspector and the agent's loading gate both call this, so their verdicts agree.
+    The app's inspector and the agent's loading gate both call this, so their verdicts agree: a regular file,
+    a zip with one reading, a pickle within bounds that references no code and constructs no class with
+    arguments, and a model config ultralytics would build without evaluating anything.
     """
     path = Path(path)
-    data, zf, pkl_name = read_data_pkl(path)
+    data, members, pkl_name = read_data_pkl(path)
     try:
-        try:
-            ckpt, stats = restricted_load(data)
-        except PickleRefused as e:
-            if e.code == "malformed":
-                raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: {e.message}") from e
-            raise CheckpointError(e.code, e.message) from e
-        prefix = pkl_name.rsplit("/", 1)[0]
-        missing = [k for k in stats.storages if f"{prefix}/data/{k}" not in zf.NameToInfo]
-        if missing:
-            raise CheckpointError(
-                "not_checkpoint", f"not a usable checkpoint: {len(missing)} weight records are missing (truncated file?)"
-            )
-    finally:
-        zf.close()
+        ckpt, stats = restricted_load(data)
+    except PickleRefused as e:
+        if e.code == "malformed":
+            raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: {e.message}") from e
+        raise CheckpointError(e.code, e.message) from e
+    prefix = pkl_name.rsplit("/", 1)[0]
+    missing = [k for k in stats.storages if f"{prefix}/data/{k}" not in members]
+    if missing:
+        raise CheckpointError(
+            "not_checkpoint", f"not a usable checkpoint: {len(missing)} weight records are missing (truncated file?)"
+        )
+    from remote_agent.model_config import check_checkpoint_configs  # imports this module's CheckpointError
+
+    check_checkpoint_configs(ckpt)
     return ScanResult(ckpt, stats.globals, pkl_name, stats.storages)
 
 
-def read_data_pkl(path: Path) -> tuple[bytes, zipfile.ZipFile, str]:
-    """Open the torch zip at ``path`` and return its ``data.pkl`` bytes, the open zip and the member's name."""
+def open_regular_file(path: Path) -> BinaryIO:
+    """Open ``path`` for reading only if it is a regular file: a FIFO, device, socket or folder is refused unread."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(64)
+        st = os.stat(path)
     except FileNotFoundError as e:
         raise CheckpointError("missing", "the file is gone (moved or deleted before it could be read)") from e
-    except IsADirectoryError as e:
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: it is a folder") from e
+    except (OSError, ValueError) as e:
+        raise CheckpointError("unreadable", f"cannot read the file: {getattr(e, 'strerror', None) or e}") from e
+    _require_regular(st.st_mode)
+    try:
+        # O_NONBLOCK: a FIFO swapped in after the stat cannot block the open; fstat below refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError as e:
+        raise CheckpointError("missing", "the file is gone (moved or deleted before it could be read)") from e
     except OSError as e:
         raise CheckpointError("unreadable", f"cannot read the file: {e.strerror or e}") from e
-    if not head:
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: the file is empty")
-    if head.startswith(LEGACY_MAGIC):
-        raise CheckpointError(
-            "legacy_format",
-            "a legacy PyTorch file (saved by torch < 1.6, not a zip archive): load and re-save it with a current "
-            "torch before adding it",
-        )
-    if not head.startswith(b"PK\x03\x04"):
-        if head[:1] == b"\x80":
-            _scan_plain_pickle(path)
-        raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: " + _describe_foreign(head))
     try:
-        zf = zipfile.ZipFile(path)
-        names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: a damaged or truncated zip ({e})") from e
-    pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
-    if not pkl:
-        zf.close()
+        _require_regular(os.fstat(fd).st_mode)
+    except CheckpointError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _require_regular(mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "not a regular file")
+    raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: it is {kind}, not a regular file")
+
+
+def read_data_pkl(path: Path) -> tuple[bytes, set[str], str]:
+    """Read the torch zip at ``path`` once: its ``data.pkl`` bytes, its member names and the pickle's member name."""
+    with open_regular_file(path) as f:
+        try:
+            head = f.read(64)
+            size = os.fstat(f.fileno()).st_size
+        except OSError as e:
+            raise CheckpointError("unreadable", f"cannot read the file: {e.strerror or e}") from e
+        if not head:
+            raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: the file is empty")
+        if head.startswith(LEGACY_MAGIC):
+            raise CheckpointError(
+                "legacy_format",
+                "a legacy PyTorch file (saved by torch < 1.6, not a zip archive): load and re-save it with a current "
+                "torch before adding it",
+            )
+        if not head.startswith(b"PK\x03\x04"):
+            if head[:1] == b"\x80":
+                _scan_plain_pickle(f)
+            raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: " + _describe_foreign(head))
+        try:
+            f.seek(0)
+            zf = zipfile.ZipFile(f)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: a damaged or truncated zip ({e})") from e
+        with zf:
+            return _read_member(f, zf, size)
+
+
+def _read_member(f: BinaryIO, zf: zipfile.ZipFile, size: int) -> tuple[bytes, set[str], str]:
+    names = zf.namelist()
+    if not any(n.endswith("/data.pkl") for n in names):
         raise CheckpointError("not_checkpoint", "not a PyTorch checkpoint: a zip archive without data.pkl")
-    if any(n.endswith("/constants.pkl") for n in names) and any("/code/" in n for n in names):
-        zf.close()
+    try:
+        prefix = check_zip_layout(f, zf, size)
+    except ZipLayoutError as e:
+        raise CheckpointError("ambiguous_zip", f"refused: {e} — a checkpoint torch wrote never looks like this") from e
+    except (OSError, struct.error, UnicodeDecodeError) as e:
+        raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: a damaged zip ({e})") from e
+    if f"{prefix}/constants.pkl" in zf.NameToInfo and any(n.startswith(f"{prefix}/code/") for n in names):
         raise CheckpointError(
             "torchscript", "a TorchScript model, not a checkpoint: it holds compiled code and no YOLO metadata; "
             "add the .pt it was exported from instead",
         )
-    info = zf.getinfo(pkl[0])
+    info = zf.NameToInfo.get(f"{prefix}/data.pkl")  # exactly the record torch's reader opens
+    if info is None:
+        raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: no {prefix}/data.pkl in the zip")
     if info.file_size > MAX_PICKLE_BYTES:
-        zf.close()
         raise CheckpointError(
             "too_large", f"refused: its pickle is {info.file_size / 1e6:.0f} MB, a checkpoint's is far under "
             f"{MAX_PICKLE_BYTES // 2**20} MB",
         )
     try:
-        with zf.open(info) as f:
-            data = f.read(MAX_PICKLE_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-        zf.close()
+        with zf.open(info) as member:
+            data = member.read(MAX_PICKLE_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
         raise CheckpointError("not_checkpoint", f"not a PyTorch checkpoint: a damaged or truncated zip ({e})") from e
-    return data, zf, info.filename
+    return data, set(names), info.filename
 
 
 def _describe_foreign(head: bytes) -> str:
@@ -141,10 +185,10 @@ def _describe_foreign(head: bytes) -> str:
         return "unrecognised binary data"
 
 
-def _scan_plain_pickle(path: Path) -> None:
+def _scan_plain_pickle(f: BinaryIO) -> None:
     """A bare pickle named .pt: refuse it as code if it is hostile, else let the caller say 'not a checkpoint'."""
-    with open(path, "rb") as f:
-        data = f.read(MAX_PICKLE_BYTES + 1)
+    f.seek(0)
+    data = f.read(MAX_PICKLE_BYTES + 1)
     try:
         restricted_load(data)
     except PickleRefused as e:
