@@ -106,7 +106,9 @@ class TensorRef:
     def numel(self) -> int:
         n = 1
         for s in self.shape:
-            n *= int(s) if isinstance(s, int) else 0
+            n *= s if type(s) is int else 0
+            if not 0 <= n < 2**64:  # a hostile shape: stop before the product grows without bound
+                return n if n >= 0 else 0
         return n
 
     @property

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from app.library.architecture import architecture_from_yaml
-from app.library.plain import plain
+from app.library.plain import INT64_MAX, PlainBudget, plain
 from remote_agent.checkpoint_scan import CheckpointError, scan_checkpoint, sha256_file
 from remote_agent.safe_pickle import InertObject, TensorRef
 
-__all__ = ["CheckpointError", "CheckpointInfo", "inspect_checkpoint", "sha256_file"]
+__all__ = ["CheckpointError", "CheckpointInfo", "inspect_checkpoint", "printable", "sha256_file"]
 
 _TASK_BY_CLASS = {
     "DetectionModel": "detect", "SegmentationModel": "segment", "PoseModel": "pose", "OBBModel": "obb",
@@ -190,41 +190,51 @@ def _build_info(path: Path, ckpt: Any) -> CheckpointInfo:
     if model is None:
         keys = ", ".join(sorted(str(k) for k in ckpt)[:8])
         raise CheckpointError("foreign", f"a PyTorch file, but not a YOLO checkpoint: no model inside (keys: {keys})")
+    budget = PlainBudget()  # one budget for the whole checkpoint: what it expands to is capped
+
+    def plain_(obj: Any) -> Any:
+        return plain(obj, 0, budget)
+
     attrs = model.attrs
-    yaml = plain(attrs.get("yaml"))
+    yaml = plain_(attrs.get("yaml"))
     yaml = yaml if isinstance(yaml, dict) else {}
-    train_args = plain(ckpt.get("train_args")) or plain(attrs.get("args")) or {}
+    train_args = plain_(ckpt.get("train_args")) or plain_(attrs.get("args")) or {}
     train_args = train_args if isinstance(train_args, dict) else {}
-    model_args = plain(attrs.get("args"))
+    model_args = plain_(attrs.get("args"))
     model_args = model_args if isinstance(model_args, dict) else {}
     cls_name = model._yd_name
     task = train_args.get("task") or model_args.get("task") or attrs.get("task")
     task = task if isinstance(task, str) else None
     task = task or _TASK_BY_CLASS.get(cls_name) or _task_from_yaml(yaml)
-    names = _names_list(plain(attrs.get("names")))
+    names = _names_list(plain_(attrs.get("names")))
     if not names and isinstance(yaml.get("names"), dict | list):
         names = _names_list(yaml["names"])
     arch = architecture_from_yaml(yaml, task)
     nc = len(names) or (yaml.get("nc") if isinstance(yaml.get("nc"), int) else None)
     imgsz = train_args.get("imgsz", model_args.get("imgsz"))
-    metrics = plain(ckpt.get("train_metrics")) or {}
+    metrics = plain_(ckpt.get("train_metrics")) or {}
     metrics = {str(k): float(v) for k, v in metrics.items() if isinstance(v, int | float)} if isinstance(metrics, dict) else {}
-    results = plain(ckpt.get("train_results")) or {}
+    results = plain_(ckpt.get("train_results")) or {}
     results = {str(k).strip(): list(v) for k, v in results.items() if isinstance(v, list)} if isinstance(results, dict) else {}
     warnings: list[str] = []
     if not names:
         warnings.append("no class names in the checkpoint")
-    epoch = ckpt.get("epoch")
-    best = plain(ckpt.get("best_fitness"))
-    git = plain(ckpt.get("git"))
+    epoch = plain_(ckpt.get("epoch"))
+    best = plain_(ckpt.get("best_fitness"))
+    git = plain_(ckpt.get("git"))
     version = ckpt.get("version")
     date = ckpt.get("date")
+    params = _count_params(model)
+    if params > INT64_MAX:
+        params, budget.dropped_ints = None, budget.dropped_ints + 1
+    if budget.dropped_ints:
+        warnings.append(f"{budget.dropped_ints} integers beyond the 64-bit range were dropped")
     data_ref = train_args.get("data")
     return CheckpointInfo(
         path=str(path), size=path.stat().st_size, task=task, architecture=arch.name, family=arch.family,
         scale=arch.scale, model_class=model.qualname(),
         yaml_file=str(yaml.get("yaml_file")) if yaml.get("yaml_file") else None,
-        names=names, nc=nc, imgsz=imgsz if isinstance(imgsz, int | list) else None, params=_count_params(model),
+        names=names, nc=nc, imgsz=imgsz if isinstance(imgsz, int | list) else None, params=params,
         dtype=_first_param_dtype(model), metrics=metrics, results=results, train_args=train_args,
         ultralytics_version=version if isinstance(version, str) else None,
         date=date if isinstance(date, str) else None, git=git if isinstance(git, dict) else None,
@@ -244,3 +254,19 @@ def _task_from_yaml(yaml: dict[str, Any]) -> str | None:
         if key in head:
             return task
     return None
+
+
+# C0 controls, DEL, C1 controls (ESC among them): what a terminal or a label would interpret instead of showing.
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
+def printable(s: str) -> str:
+    """``s`` with control characters (C0, DEL, C1, ESC) and undecodable bytes (lone surrogates) shown escaped.
+
+    Names are stored as the checkpoint gives them; this is only for display (CLI text, window labels).
+    """
+    out = s.translate(_CONTROL)
+    if any("\ud800" <= ch <= "\udfff" for ch in out):
+        out = "".join(f"\\x{ord(ch) - 0xDC00:02x}" if "\udc80" <= ch <= "\udcff" else
+                      f"\\u{ord(ch):04x}" if "\ud800" <= ch <= "\udfff" else ch for ch in out)
+    return out
