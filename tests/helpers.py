@@ -106,6 +106,7 @@ def job_window(qtbot: Any, lib: Any) -> Iterator[Any]:
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    w.ops.wait_idle()  # the window reads on its library thread
     yield w
     for job in w.jobs.store.list(("Queued", "Starting", "Running")):  # never leave an agent behind
         w.jobs.cancel(job.id)
@@ -116,6 +117,7 @@ def open_export_tab(window: Any, lib: Any, checkpoint: Path) -> tuple[Any, Any]:
     """Import ``checkpoint``, open its model page on the Export tab: (model record, tab)."""
     model = lib.import_checkpoint(checkpoint).model
     window.open_model(model.id)
+    window.ops.wait_idle()  # the window reads on its library thread
     page = window.model_page
     page.tabs.setCurrentWidget(page.export)
     return model, page.export

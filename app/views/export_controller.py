@@ -14,6 +14,7 @@ from app.exporters.availability import availability
 from app.exporters.store import ExportStore
 from app.library.repository import LibraryError
 from app.qt.tasks import run_in_background
+from app.qt.view_data import ExportView, load_export_view
 from app.views.export_tab import ExportTab
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ class ExportController(QObject):
         self.window = window
         self.tab = tab
         self.store = ExportStore(window.lib)
+        self.ops = window.ops  # every library read and write of the tab runs on the window's library thread
+        self.shown: ExportView | None = None
         self.availability = {f.argument: availability(f, home=window.lib.home) for f in FORMATS}
         tab.exportRequested.connect(self._on_tab_export_requested)
         tab.exportAllRequested.connect(self._on_tab_export_all_requested)
@@ -46,42 +49,45 @@ class ExportController(QObject):
         """Offer each tested worker (its GPUs, then its CPU) under "Run on"."""
         from app.jobs.workers import WorkerStore, gpu_choices
 
-        targets = []
-        for w in WorkerStore(self.window.lib).list():
-            if w.info is None:
-                continue
-            trt = w.has_package("tensorrt")
-            targets += [(name, device, label, trt) for name, device, label in gpu_choices([w])]
-            targets.append((w.name, "cpu", f"{w.name}, CPU", False))
-        self.tab.set_targets(targets)
+        def targets() -> list[tuple[str, str, str, bool]]:
+            found = []
+            for w in WorkerStore(self.window.lib).list():
+                if w.info is None:
+                    continue
+                trt = w.has_package("tensorrt")
+                found += [(name, device, label, trt) for name, device, label in gpu_choices([w])]
+                found.append((w.name, "cpu", f"{w.name}, CPU", False))
+            return found
+
+        self.ops.submit(targets, self.tab.set_targets, what="Listing the workers")
     def refresh(self) -> None:
+        """Read the shown model's exports on the library thread, then show them."""
         model_id = self.window.current_model_id
         if not model_id:
             return
-        try:
-            record = self.window.lib.model(model_id)
-        except LibraryError:
-            return
-        exports = self.store.for_model(record.id)
-        from app.jobs.store import JobStore
+        lib = self.window.lib
+        self.ops.submit(lambda: load_export_view(lib, lib.model(model_id)), self.show,
+                        lambda _e: None)  # the model is gone: the window leaves its page on its own
 
-        jobs = JobStore(self.window.lib)
-        where = {}
-        for e in exports:
-            if e.job_id:
-                try:
-                    where[e.format] = jobs.get(e.job_id).worker
-                except LibraryError:
-                    pass
-        self.tab.where = where
-        self.tab.show_model(record, exports, self.availability)
+    def show(self, view: ExportView) -> None:
+        """Show exports read on the library thread (the window's model view carries them too)."""
+        if view.record.id != self.window.current_model_id:
+            return  # an answer for a model no longer shown
+        self.shown = view
+        self.tab.where = view.where
+        self.tab.show_model(view.record, view.exports, self.availability)
+
+    def redraw(self) -> None:
+        """Draw the shown exports again (their elapsed time runs on) without reading the library."""
+        if self.shown is not None:
+            self.show(self.shown)
 
     def _on_tab_export_requested(self, fmt: str, args: dict, worker: str) -> None:
         model_id = self.window.current_model_id
         if not model_id:
             return
-        run_in_background(lambda: self.window.jobs.submit_export(model_id, fmt, args, worker=worker),
-                          lambda _j: self.refresh(),
+        self.ops.submit(lambda: self.window.jobs.submit_export(model_id, fmt, args, worker=worker),
+                        lambda _j: self.refresh(),
                           lambda e: QMessageBox.warning(self.window, "Export", str(e)))
 
     def _on_tab_export_all_requested(self) -> None:
@@ -102,11 +108,11 @@ class ExportController(QObject):
             if problems:
                 self.window.statusBar().showMessage("Not queued — " + "; ".join(problems), 12000)
 
-        run_in_background(queue_all, done)
+        self.ops.submit(queue_all, done, what="Export All")
 
     def _on_tab_delete_all_requested(self) -> None:
         active = ("Queued", "Starting", "Running")
-        doomed = [e for e in self.store.for_model(self.window.current_model_id or "") if e.status not in active]
+        doomed = [e for e in self.tab.exports.values() if e.status not in active]  # as shown: no read here
         if not doomed:
             return
         answer = QMessageBox.question(self.window, "Delete All", f"Delete all {len(doomed)} exports of this model? "
@@ -114,12 +120,12 @@ class ExportController(QObject):
         if answer != QMessageBox.StandardButton.Yes:
             return
         ids = [e.id for e in doomed]
-        run_in_background(lambda: [self.store.delete(i) for i in ids], lambda _r: self.refresh(),  # removes folders
-                          lambda e: (self.window.statusBar().showMessage(str(e), 8000), self.refresh()))
+        self.ops.submit(lambda: [self.store.delete(i) for i in ids], lambda _r: self.refresh(),  # removes folders
+                        lambda e: (self.window.statusBar().showMessage(str(e), 8000), self.refresh()))
 
     def _on_tab_delete_requested(self, export_id: str) -> None:
-        run_in_background(lambda: self.store.delete(export_id), lambda _r: self.refresh(),  # removes a folder
-                          lambda e: (self.window.statusBar().showMessage(str(e), 8000), self.refresh()))
+        self.ops.submit(lambda: self.store.delete(export_id), lambda _r: self.refresh(),  # removes a folder
+                        lambda e: (self.window.statusBar().showMessage(str(e), 8000), self.refresh()))
 
     def _on_tab_install_toolchain_requested(self, name: str) -> None:
         from app.exporters.toolchains import Toolchains
@@ -141,11 +147,18 @@ class ExportController(QObject):
         self.window.statusBar().showMessage(message, 8000)
 
     def _on_tab_remove_toolchain_requested(self, name: str) -> None:
+        from app.exporters.toolchains import TOOLCHAINS
+
+        tc = TOOLCHAINS[name]
+        store = self.window.jobs.store
+        self.ops.submit(lambda: [j for j in store.list(("Queued", "Starting", "Running"), kind="export")
+                                 if j.spec.get("args", {}).get("format") in tc.formats and j.worker == "local"],
+                        lambda busy: self._remove_toolchain(name, busy), what="Removing the toolchain")
+
+    def _remove_toolchain(self, name: str, busy: list) -> None:
         from app.exporters.toolchains import TOOLCHAINS, Toolchains
 
         tc = TOOLCHAINS[name]
-        busy = [j for j in self.window.jobs.store.list(("Queued", "Starting", "Running"), kind="export")
-                if j.spec.get("args", {}).get("format") in tc.formats and j.worker == "local"]
         if busy:
             self.tab.install_finished()
             self.window.statusBar().showMessage(f"An export with the {name} toolchain is running: cancel it first", 8000)
@@ -161,10 +174,12 @@ class ExportController(QObject):
                           lambda e: (self.tab.install_finished(), self.window.statusBar().showMessage(str(e), 8000)))
 
     def _on_tab_cancel_requested(self, job_id: str) -> None:
-        run_in_background(lambda: self.window.jobs.cancel(job_id), lambda _j: self.refresh())
+        self.ops.submit(lambda: self.window.jobs.cancel(job_id), lambda _j: self.refresh(), what="Cancel")
 
     def _on_tab_download_requested(self, export_id: str) -> None:
-        rec = self.store.get(export_id)
+        rec = next((e for e in self.tab.exports.values() if e.id == export_id), None)  # as shown: no read here
+        if rec is None:
+            return
         src = Path(rec.path or "")
         if src.is_dir():
             dest = QFileDialog.getExistingDirectory(self.window, f"Save the {rec.format} export into…")

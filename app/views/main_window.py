@@ -1,10 +1,15 @@
-"""The main window: sidebar (projects, models) and a stack of the project page and the model page."""
+"""The main window: sidebar (projects, models) and a stack of the project page and the model page.
+
+The window never touches SQLite: every read and write goes through :class:`LibraryOps` (one
+library thread); views are drawn from the frozen records it hands back, and redrawn when its
+``changed`` signal says what changed — by this window, the job manager, or another process.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget,
@@ -12,25 +17,18 @@ from PySide6.QtWidgets import (
 
 from app.jobs.manager import JobManager
 from app.jobs.store import ACTIVE, JobRecord
-from app.library.records import ModelRecord
+from app.library.records import DatasetRecord, ModelRecord, ProjectRecord
 from app.library.repository import Library, LibraryError
 from app.qt.import_queue import ImportQueue, UploadItem
 from app.qt.jobs_bridge import JobsBridge
-from app.qt.tasks import run_in_background
+from app.qt.library_changes import Changes
+from app.qt.library_ops import LibraryOps, Reloader
+from app.qt.tasks import background_errors, run_in_background
+from app.qt.view_data import ModelView, ProjectView, load_model_view, load_project_view
+from app.views.new_model_flow import NewModelFlow
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
 from app.widgets.drop_filter import FileDropFilter
-
-
-def _agent_info() -> dict:
-    """Ask the agent what this machine offers (CUDA devices): a child process, since it imports torch."""
-    import json
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-m", "remote_agent", "info", "--json"], capture_output=True, text=True,
-                         timeout=120, check=True)
-    return json.loads(out.stdout)
 
 
 class DropOverlay(QLabel):
@@ -50,8 +48,15 @@ class DropOverlay(QLabel):
         self.show()
 
 
+def _model_view_or_none(lib: Library, model_id: str) -> ModelView | None:
+    try:
+        return load_model_view(lib, model_id)
+    except LibraryError:
+        return None  # deleted meanwhile (by the CLI, `check --repair`): the window goes back to the project
+
+
 class MainWindow(QMainWindow):
-    """Wires the library and the upload queue to the views."""
+    """Wires the library (through its executor) and the upload queue to the views."""
 
     confirm_close = True  # ask what to do with running trainings (tests turn it off)
 
@@ -60,15 +65,22 @@ class MainWindow(QMainWindow):
         self.lib = lib
         self.setWindowTitle("YOLO Desk")
         self.resize(1280, 820)
+        self.ops = LibraryOps(lib, self)
         self.queue = ImportQueue(lib, self)
         self.jobs = jobs or JobManager(lib)
         self.jobs_bridge = JobsBridge(self.jobs, self)
         self._devices: list[tuple[str, str]] | None = None
-        self._dialog = None
         self.current_project_id = lib.default_project_id
         self.current_model_id: str | None = None
+        self.projects: list[ProjectRecord] = []  # as last read, with the shown project's models
+        self.project_models: list[ModelRecord] = []
+        self.all_models: list[ModelRecord] = []
+        self.datasets: list[DatasetRecord] = []
+        self.shown_model: ModelRecord | None = None
         self._model_page = None
         self._workers_page = None
+        self._closing = False
+        self._closed = False
 
         self.sidebar = Sidebar()
         self.project_page = ProjectPage()
@@ -101,18 +113,18 @@ class MainWindow(QMainWindow):
         self.project_page.uploads.clearRequested.connect(self._on_uploads_clear_requested)
         self.queue.itemAdded.connect(self._on_queue_item_added)
         self.queue.itemChanged.connect(self._on_queue_item_changed)
-        self.queue.libraryChanged.connect(self.refresh)
+        self.new_model = NewModelFlow(self)
         self.project_page.newModelRequested.connect(self.open_new_model_dialog)
         self.jobs_bridge.jobChanged.connect(self._on_jobs_job_changed)
-        self._refresh_soon = QTimer(self)
-        self._refresh_soon.setSingleShot(True)
-        self._refresh_soon.setInterval(150)
-        self._refresh_soon.timeout.connect(self.refresh)
-        self._poll = QTimer(self)  # jobs run by other processes (a `yolodesk train` in a terminal)
-        self._poll.setInterval(1500)
-        self._poll.timeout.connect(self._on_poll_timeout)
-        self._poll.start()
-        run_in_background(self.jobs.recover, on_success=lambda adopted: adopted and self.refresh())
+        self.ops.changed.connect(self._on_ops_changed)
+        background_errors().reported.connect(self._on_background_error)
+        self._project_view = Reloader(self.ops, self._project_load, self._show_project_view, "Reading the library")
+        self._model_view = Reloader(self.ops, self._model_load, self._show_model_view, "Reading the model")
+        self._redraw = QTimer(self)  # running exports' elapsed time: drawn again, nothing read
+        self._redraw.setInterval(1000)
+        self._redraw.timeout.connect(self._on_redraw_timeout)
+        self._redraw.start()
+        self.ops.submit(self.jobs.recover, lambda adopted: adopted and self.refresh(), what="Re-attaching jobs")
 
         add_action = self.menuBar().addMenu("&File").addAction("Add models…")
         add_action.setShortcut(QKeySequence.StandardKey.Open)
@@ -126,23 +138,37 @@ class MainWindow(QMainWindow):
         self.queue.add_paths(paths, self.current_project_id)
 
     def refresh(self) -> None:
-        """Reload projects and models from the library (after any change)."""
-        projects = self.lib.projects()
-        if self.current_project_id not in {p.id for p in projects}:
-            self.current_project_id = projects[0].id
-        self.sidebar.set_projects(projects, self.current_project_id)
-        project = next(p for p in projects if p.id == self.current_project_id)
-        models = self.lib.models(project.id)
-        self.sidebar.set_models(models, self.current_model_id)
-        self.project_page.show_project(project, models)
+        """Read projects, models and the open model again (on the library thread) and redraw."""
+        self._project_view.request()
         if self.current_model_id and self._model_page is not None:
-            try:
-                record = self.lib.model(self.current_model_id)
-            except LibraryError:
-                self.show_project_page()
-                return
-            self.model_page.show_record(record, self._latest_train_job(record.id))
-            self.refresh_exports()
+            self._model_view.request()
+
+    def open_model(self, model_id: str, tab: str | None = None) -> None:
+        """Read a model on the library thread, then show its page (on ``tab``, else the Overview)."""
+        lib = self.lib
+        self.ops.submit(lambda: load_model_view(lib, model_id), lambda view: self._on_model_opened(view, tab),
+                        lambda e: self.statusBar().showMessage(str(e), 8000), "Opening the model")
+
+    def open_new_model_dialog(self) -> None:
+        """New Model: pick a base and a data set; the training starts as a job."""
+        self.new_model.open()
+
+    @property
+    def _dialog(self):  # noqa: ANN202 (the open New Model dialog, as tests and screenshot scripts reach it)
+        return self.new_model.dialog
+
+    def show_project_page(self) -> None:
+        self.current_model_id = None
+        self.stack.setCurrentWidget(self.project_page)
+        self.refresh()
+
+    def show_workers_page(self) -> None:
+        self.workers_page.refresh()
+        self.stack.setCurrentWidget(self.workers_page)
+
+    def refresh_exports(self) -> None:
+        if self._model_page is not None:
+            self.exports.refresh()
 
     @property
     def model_page(self):  # noqa: ANN201 (created on first use: keeps pyqtgraph out of start-up)
@@ -166,120 +192,101 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self._model_page)
         return self._model_page
 
-    def open_model(self, model_id: str) -> None:
-        try:
-            record = self.lib.model(model_id)
-        except LibraryError as e:
-            self.statusBar().showMessage(str(e), 8000)
+    @property
+    def workers_page(self):  # noqa: ANN201 (created on first use)
+        if self._workers_page is None:
+            from app.views.workers_page import WorkersPage
+
+            self._workers_page = WorkersPage(self.lib, self.ops)
+            self._workers_page.workersChanged.connect(self._on_workers_changed)
+            self.stack.addWidget(self._workers_page)
+        return self._workers_page
+
+    def save_model_file(self, m: ModelRecord, dest: str) -> None:
+        """Copy a model's weights to ``dest`` off the GUI thread; report in the status bar."""
+        from app.library.storage import atomic_copy
+
+        self.statusBar().showMessage(f"Saving “{m.name}” to {dest}…")
+        run_in_background(
+            lambda: atomic_copy(m.weights_path, Path(dest)),
+            on_success=lambda _r: self.statusBar().showMessage(f"Saved “{m.name}” to {dest}", 8000),
+            on_failure=lambda e: QMessageBox.warning(self, "Download", f"Could not save {dest}: {e}"),
+        )
+
+    # ------------------------------------------------------------------ reads and what they draw
+    def _project_load(self):  # noqa: ANN202 (a loader for the library thread)
+        lib, pid = self.lib, self.current_project_id
+        return lambda: (load_project_view(lib, pid), lib.models(), lib.datasets())
+
+    def _show_project_view(self, loaded: tuple[ProjectView, list[ModelRecord], list[DatasetRecord]]) -> None:
+        view, self.all_models, self.datasets = loaded
+        if view.project.id != self.current_project_id and any(p.id == self.current_project_id for p in view.projects):
+            return  # read for a project no longer shown; the newer read follows
+        self.projects, self.project_models = view.projects, view.models
+        self.current_project_id = view.project.id
+        self.sidebar.set_projects(view.projects, view.project.id)
+        self.sidebar.set_models(view.models, self.current_model_id)
+        self.project_page.show_project(view.project, view.models)
+
+    def _model_load(self):  # noqa: ANN202 (a loader for the library thread)
+        lib, model_id = self.lib, self.current_model_id or ""
+        return lambda: _model_view_or_none(lib, model_id)
+
+    def _show_model_view(self, view: ModelView | None) -> None:
+        if self._model_page is None or self.current_model_id is None:
             return
-        self.current_model_id = model_id
-        self.model_page.show_record(record, self._latest_train_job(model_id))
-        self.model_page.predict.show_model(record, self.lib.is_trusted(record.sha256))
-        self.refresh_exports()
-        self.model_page.tabs.setCurrentIndex(0)
-        self.stack.setCurrentWidget(self.model_page)
-        self.sidebar.set_models(self.lib.models(self.current_project_id), model_id)
+        if view is None:
+            self.show_project_page()
+        elif view.record.id == self.current_model_id:
+            self.shown_model = view.record
+            self.model_page.show_record(view.record, view.train_job)
+            self.exports.show(view.exports)
 
-    def open_new_model_dialog(self) -> None:
-        """New Model: pick a base and a data set; the training starts as a job."""
-        from app.views.new_model_dialog import NewModelDialog, devices_from_info
+    def _on_model_opened(self, view: ModelView, tab: str | None) -> None:
+        self.current_model_id = view.record.id
+        page = self.model_page
+        self._show_model_view(view)
+        page.predict.show_model(view.record, view.trusted)
+        page.tabs.setCurrentWidget(getattr(page, tab) if tab else page.overview)
+        self.stack.setCurrentWidget(page)
+        self.sidebar.set_models(self.project_models, view.record.id)
 
-        dialog = NewModelDialog(self.lib.models(), self.lib.datasets(), self.lib.home / "weights", self._devices,
-                                self.current_project_id, self)
-        self._dialog = dialog
-        dialog.demoDataRequested.connect(self._on_dialog_demo_data_requested)
-        if self._devices is None:
-            def got_info(info: dict) -> None:
-                from app.jobs.workers import WorkerStore
-                from app.views.new_model_dialog import worker_devices
+    def _on_ops_changed(self, changes: Changes) -> None:
+        if changes.models or changes.projects:
+            self._project_view.request()
+        if self._model_page is not None and changes.touches_model(self.current_model_id):
+            self._model_view.request()
+        if changes.workers:
+            self._on_workers_changed()
+            if self._workers_page is not None:
+                self._workers_page.refresh()
 
-                self._devices = devices_from_info(info) + worker_devices(WorkerStore(self.lib).list())
-                if self._dialog is not None:
-                    self._dialog.set_devices(self._devices)
-
-            run_in_background(_agent_info, got_info, lambda e: dialog.set_devices([]))
-        dialog.finished.connect(self._on_dialog_finished)
-        dialog.open()
-
-    def _on_dialog_finished(self, result: int) -> None:
-        dialog, self._dialog = self._dialog, None
-        if dialog is None or not result or dialog.request is None:
-            return
-        req = dialog.request
-        self.statusBar().showMessage("Starting the training…")
-        run_in_background(lambda: self.jobs.submit_train(req), self._on_job_submitted,
-                          lambda e: QMessageBox.warning(self, "New Model", f"The training could not start: {e}"))
-
-    def _on_job_submitted(self, job: JobRecord) -> None:
-        self.statusBar().showMessage(f"Training job {job.id} {job.status.lower()}", 8000)
-        self.refresh()
-        if job.model_id:
-            self.open_model(job.model_id)
-            self.model_page.tabs.setCurrentWidget(self.model_page.train)
-
-    def _on_dialog_demo_data_requested(self, task: str) -> None:
-        from app.demo_data import write_dataset
-
-        target = self.lib.home / "datasets" / f"demo-{task}"
-
-        def done(path: Path) -> None:
-            if self._dialog is not None:
-                self._dialog.demo_ready(str(path))
-
-        run_in_background(lambda: write_dataset(target, task, n_train=64, n_val=16, size=128), done,
-                          lambda e: QMessageBox.warning(self, "Demo data", str(e)))
-
-    def _latest_train_job(self, model_id: str) -> JobRecord | None:
-        jobs = [j for j in self.jobs.store.list(model_id=model_id) if j.kind == "train"]
-        return jobs[0] if jobs else None
-
-    def refresh_exports(self) -> None:
-        if self._model_page is not None:
-            self.exports.refresh()
+    def _on_background_error(self, message: str) -> None:
+        self.statusBar().showMessage(f"⚠ {message}", 15000)
 
     def _on_jobs_job_changed(self, job: JobRecord) -> None:
-        if job.kind == "export":
-            if job.model_id == self.current_model_id:
-                self.refresh_exports()
-            return
-        if self._model_page is not None and self.current_model_id and job.model_id == self.current_model_id:
+        # The shown training follows its job live; every other redraw comes from ``ops.changed``.
+        if self._model_page is not None and job.model_id == self.current_model_id:
             train = self.model_page.train
-            if train.job is None or train.job.id != job.id:
-                self._refresh_soon.start()  # a new job for this model (retry): show it
-            else:
+            if train.job is not None and train.job.id == job.id:
                 train.update_job(job)
-        if job.finished or job.status == "Queued":
-            self._refresh_soon.start()
 
-    def _on_poll_timeout(self) -> None:
+    def _on_redraw_timeout(self) -> None:
         if self._model_page is not None and self.current_model_id and self.model_page.export.isVisible():
             if any(e.status in ACTIVE for e in self.model_page.export.exports.values()):
-                self.refresh_exports()  # the elapsed time of running exports
-        if self._model_page is not None and self.current_model_id:
-            train = self.model_page.train
-            if train.job is not None and train.job.status in ACTIVE:
-                try:
-                    job = self.jobs.store.get(train.job.id)
-                except LibraryError:
-                    return
-                if job.status != train.job.status:
-                    train.update_job(job)
-                    self._refresh_soon.start()
-        shown = {r.id: r.status for r in self.project_page.table_model.records()}
-        if any(s in ("Queued", "Training") for s in shown.values()):
-            now = {m.id: m.status for m in self.lib.models(self.current_project_id)}
-            if now != shown:  # only a change is worth a refresh (it rebuilds the table and the open page)
-                self._refresh_soon.start()
+                self.exports.redraw()
 
+    # ------------------------------------------------------------------ slots
     def _on_train_cancel_requested(self, job_id: str) -> None:
-        run_in_background(lambda: self.jobs.cancel(job_id), lambda job: self.model_page.train.update_job(job))
+        self.ops.submit(lambda: self.jobs.cancel(job_id), lambda job: self.model_page.train.update_job(job),
+                        what="Cancel")
 
     def _on_train_retry_requested(self, job_id: str) -> None:
-        run_in_background(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
-                          lambda e: QMessageBox.warning(self, "Retry", str(e)))
+        self.ops.submit(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
+                        lambda e: QMessageBox.warning(self, "Retry", str(e)))
 
     def _on_predict_backends_requested(self) -> None:
-        """Which runtimes can run the shown model here (imports torch to ask for CUDA: off the GUI thread)."""
+        """Which runtimes can run the shown model here: its exports read, then torch asked for CUDA, off the GUI thread."""
         from app.exporters.store import ExportStore
         from app.predict.session import backend_choices
         from app.predict.sources import list_cameras
@@ -288,7 +295,6 @@ class MainWindow(QMainWindow):
         m = tab.model
         if m is None:
             return
-        exports = ExportStore(self.lib).for_model(m.id)
         imgsz = m.imgsz if isinstance(m.imgsz, int) else None
 
         def done(result: tuple) -> None:
@@ -297,45 +303,28 @@ class MainWindow(QMainWindow):
                 tab.set_cameras(cameras)
                 tab.set_backends(choices)
 
-        run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz), list_cameras()), done,
-                          tab._show_error)
+        def choose(exports: list) -> None:  # imports torch: the thread pool, not the library thread
+            run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz), list_cameras()), done,
+                              tab._show_error)
+
+        lib = self.lib
+        self.ops.submit(lambda: ExportStore(lib).for_model(m.id), choose, tab._show_error)
 
     def _on_predict_trust_requested(self, sha256: str, name: str) -> None:
         if sha256:
-            self.lib.trust_checkpoint(sha256, name)
-
-    @property
-    def workers_page(self):  # noqa: ANN201 (created on first use)
-        if self._workers_page is None:
-            from app.views.workers_page import WorkersPage
-
-            self._workers_page = WorkersPage(self.lib)
-            self._workers_page.workersChanged.connect(self._on_workers_changed)
-            self.stack.addWidget(self._workers_page)
-        return self._workers_page
-
-    def show_workers_page(self) -> None:
-        self.workers_page.refresh()
-        self.stack.setCurrentWidget(self.workers_page)
+            self.ops.submit(lambda: self.lib.trust_checkpoint(sha256, name), what="Trusting the checkpoint")
 
     def _on_workers_changed(self) -> None:
         self._devices = None  # New Model lists the workers' GPUs afresh
         if self._model_page is not None:
             self.exports.refresh_targets()
 
-    def show_project_page(self) -> None:
-        self.current_model_id = None
-        self.stack.setCurrentWidget(self.project_page)
-        self.refresh()
-
-    # ------------------------------------------------------------------ slots
     def _on_drops_files_dropped(self, paths: list[str]) -> None:
         self.add_paths(paths)
 
     def _on_drops_drag_active(self, active: bool) -> None:
         if active:
-            project = next((p.name for p in self.lib.projects() if p.id == self.current_project_id), "")
-            self.overlay.show_for(project)
+            self.overlay.show_for(next((p.name for p in self.projects if p.id == self.current_project_id), ""))
         else:
             self.overlay.hide()
 
@@ -363,77 +352,80 @@ class MainWindow(QMainWindow):
     def _on_sidebar_create_project(self) -> None:
         name, ok = QInputDialog.getText(self, "New project", "Project name:")
         if ok and name.strip():
-            try:
-                p = self.lib.create_project(name)
-            except LibraryError as e:
-                QMessageBox.warning(self, "New project", str(e))
-                return
-            self.current_project_id = p.id
-            self.show_project_page()
+            self.ops.submit(lambda: self.lib.create_project(name), self._on_project_created,
+                            lambda e: QMessageBox.warning(self, "New project", str(e)))
+
+    def _on_project_created(self, p: ProjectRecord) -> None:
+        self.current_project_id = p.id
+        self.show_project_page()
 
     def _on_sidebar_rename_project(self, project_id: int) -> None:
-        old = next((p.name for p in self.lib.projects() if p.id == project_id), "")
+        old = next((p.name for p in self.projects if p.id == project_id), "")
         name, ok = QInputDialog.getText(self, "Rename project", "Project name:", text=old)
         if ok and name.strip() and name.strip() != old:
-            try:
-                self.lib.rename_project(project_id, name)
-            except LibraryError as e:
-                QMessageBox.warning(self, "Rename project", str(e))
-            self.refresh()
+            self.ops.submit(lambda: self.lib.rename_project(project_id, name), None,
+                            lambda e: QMessageBox.warning(self, "Rename project", str(e)))
 
     def _on_sidebar_delete_project(self, project_id: int) -> None:
-        try:
-            self.lib.delete_project(project_id)
-        except LibraryError as e:
-            QMessageBox.information(self, "Delete project", f"The project was not deleted: {e}.")
-            return
-        self.refresh()
+        self.ops.submit(lambda: self.lib.delete_project(project_id), None,
+                        lambda e: QMessageBox.information(self, "Delete project", f"The project was not deleted: {e}."))
 
     def _on_overview_rename_requested(self, model_id: str, name: str) -> None:
-        try:
-            self.lib.rename_model(model_id, name)
-        except LibraryError as e:
+        def failed(e: Exception) -> None:
             self.statusBar().showMessage(str(e), 8000)
-        self.refresh()
+            self.refresh()  # the name field shows the stored name again
+
+        self.ops.submit(lambda: self.lib.rename_model(model_id, name), None, failed)
 
     def _on_overview_trash_requested(self, model_id: str) -> None:
-        m = self.lib.model(model_id)
+        m = self.shown_model
+        if m is None or m.id != model_id:
+            return
         answer = QMessageBox.question(
             self, "Move to trash", f"Move “{m.name}” to the trash? It is kept for 30 days and can be restored "
             f"with `yolodesk restore {m.id}`.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.lib.trash_model(model_id)
-            self.statusBar().showMessage(f"Moved “{m.name}” to the trash", 8000)
-            self.show_project_page()
+            def trashed(_r: None) -> None:
+                self.statusBar().showMessage(f"Moved “{m.name}” to the trash", 8000)
+                self.show_project_page()
+
+            self.ops.submit(lambda: self.lib.trash_model(model_id), trashed, what="Moving to the trash")
 
     def _on_overview_download_requested(self, model_id: str) -> None:
-        m = self.lib.model(model_id)
+        m = self.shown_model
+        if m is None or m.id != model_id:
+            return
         dest, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", m.original_filename or f"{m.name}.pt",
                                               "PyTorch checkpoint (*.pt)")
         if dest:
             self.save_model_file(m, dest)
 
-    def save_model_file(self, m: ModelRecord, dest: str) -> None:
-        """Copy a model's weights to ``dest`` off the GUI thread; report in the status bar."""
-        from app.library.storage import atomic_copy
-
-        self.statusBar().showMessage(f"Saving “{m.name}” to {dest}…")
-        run_in_background(
-            lambda: atomic_copy(m.weights_path, Path(dest)),
-            on_success=lambda _r: self.statusBar().showMessage(f"Saved “{m.name}” to {dest}", 8000),
-            on_failure=lambda e: QMessageBox.warning(self, "Download", f"Could not save {dest}: {e}"),
-        )
-
     # ------------------------------------------------------------------ Qt events
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            QTimer.singleShot(0, self.refresh)  # pick up changes made by the CLI meanwhile
-        super().changeEvent(event)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        running = [j for j in self.jobs.store.list(ACTIVE) if j.owner_pid == self.jobs.pid]
-        if running and self.confirm_close:
+        if self._closed:
+            super().closeEvent(event)
+            return
+        if self.confirm_close and not self._closing:
+            event.ignore()  # which trainings run is read on the library thread; the answer closes or not
+            store, pid = self.jobs.store, self.jobs.pid
+            self.ops.submit(lambda: [j for j in store.list(ACTIVE) if j.owner_pid == pid], self._on_close_jobs_read,
+                            what="Closing")
+            return
+        self._closed = True
+        if self._model_page is not None:
+            self.model_page.train.stop_stream()
+            self.model_page.predict.shutdown()  # stops the camera and the model's thread
+        background_errors().reported.disconnect(self._on_background_error)
+        self._redraw.stop()
+        self.jobs_bridge.detach()
+        self.jobs.shutdown()
+        self.queue.shutdown()  # drops queued files; running copies are atomic and end in a moment
+        self.ops.stop()
+        super().closeEvent(event)
+
+    def _on_close_jobs_read(self, running: list[JobRecord]) -> None:
+        if running:
             box = QMessageBox(self)
             box.setWindowTitle("Training in progress")
             box.setText(f"{len(running)} training job(s) are running or queued. They keep running without the "
@@ -443,15 +435,14 @@ class MainWindow(QMainWindow):
             box.addButton("Don't close", QMessageBox.ButtonRole.RejectRole)
             box.exec()
             if box.clickedButton() not in (keep, stop):
-                event.ignore()
                 return
             if box.clickedButton() is stop:
-                for j in running:
-                    self.jobs.cancel(j.id)
-        if self._model_page is not None:
-            self.model_page.train.stop_stream()
-            self.model_page.predict.shutdown()  # stops the camera and the model's thread
-        self.jobs_bridge.detach()
-        self.jobs.shutdown()
-        self.queue.shutdown()  # drops queued files; running copies are atomic and end in a moment
-        super().closeEvent(event)
+                ids = [j.id for j in running]
+                self.ops.submit(lambda: [self.jobs.cancel(i) for i in ids], lambda _r: self._close_now(),
+                                what="Cancelling the trainings")
+                return
+        self._close_now()
+
+    def _close_now(self) -> None:
+        self._closing = True
+        self.close()

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from app.jobs.ssh import HostKeyChanged, HostKeyUnknown, resolve
 from app.jobs.workers import Probe, WorkerRecord, WorkerStore, install_packages, judge, probe
-from app.library.repository import Library, LibraryError
+from app.library.repository import Library
+from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
 from app.widgets.ansi_console import AnsiConsole
 from app.widgets.badge import Badge
@@ -199,10 +200,12 @@ class WorkersPage(QWidget):
 
     workersChanged = Signal()
 
-    def __init__(self, lib: Library, parent: QWidget | None = None) -> None:
+    def __init__(self, lib: Library, ops: LibraryOps, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = WorkerStore(lib)
+        self.ops = ops  # the window's library thread: the page never reads the library itself
         self.cards: dict[str, WorkerCard] = {}
+        self.workers: dict[str, WorkerRecord] = {}  # as last read
         title = QLabel("Workers")
         title.setObjectName("pageTitle")
         blurb = QLabel("GPU boxes reached over SSH. Trainings and exports (TensorRT first) run there with the same "
@@ -244,7 +247,12 @@ class WorkersPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        workers = self.store.list()
+        """Read the workers on the library thread, then show them."""
+        self.ops.submit(self.store.list, self.show_workers, what="Listing the workers")
+
+    def show_workers(self, workers: list[WorkerRecord]) -> None:
+        """One card per worker, as read."""
+        self.workers = {w.name: w for w in workers}
         names = {w.name for w in workers}
         for name in list(self.cards):
             if name not in names:
@@ -274,19 +282,20 @@ class WorkersPage(QWidget):
         dialog.deleteLater()
         if not result or dialog.values is None:
             return
-        try:
-            w = self.store.add(**dialog.values)
-        except LibraryError as e:
-            QMessageBox.warning(self, "Add worker", str(e))
-            return
+        values = dialog.values
+        self.ops.submit(lambda: self.store.add(**values), self._on_worker_added,
+                        lambda e: QMessageBox.warning(self, "Add worker", str(e)))
+
+    def _on_worker_added(self, w: WorkerRecord) -> None:
+        self.show_workers([*self.workers.values(), w])
         self.refresh()
         self.workersChanged.emit()
         self.test(w.name)
 
     def test(self, name: str, trust: str | None = None) -> None:
-        card = self.cards.get(name)
-        if card is not None:
-            card.show_worker(self.store.get(name), busy="Testing…")
+        card, shown = self.cards.get(name), self.workers.get(name)
+        if card is not None and shown is not None:
+            card.show_worker(shown, busy="Testing…")
         run_in_background(lambda: probe(self.store, name, trust=trust), lambda p: self._on_probe_done(name, p),
                           lambda e: self._on_probe_failed(name, e))
 
@@ -318,9 +327,9 @@ class WorkersPage(QWidget):
         box.open()
 
     def _on_card_install_requested(self, name: str) -> None:
-        card = self.cards.get(name)
-        if card is not None:
-            card.show_worker(self.store.get(name), busy="Installing…")
+        card, shown = self.cards.get(name), self.workers.get(name)
+        if card is not None and shown is not None:
+            card.show_worker(shown, busy="Installing…")
         self.console.reset()
         self.console.setVisible(True)
 
@@ -338,10 +347,5 @@ class WorkersPage(QWidget):
         answer = QMessageBox.question(self, "Remove worker", f"Remove the worker {name}? Files on it stay there.")
         if answer != QMessageBox.StandardButton.Yes:
             return
-        try:
-            self.store.remove(name)
-        except LibraryError as e:
-            QMessageBox.warning(self, "Remove worker", str(e))
-            return
-        self.refresh()
-        self.workersChanged.emit()
+        self.ops.submit(lambda: self.store.remove(name), lambda _r: (self.refresh(), self.workersChanged.emit()),
+                        lambda e: QMessageBox.warning(self, "Remove worker", str(e)))

@@ -36,6 +36,7 @@ def window(qtbot, lib):
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
+    w.ops.wait_idle()  # the window reads on its library thread
     yield w
     w.queue.shutdown()
 
@@ -73,6 +74,7 @@ def test_dropping_three_files_fills_the_list_and_the_overview_shows_them(qtbot, 
     row = [r.name for r in window.project_page.table_model.records()].index("detect_yolo26n")
     index = window.project_page.proxy.mapFromSource(window.project_page.table_model.index(row, 0))
     window.project_page.table.clicked.emit(index)
+    window.ops.wait_idle()  # the window reads on its library thread
     page = window.model_page
     assert window.stack.currentWidget() is page
     ov = page.overview
@@ -98,6 +100,7 @@ def test_dropping_three_files_fills_the_list_and_the_overview_shows_them(qtbot, 
     # Rename from the Overview.
     ov.name_edit.setText("shapes-v1")
     ov.name_edit.editingFinished.emit()
+    window.ops.wait_idle()  # the window reads on its library thread
     assert window.lib.model(records["detect_yolo26n"].id).name == "shapes-v1"
     assert "shapes-v1" in [window.sidebar.models.item(i).text() for i in range(window.sidebar.models.count())]
 
@@ -115,6 +118,7 @@ def test_folder_with_bad_and_foreign_files_gets_a_state_for_each(qtbot, window, 
     drop_files(window.sidebar, [tmp_path / "runs", readme])
     up = window.project_page.uploads
     qtbot.waitUntil(lambda: up.tree.topLevelItemCount() == 4 and window.queue.active == 0, timeout=20000)
+    window.ops.wait_idle()  # the window reads on its library thread
     assert up.state_of(str(weights / "best.pt")) == "added"
     assert up.state_of(str(weights / "evil.pt")) == "rejected"
     assert up.state_of(str(weights / "notes.pt")) == "rejected"
@@ -133,10 +137,12 @@ def test_projects_from_the_sidebar(qtbot, window, monkeypatch):
 
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("Drones", True)))
     window.sidebar.createProjectRequested.emit()
+    window.ops.wait_idle()  # the window reads on its library thread
     assert window.project_page.title.text() == "Drones"
     assert window.sidebar.projects.count() == 2
     pid = window.current_project_id
     window.sidebar.deleteProjectRequested.emit(pid)
+    window.ops.wait_idle()  # the window reads on its library thread
     assert window.sidebar.projects.count() == 1
 
 

@@ -21,6 +21,7 @@ TASKS = {"detect": "detect_yolo26n.pt", "segment": "segment_yolov8n.pt", "pose":
 def open_predict(qtbot, window, lib, path):
     model = lib.import_checkpoint(path).model
     window.open_model(model.id)
+    window.ops.wait_idle()  # the window reads on its library thread
     page = window.model_page
     page.tabs.setCurrentWidget(page.predict)
     tab = page.predict
@@ -141,6 +142,7 @@ def test_a_refused_checkpoint_asks_once_and_is_remembered(qtbot, job_window, lib
     model = lib.import_checkpoint(odd).model
     window = job_window
     window.open_model(model.id)
+    window.ops.wait_idle()  # the window reads on its library thread
     page = window.model_page
     page.tabs.setCurrentWidget(page.predict)
 

@@ -160,6 +160,7 @@ def test_cancel_and_retry_from_the_train_tab(qtbot, window, lib, tiny_data):
     job = window.jobs.submit_train(TrainRequest(model="yolo26n.yaml", task="detect", data=str(tiny_data["detect_big"]),
                                                 epochs=100, imgsz=64, batch=4, extra=dict(FAST)))
     window.open_model(job.model_id)
+    window.ops.wait_idle()  # the window reads on its library thread
     train = window.model_page.train
     window.model_page.tabs.setCurrentWidget(train)
     qtbot.waitUntil(lambda: train.charts.epochs_shown() >= 1, timeout=120000)
