@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.library.repository import Library
 
 
 def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
@@ -11,11 +16,9 @@ def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
     from app.offline import offline_env
 
     os.environ.update(offline_env())  # inherited by every process the window starts
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     from app import __version__
-    from app.library.db import SchemaTooNew
-    from app.library.repository import Library
     from app.paths import resources_dir
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
@@ -28,13 +31,8 @@ def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
 
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "yolodesk.svg")))
     app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
-    try:
-        lib = Library.open_default()
-    except SchemaTooNew as e:
-        QMessageBox.critical(None, "YOLO Desk", str(e))
-        return 1
-    except OSError as e:
-        QMessageBox.critical(None, "YOLO Desk", f"The library could not be opened: {e}")
+    lib = open_library_or_ask()
+    if lib is None:
         return 1
     from app.views.main_window import MainWindow
 
@@ -56,6 +54,47 @@ def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
     code = app.exec()
     lib.close()
     return code
+
+
+CHOOSE_ANOTHER = "Choose another library folder…"
+
+
+def open_library_or_ask(home: Path | None = None) -> Library | None:
+    """Open the library before any window exists; when it cannot be opened, ask: another folder, or quit.
+
+    Opening waits at most a few seconds on a foreign lock (``db.READ_TIMEOUT_S``), so the
+    question comes quickly; nothing is written to a database that cannot be opened. A
+    chosen folder becomes the library home for this run (``YOLODESK_HOME``, inherited by
+    the processes the window starts). Returns None when the user quits.
+    """
+    import os
+
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from app.library.db import LibraryUnavailable, SchemaTooNew
+    from app.library.repository import Library
+    from app.paths import library_home
+
+    home = Path(home) if home is not None else library_home()
+    while True:
+        try:
+            return Library(home)
+        except (LibraryUnavailable, SchemaTooNew, OSError) as e:
+            problem = str(e) if not isinstance(e, OSError) else f"The library in {home} could not be opened: {e}"
+        box = QMessageBox(QMessageBox.Icon.Warning, "YOLO Desk", "The library cannot be opened.")
+        box.setInformativeText(problem)
+        choose = box.addButton(CHOOSE_ANOTHER, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is not choose:
+            return None
+        picker = QFileDialog(None, "Choose a library folder", str(home.parent))
+        picker.setFileMode(QFileDialog.FileMode.Directory)
+        picker.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        picker.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # the same dialog everywhere (and in tests)
+        if picker.exec() and picker.selectedFiles():
+            home = Path(picker.selectedFiles()[0])
+            os.environ["YOLODESK_HOME"] = str(home)
 
 
 if __name__ == "__main__":
