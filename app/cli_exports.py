@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from app.cli_jobs import parse_pairs, stream_job
+from app.cli_jobs import parse_pairs, stream_job, trust_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -30,6 +30,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     manager = JobManager(Library.open_default())
     try:
         model = manager.lib.find_model(args.model)
+        if args.trust and model.has_weights:
+            trust_file(manager.lib, model.weights_path, model.name)
         if args.all:  # every CPU format ready here that this model can take
             here = for_model(model.task, model.architecture, {f.argument: availability(f, home=manager.lib.home)
                                                                for f in FORMATS})
@@ -138,6 +140,8 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("pairs", nargs="*", metavar="key=value")
     s.add_argument("--all", action="store_true", help="every CPU format that is ready here, with default settings")
     s.add_argument("--worker", metavar="NAME", help="export on this worker (TensorRT needs one with a GPU)")
+    s.add_argument("--trust", action="store_true", help="trust the model's weights (their sha256 is remembered): "
+                                                        "they load even if the safe loader refuses them, running code")
     s.set_defaults(func=cmd_export)
     s = sub.add_parser("exports", help="list a model's exports and what every format needs")
     s.add_argument("model", metavar="MODEL")

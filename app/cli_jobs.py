@@ -45,6 +45,15 @@ def _task_of_model(model: str) -> str:
     return "detect"
 
 
+def trust_file(lib: Any, path: str | Path, name: str = "") -> str:
+    """``--trust``: remember the file's sha256 as trusted (its jobs load it even if the safe loader refuses)."""
+    from app.library.checkpoint import sha256_file
+
+    sha256 = sha256_file(path)
+    lib.trust_checkpoint(sha256, name or Path(path).name)
+    return sha256
+
+
 def _manager() -> Any:
     from app.jobs.manager import JobManager
     from app.library.repository import Library
@@ -101,7 +110,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             try:
                 task = task or inspect_checkpoint(model).task
             except CheckpointError as e:
-                raise LibraryError(f"{model}: {e.message}") from e
+                if not args.trust:  # a trusted file is the user's call: the agent loads it plainly
+                    raise LibraryError(f"{model}: {e.message}") from e
+        if args.trust and model.endswith(".pt"):
+            trust_file(lib, model)
         req = TrainRequest(
             model=model, task=task or _task_of_model(model), data=str(Path(str(kv.pop("data"))).expanduser()),
             epochs=int(kv.pop("epochs", 100)), imgsz=int(kv.pop("imgsz", 640)), batch=kv.pop("batch", 16),
@@ -215,6 +227,8 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--project", metavar="NAME")
     s.add_argument("--name", metavar="NAME", help="name of the new model")
     s.add_argument("--worker", metavar="NAME", help="train on this worker (see `yolodesk workers`); device=0 for its GPU")
+    s.add_argument("--trust", action="store_true", help="trust the .pt trained from (its sha256 is remembered): it "
+                                                        "loads even if the safe loader refuses it, running its code")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser("jobs", help="list jobs")
     s.add_argument("--json", action="store_true")

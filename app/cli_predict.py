@@ -26,6 +26,20 @@ def _pick_model(ref: str) -> tuple[Any, str | None, list[Any], str | None]:
     return m.weights_path, m.task, ExportStore(lib).for_model(m.id), m.sha256
 
 
+def _trusted_sha256(choice: Any, sha256: str | None, trust: bool) -> list[str]:
+    """The .pt's sha256 if the user trusts it (``--trust`` records it in the library first); else nothing."""
+    if choice.format != "pt" or not Path(choice.path).is_file():
+        return []
+    from app.library.repository import Library
+    from remote_agent.checkpoint_scan import sha256_file
+
+    sha256 = sha256 or sha256_file(choice.path)
+    lib = Library.open_default()
+    if trust:
+        lib.trust_checkpoint(sha256, Path(choice.path).name)
+    return [sha256] if trust or lib.is_trusted(sha256) else []
+
+
 def _frames(source: str) -> Any:
     """(label, image) pairs for an image, URL, folder, video file or ``camera:N``."""
     from app.predict.sources import IMAGE_EXTS, FrameSource, fetch_url, folder_images, load_image
@@ -71,7 +85,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"yolodesk predict: unknown argument(s) {', '.join(sorted(unknown))} (conf, iou, imgsz)", file=sys.stderr)
         return EXIT_USAGE
     try:
-        weights, task, exports, _sha = _pick_model(args.model)
+        weights, task, exports, sha = _pick_model(args.model)
     except LibraryError as e:
         print(f"yolodesk predict: {e}", file=sys.stderr)
         return EXIT_FAILED
@@ -93,7 +107,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"yolodesk predict: {weights} is not there", file=sys.stderr)
             return EXIT_FAILED
     try:
-        session = PredictSession(choice, task, trusted=args.trust)
+        trusted = _trusted_sha256(choice, sha, args.trust)
+        session = PredictSession(choice, task, trusted=trusted)
+    except LibraryError as e:
+        print(f"yolodesk predict: {e}", file=sys.stderr)
+        return EXIT_FAILED
     except NeedsTrust as e:
         print(f"yolodesk predict: {e}\nIf you trust it: yolodesk predict … --trust", file=sys.stderr)
         return EXIT_FAILED
@@ -147,5 +165,6 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--save", metavar="DIR", help="write the annotated pictures there")
     s.add_argument("--json", action="store_true", help="one JSON object per image or frame")
     s.add_argument("--trust", action="store_true",
-                   help="load a .pt the safe loader refuses (runs code from the file: only for files you trust)")
+                   help="trust this .pt (its sha256 is remembered in the library) and load it even if the safe loader "
+                        "refuses it: that runs code from the file, only for files you trust")
     s.set_defaults(func=cmd_predict)

@@ -33,6 +33,7 @@ from remote_agent.checkpoint_scan import CheckpointError, scan_checkpoint
 
 SAFE_LOAD_ENV = "ULTRALYTICS_SAFE_LOAD"
 UNTRUSTED = "untrusted_checkpoint"
+TRUSTABLE = frozenset({UNTRUSTED, "executable_code"})  # refusals about code in the file: the user may trust it
 TRUST_HINT = "trust it only if you know where it came from: --trust / the trust prompt"
 _LOAD_LOCK = threading.Lock()  # ultralytics' SAFE_LOAD is one flag for the whole process: one gated load at a time
 _CHUNK = 1 << 20

@@ -1,9 +1,9 @@
 """Inference sessions: one model on one backend, in this process (ARCHITECTURE.md's one exception).
 
 A :class:`PredictSession` is owned by exactly one thread (the predict engine's); it loads the
-``.pt`` with ultralytics' safe load (``weights_only`` against its allow-list, automatic installs
-off) unless the user trusted that file, or an export the library verified (OpenVINO, ONNX Runtime,
-TorchScript, TensorRT) through ultralytics' AutoBackend. Results are kept as ultralytics
+``.pt`` through the loading gate (``remote_agent.gate``: the inspector's scan, then ultralytics' safe
+load, automatic installs off) unless the user trusted that file's sha256, or an export the library
+verified (OpenVINO, ONNX Runtime, TorchScript, TensorRT) through ultralytics' AutoBackend. Results are kept as ultralytics
 ``Results`` so the overlay can be redrawn with other toggles without running the model again;
 drawing is ultralytics' own ``Results.plot``.
 """
@@ -11,13 +11,15 @@ drawing is ultralytics' own ``Results.plot``.
 from __future__ import annotations
 
 import os
-import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from remote_agent.checkpoint_scan import sha256_file
 
 # name, export format, runs on CPU, runs on an NVIDIA GPU; the default is the first available in this order
 BACKENDS = (
@@ -28,7 +30,6 @@ BACKENDS = (
     ("PyTorch", "pt", True, True),
 )
 _BACKEND_NAME = {fmt: name for name, fmt, _c, _g in BACKENDS}
-_SAFE_LOCK = threading.Lock()
 
 
 class PredictError(Exception):
@@ -36,14 +37,13 @@ class PredictError(Exception):
 
 
 class NeedsTrust(PredictError):
-    """ultralytics' safe load refused the checkpoint: it references classes outside its allow-list."""
+    """The loading gate refused the checkpoint (the safe loader or the inspector); the user may trust its sha256."""
 
     def __init__(self, path: str, sha256: str | None, detail: str) -> None:
         self.path, self.sha256 = path, sha256
         super().__init__(
-            f"{Path(path).name} uses types outside ultralytics' list of known model classes, so the safe loader "
-            f"refused it ({detail}). Loading it anyway runs whatever code the file contains — only do that for a "
-            "file you trust (your own training, or a known source).")
+            f"{detail}. Loading it anyway runs whatever code the file contains — only do that for a file you "
+            "trust (your own training, or a known source).")
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,9 @@ def summarize(r: Any, task: str, source: str, backend: str) -> Prediction:
 class PredictSession:
     """One loaded model. Not thread-safe by design: one thread owns it."""
 
-    def __init__(self, choice: BackendChoice, task: str | None, trusted: bool = False, device: str = "cpu") -> None:
+    def __init__(self, choice: BackendChoice, task: str | None, trusted: bool | Collection[str] = (),
+                 device: str = "cpu") -> None:
+        """Load ``choice``; ``trusted``: sha256 digests the user trusted (True: the .pt as it is now)."""
         from app.offline import apply_offline
 
         apply_offline()  # before ultralytics is imported here: no downloads, no pip, our font
@@ -190,28 +192,25 @@ class PredictSession:
         self.load_ms = (time.perf_counter() - t0) * 1000
 
     @staticmethod
-    def _load(choice: BackendChoice, task: str | None, trusted: bool) -> Any:
-        import ultralytics.nn.tasks as tasks
-        from ultralytics import YOLO
+    def _load(choice: BackendChoice, task: str | None, trusted: bool | Collection[str]) -> Any:
+        from remote_agent.checkpoint_scan import CheckpointError
+        from remote_agent.gate import TRUSTABLE, load_yolo
 
         if choice.format != "pt":
+            from ultralytics import YOLO
+
             try:
                 return YOLO(choice.path, task=task)
             except Exception as e:  # noqa: BLE001 — a broken export must not take the tab down
                 raise PredictError(f"{choice.label} could not be loaded: {type(e).__name__}: {e}") from e
-        with _SAFE_LOCK:  # the module flag is process-wide: one load at a time flips it
-            saved = tasks.SAFE_LOAD
-            tasks.SAFE_LOAD = not trusted  # ultralytics reads it at call time (torch_safe_load, _SafeLoad)
-            try:
-                return YOLO(choice.path, task=task)
-            except TypeError as e:
-                if "outside the supported Ultralytics checkpoint format" in str(e):
-                    raise NeedsTrust(choice.path, None, "weights_only load refused a global") from e
-                raise PredictError(f"{Path(choice.path).name} could not be loaded: {e}") from e
-            except Exception as e:  # noqa: BLE001
-                raise PredictError(f"{Path(choice.path).name} could not be loaded: {type(e).__name__}: {e}") from e
-            finally:
-                tasks.SAFE_LOAD = saved
+        if isinstance(trusted, bool):  # a caller that vouched for the file as it is now
+            trusted = [sha256_file(choice.path)] if trusted and Path(choice.path).is_file() else []
+        try:
+            return load_yolo(choice.path, task=task, trusted=trusted)
+        except CheckpointError as e:
+            if e.code in TRUSTABLE:
+                raise NeedsTrust(choice.path, e.details.get("sha256"), e.message) from e
+            raise PredictError(e.message) from e
 
     def predict(self, image: np.ndarray, conf: float = 0.25, iou: float = 0.7, imgsz: int = 640,
                 source: str = "image") -> Prediction:

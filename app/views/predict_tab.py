@@ -266,7 +266,8 @@ class PredictTab(QWidget):
             self.imgsz.setValue(self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
             self.imgsz.setToolTip("")
         self.engine.set_params(imgsz=self.imgsz.value())
-        self.engine.load(choice, self.model.task, trusted=self.trusted)
+        trusted = [self.model.sha256] if self.trusted and self.model.sha256 else []  # the gate checks these bytes
+        self.engine.load(choice, self.model.task, trusted=trusted)  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- sources
     def predict_image(self, image: Any, label: str) -> None:
@@ -383,11 +384,11 @@ class PredictTab(QWidget):
                 self.predict_image(self.image, self.source_label)
             return
         if isinstance(o.error, NeedsTrust) and self.model is not None:
-            self.ask_trust(str(o.error))
+            self.ask_trust(str(o.error), o.error.sha256)
         else:
             self._show_error(o.error)
 
-    def ask_trust(self, text: str) -> None:
+    def ask_trust(self, text: str, sha256: str | None = None) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Load this checkpoint anyway?", text, parent=self)
         box.setObjectName("trustCheckpoint")
         load = box.addButton("Trust and load", QMessageBox.ButtonRole.AcceptRole)
@@ -396,7 +397,7 @@ class PredictTab(QWidget):
         def done(_r: int) -> None:
             if box.clickedButton() is load and self.model is not None:
                 self.trusted = True
-                self.trustRequested.emit(self.model.sha256 or "", self.model.name)
+                self.trustRequested.emit(sha256 or self.model.sha256 or "", self.model.name)
                 self._load_current()
             else:
                 self._show_error(Exception("Not loaded: the checkpoint was not trusted."))
