@@ -43,6 +43,9 @@ def epoch_metrics(trainer: Any) -> dict[str, Any]:
 
 def run_train(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple[str, dict[str, Any]]:
     """Train; return ("completed" | "cancelled", result)."""
+    from remote_agent.data_check import refuse_unsafe_data
+
+    refuse_unsafe_data(spec["args"]["data"])  # H3: a data set ultralytics would exec or fetch is refused first
     from ultralytics import YOLO
 
     from remote_agent.gate import load_yolo

@@ -84,7 +84,9 @@ class JobManager:
     def submit_train(self, req: TrainRequest, worker: str | None = None) -> JobRecord:
         """Validate, create the model row (status Queued) and its job; start it when a slot is free."""
         worker = self._worker(worker or req.worker)
-        ds = req.validate()
+        from app.jobs.args_check import devices_on  # H3: device= is checked against the chosen machine's devices
+
+        ds = req.validate(devices=devices_on(self.lib, worker))
         project_id = req.project_id or self.lib.default_project_id
         dataset = self.lib.add_dataset(ds.location, ds.name, ds.task, ds.names)
         if req.parent_id:

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.jobs.args_check import (
+    MachineDevices, check_batch, check_device, check_epochs, check_extra, check_imgsz, check_model_file, check_task,
+)
+from remote_agent.data_check import load_yaml_like_ultralytics, unsafe_data_reason
+
 FAMILIES = {  # family → (yaml stem pattern, tasks it ships YAMLs for)
     "YOLO26": ("yolo26{scale}{suffix}", ("detect", "segment", "pose", "obb", "classify")),
     "YOLO11": ("yolo11{scale}{suffix}", ("detect", "segment", "pose", "obb", "classify")),
@@ -70,6 +75,8 @@ def _count_images(folder: Path, limit: int = 100_000) -> int:
 
 def _names(raw: Any) -> list[str]:
     if isinstance(raw, dict):
+        if not all(isinstance(k, int) or (isinstance(k, str) and k.isdigit()) for k in raw):
+            raise SpecError({"dataset": "'names:' must map class numbers to names (0: cat, 1: dog)"})
         return [str(raw[k]) for k in sorted(raw, key=lambda k: int(k))]
     if isinstance(raw, list):
         return [str(n) for n in raw]
@@ -78,10 +85,15 @@ def _names(raw: Any) -> list[str]:
 
 def inspect_dataset(location: str | Path) -> DatasetInfo:
     """Read a ``data.yaml`` or a classification folder; raise :class:`SpecError` saying what is wrong."""
+    if "://" in str(location):
+        raise SpecError({"dataset": unsafe_data_reason(str(location)) or f"{location} is a URL"})
     p = Path(location).expanduser()
     if not p.exists():
         raise SpecError({"dataset": f"{p} does not exist (YOLO Desk works offline: data sets must be on disk)"})
     if p.is_dir():
+        unsafe = unsafe_data_reason(p)  # ultralytics reads a data.yaml it finds in the folder for non-classify tasks
+        if unsafe:
+            raise SpecError({"dataset": unsafe})
         train = p / "train"
         if not train.is_dir():
             raise SpecError({"dataset": f"{p} is a folder without train/: a classification data set needs "
@@ -94,11 +106,12 @@ def inspect_dataset(location: str | Path) -> DatasetInfo:
                            _count_images(val) if val else 0)
     if p.suffix.lower() not in (".yaml", ".yml"):
         raise SpecError({"dataset": f"{p.name} is neither a data.yaml nor a classification folder"})
-    import yaml
-
+    unsafe = unsafe_data_reason(p)
+    if unsafe:
+        raise SpecError({"dataset": unsafe})
     try:
-        data = yaml.safe_load(p.read_text())
-    except (OSError, yaml.YAMLError) as e:
+        data = load_yaml_like_ultralytics(p)  # read as ultralytics will read it: we judge what it will use
+    except (OSError, ValueError) as e:
         raise SpecError({"dataset": f"{p.name} could not be parsed: {e}"}) from e
     if not isinstance(data, dict):
         raise SpecError({"dataset": f"{p.name} is not a data set description (expected keys path/train/val/names)"})
@@ -107,6 +120,11 @@ def inspect_dataset(location: str | Path) -> DatasetInfo:
         names = [str(i) for i in range(data["nc"])]
     if not names:
         raise SpecError({"dataset": f"{p.name} has no class names ('names:')"})
+    for key in ("path", "train", "val"):
+        value = data.get(key)
+        if value is not None and not (isinstance(value, str) or (isinstance(value, list) and key != "path"
+                                                                  and all(isinstance(v, str) for v in value))):
+            raise SpecError({"dataset": f"{p.name}: '{key}:' must be a folder or file path, not {value!r}"})
     base = Path(data.get("path") or p.parent)
     if not base.is_absolute():
         base = (p.parent / base).resolve()
@@ -128,7 +146,7 @@ def inspect_dataset(location: str | Path) -> DatasetInfo:
             parts[len(parts) - 1 - parts[::-1].index("images")] = "labels"
         labels = Path(*parts)
         for txt in sorted(labels.glob("*.txt"))[:20] if labels.is_dir() else []:
-            for line in txt.read_text().splitlines():
+            for line in txt.read_text(errors="replace").splitlines():
                 if line.strip():
                     columns.add(len(line.split()))
     kpt = data.get("kpt_shape")
@@ -180,29 +198,34 @@ class TrainRequest:
     architecture: str | None = None
     worker: str | None = None  # train on this worker (None: this machine)
 
-    def validate(self) -> DatasetInfo:
+    def validate(self, devices: MachineDevices | None = None) -> DatasetInfo:
+        """Check every field before a job exists (``devices``: the chosen machine's; None: this one, asked when
+        a GPU is named); raise :class:`SpecError` with a reason per field."""
         problems: dict[str, str] = {}
         ds: DatasetInfo | None = None
         try:
             ds = inspect_dataset(self.data)
         except SpecError as e:
             problems.update(e.problems)
-        if ds is not None:
+        task_problem = check_task(self.task)
+        if task_problem:
+            problems["task"] = task_problem
+        elif ds is not None:
             mismatch = check_task_matches(self.task, ds)
             if mismatch:
                 problems["dataset"] = mismatch
             elif ds.train_images == 0:
                 problems["dataset"] = "no training images found"
-        if not 32 <= int(self.imgsz) <= 4096:
-            problems["imgsz"] = "image size must be between 32 and 4096 pixels"
-        elif int(self.imgsz) % 32:
-            problems["imgsz"] = f"image size must be a multiple of 32 (the model's stride); try {int(self.imgsz) // 32 * 32 or 32}"
-        if not 1 <= int(self.epochs) <= 100_000:
-            problems["epochs"] = "epochs must be at least 1"
-        if not (self.batch == -1 or 0 < self.batch < 1 or 1 <= self.batch <= 4096):
-            problems["batch"] = "batch is a count (1…4096), -1 for auto, or a fraction of GPU memory (0…1)"
-        if self.model.endswith(".pt") and not Path(self.model).is_file():
-            problems["model"] = f"{self.model} does not exist"
+        checks = (("imgsz", check_imgsz, self.imgsz), ("epochs", check_epochs, self.epochs),
+                  ("batch", check_batch, self.batch), ("model", check_model_file, self.model))
+        for name, check, value in checks:
+            why = check(value)
+            if why:
+                problems[name] = why
+        device_problem = check_device(self.device, devices)
+        if device_problem:
+            problems["device"] = device_problem
+        problems.update(check_extra(self.extra))
         if problems or ds is None:
             raise SpecError(problems)
         return ds

@@ -47,7 +47,7 @@ def test_train_usage_and_validation_errors(home, tmp_path):
     assert yd(home, "train", "epochs=3").returncode == 2
     assert yd(home, "train", "model=yolo26n.yaml", "data").returncode == 2
     bad = yd(home, "train", "model=yolo26n.yaml", f"data={tmp_path / 'missing.yaml'}")
-    assert bad.returncode == 1 and "dataset:" in bad.stderr and "does not exist" in bad.stderr
+    assert bad.returncode == 2 and "dataset:" in bad.stderr and "does not exist" in bad.stderr  # refused: exit 2
 
 
 def test_cancel_from_another_terminal(home, tmp_path):
