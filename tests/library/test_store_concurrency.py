@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from pathlib import Path
 
 from app.library.db import HEAD
 from app.library.repository import Library
@@ -13,7 +12,6 @@ from tests.library.store_helpers import python, sha, variant
 
 IMPORTER = r"""
 import json, sys
-from pathlib import Path
 from app.library.repository import Library
 lib = Library(Path(sys.argv[1]))
 for p in sys.argv[2:]:
@@ -23,7 +21,6 @@ for p in sys.argv[2:]:
 
 REPAIRER = r"""
 import os, sys
-from pathlib import Path
 from app.library.repository import Library
 home, stop = Path(sys.argv[1]), sys.argv[2]
 rounds = busy = 0
@@ -67,7 +64,6 @@ def test_check_repair_looping_beside_three_importing_processes_loses_nothing(hom
 
 OPENER = r"""
 import os, sys, time
-from pathlib import Path
 home, go = Path(sys.argv[1]), sys.argv[2]
 while not os.path.exists(go):
     time.sleep(0.005)
