@@ -84,13 +84,14 @@ def check_zip_layout(f: BinaryIO, zf: zipfile.ZipFile, size: int) -> str:
             raise ZipLayoutError(f"the zip holds more than one record folder ({prefix!r} and {name.split('/')[0]!r})")
         if info.flag_bits & _FLAG_ENCRYPTED:
             raise ZipLayoutError(f"the member {name!r} is encrypted")
-        header = os.pread(fd, _LOCAL.size, info.header_offset)
-        if len(header) != _LOCAL.size:
+        # header and name in one read: the local name's length should be the directory's
+        header = os.pread(fd, _LOCAL.size + len(info.orig_filename.encode("utf-8")) * 2, info.header_offset)
+        if len(header) < _LOCAL.size:
             raise ZipLayoutError(f"the member {name!r} starts beyond the end of the file")
-        sig, _, flags, method, _, _, crc, csize, usize, name_len, extra_len = _LOCAL.unpack(header)
+        sig, _, flags, method, _, _, crc, csize, usize, name_len, extra_len = _LOCAL.unpack_from(header)
         if sig != b"PK\x03\x04":
             raise ZipLayoutError(f"the central directory points at no local header for {name!r}")
-        local_name = _decode_name(os.pread(fd, name_len, info.header_offset + _LOCAL.size), flags)
+        local_name = _decode_name(header[_LOCAL.size:_LOCAL.size + name_len], flags)
         if local_name != name:
             raise ZipLayoutError(f"the local header names {local_name!r} where the directory says {name!r}")
         if method != info.compress_type:
