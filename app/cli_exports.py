@@ -13,6 +13,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from app.exporters.args_check import ExportArgsError
     from app.exporters.registry import FORMATS
     from app.exporters.availability import availability, for_model
     from app.exporters.store import ExportStore
@@ -43,7 +44,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             try:
                 jobs.append(manager.submit_export(model.id, fmt, dict(kv), worker=args.worker))
             except (LibraryError, KeyError) as e:
-                if not args.all:
+                if not args.all or isinstance(e, ExportArgsError):  # a bad argument is bad for every format
                     raise
                 print(f"– {fmt}: {e}")
         status = EXIT_OK
@@ -65,6 +66,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                 status = EXIT_FAILED
                 print(f"\n✗ {fmt}: {job.status.lower()}" + (f": {job.error}" if job.error else ""), file=sys.stderr)
         return status
+    except ExportArgsError as e:  # refused before any job or export row exists
+        for field, problem in e.problems.items():
+            print(f"yolodesk export: {field}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     except (LibraryError, KeyError) as e:
         print(f"yolodesk export: {e}", file=sys.stderr)
         return EXIT_FAILED

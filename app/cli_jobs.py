@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def parse_value(text: str) -> Any:
@@ -43,6 +43,11 @@ def _task_of_model(model: str) -> str:
         if stem.endswith(suffix) or f"{suffix}-" in stem:
             return task
     return "detect"
+
+
+def _data_argument(text: str) -> str:
+    """``data=`` as given, ``~`` expanded; a URL stays intact (Path would fold its ``//``) so it is refused as one."""
+    return text if "://" in text else str(Path(text).expanduser())
 
 
 def trust_file(lib: Any, path: str | Path, name: str = "") -> str:
@@ -101,8 +106,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     model, parent_id, task = str(kv.pop("model")), None, kv.pop("task", None)
     try:
         project_id = lib.project_by_name(args.project).id if args.project else lib.default_project_id
+        if "://" in model:
+            raise SpecError({"model": f"{model} is a URL; YOLO Desk works offline and never downloads a model"})
         if not model.endswith((".yaml", ".yml")) and not Path(model).exists():
-            parent = lib.find_model(model)  # a library model: fine-tune it
+            try:
+                parent = lib.find_model(model)  # a library model: fine-tune it
+            except LibraryError as e:
+                raise SpecError({"model": f"{model} is not a model file, a model YAML or a library model ({e})"}) from e
             model, parent_id, task = str(parent.weights_path), parent.id, task or parent.task
         elif model.endswith(".pt"):
             from app.library.checkpoint import CheckpointError, inspect_checkpoint
@@ -111,21 +121,26 @@ def cmd_train(args: argparse.Namespace) -> int:
                 task = task or inspect_checkpoint(model).task
             except CheckpointError as e:
                 if not args.trust:  # a trusted file is the user's call: the agent loads it plainly
-                    raise LibraryError(f"{model}: {e.message}") from e
+                    raise SpecError({"model": f"{model}: {e.message}"}) from e
+            model = str(Path(model).resolve())  # the agent runs in the job's folder
+        elif Path(model).is_file():
+            model = str(Path(model).resolve())  # a model YAML of the user's (a bare name is one ultralytics ships)
         if args.trust and model.endswith(".pt"):
             trust_file(lib, model)
         req = TrainRequest(
-            model=model, task=task or _task_of_model(model), data=str(Path(str(kv.pop("data"))).expanduser()),
-            epochs=int(kv.pop("epochs", 100)), imgsz=int(kv.pop("imgsz", 640)), batch=kv.pop("batch", 16),
+            model=model, task=task or _task_of_model(model), data=_data_argument(str(kv.pop("data"))),
+            epochs=kv.pop("epochs", 100), imgsz=kv.pop("imgsz", 640), batch=kv.pop("batch", 16),
             device=str(kv.pop("device", "cpu")), extra=kv, name=args.name, project_id=project_id, parent_id=parent_id,
         )
         job = manager.submit_train(req, worker=args.worker)
-    except SpecError as e:
+    except SpecError as e:  # refused before any job or model row exists
         for field, problem in e.problems.items():
             print(f"yolodesk train: {field}: {problem}", file=sys.stderr)
-        return EXIT_FAILED
+        manager.shutdown()
+        return EXIT_USAGE
     except LibraryError as e:
         print(f"yolodesk train: {e}", file=sys.stderr)
+        manager.shutdown()
         return EXIT_FAILED
     where = f" on {job.worker}" if job.worker != "local" else ""
     print(f"job {job.id}: training {req.model} on {req.data}{where} ({job.status.lower()})", flush=True)

@@ -312,6 +312,9 @@ class JobManager:
             raise LibraryError(f"{model.name!r} has no weights to export yet")
         spec_format = get(fmt)
         args = {k: v for k, v in (args or {}).items() if v is not None}
+        from app.exporters.args_check import check_export_args  # H3: every argument checked before a job exists
+
+        check_export_args(spec_format, args, model.task, worker)
         if worker == "local":
             state, why = availability(spec_format, home=self.lib.home)
             if state != "ready":
