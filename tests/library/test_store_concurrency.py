@@ -8,10 +8,11 @@ import time
 
 from app.library.db import HEAD
 from app.library.repository import Library
-from tests.library.store_helpers import python, sha, variant
+from tests.library.store_helpers import python, sha, variants
 
 IMPORTER = r"""
 import json, sys
+from pathlib import Path
 from app.library.repository import Library
 lib = Library(Path(sys.argv[1]))
 for p in sys.argv[2:]:
@@ -21,6 +22,7 @@ for p in sys.argv[2:]:
 
 REPAIRER = r"""
 import os, sys
+from pathlib import Path
 from app.library.repository import Library
 home, stop = Path(sys.argv[1]), sys.argv[2]
 rounds = busy = 0
@@ -37,8 +39,8 @@ print(rounds, busy)
 def test_check_repair_looping_beside_three_importing_processes_loses_nothing(home, checkpoints, tmp_path):
     folder, _ = checkpoints
     Library(home).close()
-    batches = [[str(variant(folder / "detect_yolo26n.pt", tmp_path / f"p{p}_{i}.pt", p * 100 + i)) for i in range(20)]
-               for p in range(3)]
+    files = variants(folder / "detect_yolo26n.pt", [tmp_path / f"v{i}.pt" for i in range(60)])
+    batches = [[str(f) for f in files[p * 20:(p + 1) * 20]] for p in range(3)]
     stop = tmp_path / "stop"
     repairer = python(REPAIRER, home, str(home), str(stop))
     time.sleep(0.5)
@@ -64,6 +66,7 @@ def test_check_repair_looping_beside_three_importing_processes_loses_nothing(hom
 
 OPENER = r"""
 import os, sys, time
+from pathlib import Path
 home, go = Path(sys.argv[1]), sys.argv[2]
 while not os.path.exists(go):
     time.sleep(0.005)

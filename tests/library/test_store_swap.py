@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.library.checkpoint import CheckpointError, inspect_checkpoint
 from tests.library.hostile import hostile_payloads, torch_zip
-from tests.library.store_helpers import python, run_cli, sha, variant
+from tests.library.store_helpers import python, run_cli, sha, variants
 
 SWAPPER = r"""
 import os, random, shutil, sys, time
@@ -31,7 +31,7 @@ def test_a_source_swapped_during_imports_never_stores_unverified_bytes(lib, chec
     folder, _ = checkpoints
     marker = tmp_path / "pwned"
     hostile = torch_zip(tmp_path / "hostile.pt", hostile_payloads(marker)["os.system"])
-    goods = [variant(folder / "detect_yolo26n.pt", tmp_path / f"good{i}.pt", i) for i in range(3)]
+    goods = variants(folder / "detect_yolo26n.pt", [tmp_path / f"good{i}.pt" for i in range(3)])
     src, stop = tmp_path / "incoming.pt", tmp_path / "stop"
     shutil.copyfile(goods[0], src)
     swapper = python(SWAPPER, lib.home, str(src), str(stop), str(goods[0]), str(hostile), str(goods[1]),
