@@ -159,3 +159,23 @@ def test_a_zip_with_junk_is_a_verdict_not_a_traceback(tmp_path):
     with pytest.raises(CheckpointError) as got:
         load_yolo(junk)
     assert got.value.code == "not_checkpoint"
+
+
+def test_the_inspectors_scan_runs_in_the_gate_where_the_safe_loader_alone_would_load(checkpoints, tmp_path):
+    """A second, hostile data.pkl under the same name: torch reads the benign one, so only the scan's zip check
+    stands between the file and a load whose verdict depends on which member a reader picks."""
+    import warnings
+
+    from remote_agent.gate import load_yolo
+
+    twin = tmp_path / "twin.pt"
+    twin.write_bytes((checkpoints[0] / DETECT).read_bytes())
+    with zipfile.ZipFile(twin) as z:
+        pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+    with warnings.catch_warnings(), zipfile.ZipFile(twin, "a") as z:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name: that is the point
+        z.writestr(pkl, hostile_payloads(tmp_path / "MARKER")["os.system"])
+    with pytest.raises(CheckpointError) as got:
+        load_yolo(twin)
+    assert got.value.code != "untrusted_checkpoint"  # the scan's verdict, before ultralytics opens it
+    assert not (tmp_path / "MARKER").exists()

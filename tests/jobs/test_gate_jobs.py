@@ -96,3 +96,18 @@ def test_a_refused_fine_tuning_goes_through_once_trusted(home, lib, checkpoints,
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     jobs = json.loads(yd(home, "jobs", "--json").stdout)
     assert [j["status"] for j in jobs] == ["Completed", "Failed"]
+
+
+def test_predict_trust_is_remembered_by_sha256(home, lib, checkpoints, tmp_path):
+    import cv2
+    import numpy as np
+
+    odd = odd_pt(checkpoints, tmp_path / "odd.pt")
+    cv2.imwrite(str(tmp_path / "img.jpg"), np.zeros((64, 64, 3), np.uint8))
+    out = yd(home, "predict", str(odd), str(tmp_path / "img.jpg"))
+    assert out.returncode == 1 and "safe loader refused" in out.stderr and "Traceback" not in out.stderr
+    assert yd(home, "predict", str(odd), str(tmp_path / "img.jpg"), "--trust").returncode == 0
+    from remote_agent.checkpoint_scan import sha256_file
+
+    assert lib.is_trusted(sha256_file(odd))
+    assert yd(home, "predict", str(odd), str(tmp_path / "img.jpg")).returncode == 0  # remembered: no --trust now

@@ -121,7 +121,8 @@ def test_a_live_agent_whose_owner_died_is_adopted_not_failed(manager, lib):
 
     orphan = manager.store.create("train", {"args": {}}, lib.default_project_id, None, owner_pid=dead.pid)
     manager.store.set(orphan.id, status="Running", pid=agent.pid, pid_started=psutil.Process(agent.pid).create_time())
-    assert manager.list_jobs()[0].status == "Running"  # a listing leaves a live agent alone
+    assert manager.list_jobs()[0].status == "Running"  # a listing leaves a live agent alone …
+    assert manager.store.get(orphan.id).owner_pid == dead.pid  # … to a manager that stays to follow it
     manager.schedule()
     assert manager.store.get(orphan.id).owner_pid == os.getpid()  # adopted: followed from here
     assert manager.store.get(orphan.id).status == "Running"
