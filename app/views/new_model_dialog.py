@@ -106,7 +106,7 @@ class NewModelDialog(QDialog):
         form.addRow("Epochs", self._with_error("epochs", self.epochs))
         form.addRow("Batch", self._with_error("batch", self.batch))
         form.addRow("Image size", self._with_error("imgsz", self.imgsz))
-        form.addRow("Device", self.device)
+        form.addRow("Device", self._with_error("device", self.device))
 
         self.advanced = QCollapsible("Advanced arguments")
         adv = QWidget()
@@ -142,6 +142,7 @@ class NewModelDialog(QDialog):
                          ("", self.cos_lr), ("", self.amp), ("", self.plots)):
             af.addRow(label, w)
         self.advanced.addWidget(adv)
+        af.addRow(self._with_error("arguments", QWidget()))  # any other refused argument (task, lr0…), by name
 
         self.buttons = QDialogButtonBox()
         self.start = self.buttons.addButton("Start training", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -222,6 +223,11 @@ class NewModelDialog(QDialog):
         )
 
     def show_problems(self, problems: dict[str, str]) -> None:
+        """Each problem next to its field; those of fields without their own row, by name, under the advanced ones."""
+        others = {k: v for k, v in problems.items() if k not in self._errors}
+        if others:
+            problems = {**problems, "arguments": "\n".join(f"{k}: {v}" for k, v in others.items())}
+            self.advanced.expand(animate=False)
         for key, label in self._errors.items():
             label.setText(problems.get(key, ""))
             label.setVisible(key in problems)
