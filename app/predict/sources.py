@@ -7,13 +7,14 @@ imports Qt or torch. A video file and a webcam go through the same :class:`Frame
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import io
+import socket
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 MAX_URL_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 60 MP picture decodes to 180 MB; beyond that, refuse rather than swap
-URL_TIMEOUT_S = 10.0
+URL_DEADLINE_S = 15.0  # connect + headers + body + redirects, all together
+MAX_REDIRECTS = 3
 
 
 class SourceError(Exception):
@@ -70,37 +72,122 @@ def load_image(path: str | Path) -> np.ndarray:
     return decode_image(data, p.name)
 
 
-def fetch_url(url: str, timeout: float = URL_TIMEOUT_S, max_bytes: int = MAX_URL_BYTES) -> np.ndarray:
-    """An image from an http(s) URL: time-limited, size-capped, content type checked."""
-    parts = urllib.parse.urlparse(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SourceError(f"{url!r} is not an http:// or https:// address")
-    req = urllib.request.Request(url.strip(), headers={"User-Agent": "YOLO-Desk", "Accept": "image/*"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked above)
-            ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if ctype and not ctype.startswith("image/") and ctype != "application/octet-stream":
-                raise SourceError(f"{url} is not an image (the server says it is {ctype})")
-            length = resp.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                raise SourceError(f"{url} is {int(length) / 2**20:.0f} MB: over the {max_bytes / 2**20:.0f} MB limit")
-            data = resp.read(max_bytes + 1)
-    except SourceError:
-        raise
-    except urllib.error.HTTPError as e:
-        raise SourceError(f"{url} answered {e.code} {e.reason}") from e
-    except urllib.error.URLError as e:
-        reason = e.reason if not isinstance(e.reason, OSError) else (e.reason.strerror or e.reason)
-        raise SourceError(f"{url} could not be reached: {reason}") from e
-    except TimeoutError as e:
-        raise SourceError(f"{url} did not answer within {timeout:.0f} s") from e
-    except OSError as e:
-        raise SourceError(f"{url} could not be read: {e}") from e
-    if len(data) > max_bytes:
-        raise SourceError(f"{url} is over the {max_bytes / 2**20:.0f} MB limit")
-    if not data:
-        raise SourceError(f"{url} sent no data")
-    return decode_image(data, url)
+def fetch_url(url: str, timeout: float = URL_DEADLINE_S, max_bytes: int = MAX_URL_BYTES) -> np.ndarray:
+    """An image from an http(s) URL: one overall deadline, size-capped, content type checked, few redirects."""
+    url = url.strip()
+    _check_web_address(url, url)
+    fetch = _UrlFetch(url, timeout, max_bytes)
+    # The whole fetch (DNS, connect, headers, body, redirects) runs on a thread we can stop waiting for:
+    # a socket timeout bounds each read, not their sum, so a server dripping one byte a second would never end.
+    worker = threading.Thread(target=fetch.run, name="fetch-url", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        fetch.abort()
+        raise SourceError(f"{url} did not send the picture within {timeout:g} s")
+    if fetch.error is not None:
+        raise fetch.error
+    return decode_image(fetch.data, url)
+
+
+def _check_web_address(url: str, asked: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        if url == asked:
+            raise SourceError(f"{url!r} is not an http:// or https:// address")
+        raise SourceError(f"{asked} redirects to {url[:200]!r}: only http:// and https:// addresses are followed")
+
+
+class _UrlFetch:
+    """One GET with its redirects, run on a worker thread; ``abort()`` closes the socket it is blocked on."""
+
+    def __init__(self, url: str, timeout: float, max_bytes: int) -> None:
+        self.url, self.timeout, self.max_bytes = url, timeout, max_bytes
+        self.deadline = time.monotonic() + timeout
+        self.data = b""
+        self.error: SourceError | None = None
+        self.current = url  # the hop being fetched, named in errors (a redirect's target is the one to blame)
+        self._conn: http.client.HTTPConnection | None = None
+        self._aborted = False
+
+    def abort(self) -> None:
+        self._aborted = True
+        conn = self._conn
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a recv() blocked in the worker thread
+
+    def run(self) -> None:
+        try:
+            self.data = self._get()
+            return
+        except SourceError as e:
+            self.error = e
+            return
+        except http.client.HTTPException as e:  # before OSError: RemoteDisconnected is both
+            why = f"did not answer as a web server ({type(e).__name__})"
+        except (TimeoutError, socket.timeout):
+            why = f"did not send the picture within {self.timeout:g} s"
+        except OSError as e:
+            why = f"could not be reached: {e.strerror or e}"
+        except Exception as e:  # noqa: BLE001 — anything else from a hostile server is still one sentence
+            why = f"could not be read: {type(e).__name__}: {e}"
+        where = self.url if self.current == self.url else f"{self.current[:200]} (redirected from {self.url})"
+        self.error = SourceError(f"{where} {why}")
+
+    def _get(self) -> bytes:
+        url = self.url
+        for _hop in range(MAX_REDIRECTS + 1):
+            _check_web_address(url, self.url)
+            self.current = url
+            parts = urllib.parse.urlsplit(url)
+            left = max(0.1, self.deadline - time.monotonic())
+            if parts.scheme == "https":
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(parts.hostname, parts.port,
+                                                                               timeout=left)
+            else:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=left)
+            self._conn = conn
+            try:
+                if self._aborted:
+                    raise SourceError(f"{self.url} did not send the picture within {self.timeout:g} s")
+                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                conn.request("GET", target, headers={"User-Agent": "YOLO-Desk", "Accept": "image/*"})
+                resp = conn.getresponse()
+                if resp.status in (301, 302, 303, 307, 308):
+                    location = resp.getheader("Location")
+                    if not location:
+                        raise SourceError(f"{url} answered {resp.status} (a redirect) without saying where to")
+                    url = urllib.parse.urljoin(url, location.strip())
+                    continue
+                if resp.status != 200:
+                    raise SourceError(f"{url} answered {resp.status} {resp.reason}".rstrip())
+                return self._body(url, resp)
+            finally:
+                conn.close()
+        raise SourceError(f"{self.url} redirects more than {MAX_REDIRECTS} times: not followed further")
+
+    def _body(self, url: str, resp: http.client.HTTPResponse) -> bytes:
+        ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype and not ctype.startswith("image/") and ctype != "application/octet-stream":
+            raise SourceError(f"{url} is not an image (the server says it is {ctype[:80]})")
+        length = resp.getheader("Content-Length") or ""
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise SourceError(f"{url} is {int(length) / 2**20:.0f} MB: over the {self.max_bytes / 2**20:.0f} MB limit")
+        chunks: list[bytes] = []
+        got = 0
+        try:
+            while got <= self.max_bytes and (chunk := resp.read1(min(1 << 16, self.max_bytes + 1 - got))):
+                chunks.append(chunk)
+                got += len(chunk)
+        except http.client.IncompleteRead as e:
+            raise SourceError(f"{url} stopped sending before the picture was complete") from e
+        if got > self.max_bytes:
+            raise SourceError(f"{url} is over the {self.max_bytes / 2**20:.0f} MB limit")
+        if not chunks:
+            raise SourceError(f"{url} sent no data")
+        return b"".join(chunks)
 
 
 def folder_images(folder: str | Path) -> list[Path]:

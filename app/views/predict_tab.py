@@ -289,8 +289,16 @@ class PredictTab(QWidget):
     def open_url(self, url: str) -> None:
         from app.predict.sources import fetch_url
 
+        from app.qt.tasks import run_in_background
+
+        before = self.readout.text()
         self.readout.setText(f"fetching {url}…")
-        self._read_off_thread(lambda: fetch_url(url), url)
+
+        def failed(e: Exception) -> None:
+            self.readout.setText(before)  # the status line must not keep saying "fetching…" after an error
+            self._show_error(e)
+
+        run_in_background(lambda: fetch_url(url), lambda img: self.predict_image(img, url), failed)
 
     def _read_off_thread(self, read: Any, label: str) -> None:
         from app.qt.tasks import run_in_background
