@@ -20,6 +20,8 @@ from typing import Any
 
 import paramiko
 
+from app.jobs.known_hosts import KnownHostsFile, names_host, parse_line, read_known_hosts
+
 KEEPALIVE_S = 15
 CONNECT_TIMEOUT_S = 10.0
 SYSTEM_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts",)
@@ -36,6 +38,14 @@ class HostKeyUnknown(SSHError):
         super().__init__(f"{host} is not a known host: its {key.get_name()} key has the fingerprint "
                          f"{self.fingerprint}. Check it on the worker (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) "
                          "and trust it if it matches.")
+
+
+class HostKeyRevoked(SSHError):
+    def __init__(self, host: str, key: paramiko.PKey, where: str) -> None:
+        self.host, self.fingerprint, self.where = host, fingerprint(key), where
+        super().__init__(f"REFUSED: the worker's host key is revoked in {where} ({host} presents the "
+                         f"{key.get_name()} key {self.fingerprint}, listed there under @revoked). YOLO Desk will "
+                         "not connect, whatever else trusts that key.")
 
 
 class HostKeyChanged(SSHError):
@@ -97,61 +107,79 @@ def resolve(host: str, port: int | None = None, user: str | None = None, key_pat
 
 
 class KnownHosts:
-    """The host keys YOLO Desk checks against: system + user ``known_hosts`` (read only) and its own file."""
+    """The host keys YOLO Desk checks against: system + user ``known_hosts`` (read only) and its own file.
+
+    Each file is read line by line (:mod:`app.jobs.known_hosts`): a key under ``@revoked`` in any of
+    them is refused for every host, ``@cert-authority`` and malformed lines are skipped.
+    """
 
     def __init__(self, app_file: Path, user_file: Path | None = None) -> None:
         self.app_file = app_file
         self.user_file = user_file if user_file is not None else Path.home() / ".ssh" / "known_hosts"
 
-    def _load(self, path: Path) -> paramiko.HostKeys:
-        keys = paramiko.HostKeys()
-        if path.is_file():
-            try:
-                keys.load(str(path))
-            except (OSError, paramiko.SSHException):
-                pass  # an unreadable file adds no trust
-        return keys
-
-    def sources(self) -> list[tuple[str, paramiko.HostKeys]]:
+    def sources(self) -> list[KnownHostsFile]:
+        """What each file says, system first, the app's own last."""
         files = [Path(p) for p in SYSTEM_KNOWN_HOSTS] + [self.user_file, self.app_file]
-        return [(str(p), self._load(p)) for p in files]
+        return [read_known_hosts(p) for p in files]
 
     def check(self, name: str, key: paramiko.PKey) -> str:
-        """``"known"`` or ``"unknown"``; raises :class:`HostKeyChanged` when a source records another key."""
+        """``"known"`` or ``"unknown"``; raises :class:`HostKeyRevoked` for a revoked key (checked first, so
+        nothing trusts it) and :class:`HostKeyChanged` when a source records only other keys of its type."""
+        sources = self.sources()
+        for src in sources:
+            if src.is_revoked(key):
+                raise HostKeyRevoked(name, key, str(src.path))
         found = False
-        for where, keys in self.sources():
-            entry = keys.lookup(name)
-            if entry is None:
+        for src in sources:
+            same_type = [k for k in src.keys_for(name) if k.get_name() == key.get_name()]
+            if not same_type:
                 continue
-            same_type = entry.get(key.get_name())
-            if same_type is not None:
-                if same_type.asbytes() != key.asbytes():
-                    raise HostKeyChanged(name, key, same_type, where)
-                found = True
+            if all(k.asbytes() != key.asbytes() for k in same_type):
+                raise HostKeyChanged(name, key, same_type[0], str(src.path))
+            found = True
         return "known" if found else "unknown"
 
     def trust(self, name: str, key: paramiko.PKey) -> None:
-        """Record ``key`` for ``name`` in the app's file (atomically); never replaces a different key."""
+        """Record ``key`` for ``name`` in the app's file (atomically); never replaces a different key.
+
+        The line is appended to the file's text, so markers and comments already there are kept."""
         if self.check(name, key) == "known":
             return
-        keys = self._load(self.app_file)
-        keys.add(name, key.get_name(), key)
-        self.app_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.app_file.with_name(f".{self.app_file.name}.{os.getpid()}.tmp")
-        keys.save(str(tmp))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.app_file)
+        try:
+            text = self.app_file.read_text(encoding="utf-8", errors="surrogateescape")
+        except FileNotFoundError:
+            text = ""
+        if text and not text.endswith("\n"):
+            text += "\n"
+        self._write(text + f"{name} {key.get_name()} {key.get_base64()}\n")
 
     def forget(self, name: str) -> bool:
-        """Remove ``name`` from the app's own file (the user's and system files are theirs to edit)."""
-        keys = self._load(self.app_file)
-        if name not in keys:
+        """Remove ``name``'s plain lines from the app's own file (the user's and system files are theirs to edit)."""
+        try:
+            lines = self.app_file.read_text(encoding="utf-8", errors="surrogateescape").splitlines(keepends=True)
+        except FileNotFoundError:
             return False
-        del keys[name]
-        tmp = self.app_file.with_name(f".{self.app_file.name}.{os.getpid()}.tmp")
-        keys.save(str(tmp))
-        os.replace(tmp, self.app_file)
+        kept = []
+        for line in lines:
+            try:
+                marker, patterns, _key = parse_line(line.strip())
+            except ValueError:
+                kept.append(line)
+                continue
+            if marker is None and names_host(patterns, name):
+                continue
+            kept.append(line)
+        if len(kept) == len(lines):
+            return False
+        self._write("".join(kept))
         return True
+
+    def _write(self, text: str) -> None:
+        self.app_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.app_file.with_name(f".{self.app_file.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.app_file)
 
 
 class _FastTransport(paramiko.Transport):
@@ -204,7 +232,7 @@ def connect(ep: Endpoint, known: KnownHosts, *, trust: str | None = None, passwo
             password=password, passphrase=passphrase, allow_agent=True, look_for_keys=not ep.key_files,
             timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, sock=sock, transport_factory=_FastTransport,
         )
-    except (HostKeyUnknown, HostKeyChanged):
+    except (HostKeyUnknown, HostKeyChanged, HostKeyRevoked):
         client.close()
         raise
     except paramiko.AuthenticationException as e:

@@ -20,7 +20,7 @@ from typing import Any
 
 import paramiko
 
-from app.jobs.ssh import HostKeyChanged, HostKeyUnknown, SSHError, run
+from app.jobs.ssh import HostKeyChanged, HostKeyRevoked, HostKeyUnknown, SSHError, run
 from app.jobs.workers import Layout, WorkerRecord, WorkerStore, agent_command, install_agent, sftp_makedirs, sftp_write
 from remote_agent.jobctl import digest as local_digest
 from remote_agent.train import file_sha256
@@ -116,7 +116,7 @@ class Link:
             try:
                 return what()
             except (SSHError, OSError, EOFError, paramiko.SSHException) as e:
-                if isinstance(e, TransferError | RemoteCommandError | HostKeyChanged | HostKeyUnknown):
+                if isinstance(e, TransferError | RemoteCommandError | HostKeyChanged | HostKeyUnknown | HostKeyRevoked):
                     raise  # a damaged transfer is redone by the caller; a host key problem is the user's call
                 self.last_error = str(e)
                 self.drop()
