@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QProgressBar
 
 
+# From 3.12 None is immortal (PEP 683): its count never moves, so a dropped reference can neither abort nor be seen.
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal on Python >= 3.12: the fault cannot occur")
 def test_void_calls_do_not_drop_references_to_none(qtbot):
     edit = QPlainTextEdit()
     qtbot.addWidget(edit)
@@ -20,8 +23,12 @@ def test_void_calls_do_not_drop_references_to_none(qtbot):
     fmt = QTextCharFormat()
     cursor = QTextCursor(edit.document())
     before = sys.getrefcount(None)
+    held = [None] * 1000
+    assert sys.getrefcount(None) - before >= 1000, "None's reference count does not move here: nothing to measure"
+    del held
+    before = sys.getrefcount(None)
     for i in range(2000):
         bar.setValue(i % 100)
         fmt.setForeground(QColor("#ff0000"))
         cursor.insertBlock()
-    assert sys.getrefcount(None) - before > -100  # a leak would show as about -6000
+    assert sys.getrefcount(None) - before > -100, "PySide6 drops references to None (about -6000 per 2000 calls)"

@@ -14,6 +14,7 @@ import pytest
 from app.exporters.store import ExportStore
 from app.jobs.manager import JobManager
 from app.library.repository import LibraryError
+from tests.helpers import wait_for_event
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +53,7 @@ def test_real_export_is_verified_and_stored(manager, lib, checkpoints, checkpoin
     assert lib.check().clean
 
 
-def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, checkpoints):
+def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, checkpoints, tiny_data):
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "classify_yolo11n.pt").model
     cases = {
@@ -71,7 +72,7 @@ def test_formats_that_cannot_run_here_say_why_and_start_nothing(manager, lib, ch
     with pytest.raises(LibraryError, match="quantizes with calibration images"):
         manager.submit_export(untrained.id, "onnx", {"quantize": 8})
     with pytest.raises(LibraryError, match="pip install 'nncf"):
-        manager.submit_export(model.id, "openvino", {"quantize": 8, "data": "x.yaml"})
+        manager.submit_export(model.id, "openvino", {"quantize": 8, "data": str(tiny_data["detect"])})  # data on disk
     with pytest.raises(LibraryError, match="does not take workspace"):
         manager.submit_export(model.id, "onnx", {"workspace": 4})
     with pytest.raises(KeyError, match="unknown export format"):
@@ -86,11 +87,13 @@ def test_one_export_per_model_and_format_and_cancel(manager, lib, checkpoints):
     job = manager.submit_export(model.id, "onnx", {"imgsz": 64})
     with pytest.raises(LibraryError, match="already"):
         manager.submit_export(model.id, "onnx", {"imgsz": 64})
-    manager.cancel(job.id)
+    wait_for_event(job, "started", 60)  # the agent runs: cancel the process, not a queued row
+    manager.cancel(job.id)  # loading torch and the model alone outlasts this signal's way there
     job = manager.wait(job.id, 120)
-    assert job.status in ("Cancelled", "Completed")  # a very quick export may finish before the signal lands
+    assert job.status == "Cancelled", job.error
     rec = ExportStore(lib).by_job(job.id)
-    assert rec.status == job.status
+    assert rec.status == "Cancelled" and not rec.path
+    assert not any((lib.models_dir / model.id / "exports").rglob("*.onnx"))  # nothing landed in the library
     retry = manager.retry(job.id)
     assert manager.wait(retry.id, 300).status == "Completed"
     assert ExportStore(lib).for_model(model.id)[0].verified

@@ -50,8 +50,16 @@ def test_each_task_gives_its_own_results_and_overlay(task, checkpoints, home):
     drawn = p.render()
     assert drawn.shape == img.shape and not np.array_equal(drawn, img)  # ultralytics drew on a copy
     plain = p.render(labels=False, conf=False, boxes=False, masks=False)
-    if task != "classify":
-        assert np.array_equal(plain, img) or task == "pose"  # nothing left to draw (pose still draws keypoints)
+    if task == "pose":  # no toggle hides keypoints: exactly they are left, as ultralytics draws them alone
+        from ultralytics.utils.plotting import Annotator
+
+        only_keypoints = Annotator(img.copy())
+        for k in reversed(p.results.keypoints.cpu().numpy().data):
+            only_keypoints.kpts(k, radius=5, kpt_line=True)
+        assert not np.array_equal(only_keypoints.result(), img), "no keypoint is visible: the check would be empty"
+        assert np.array_equal(plain, only_keypoints.result())
+    elif task != "classify":
+        assert np.array_equal(plain, img)  # nothing left to draw
 
 
 def test_pytorch_backend_uses_every_core(checkpoints, home):

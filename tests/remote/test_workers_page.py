@@ -79,13 +79,24 @@ def test_a_password_is_refused_without_an_os_keyring_and_never_stored(qtbot, job
         import pytest
 
         pytest.skip("this machine has an OS keyring")
+    from app.jobs.workers import WorkerStore
     from app.views.workers_page import AddWorkerDialog
 
-    dialog = AddWorkerDialog()
-    qtbot.addWidget(dialog)
+    window = job_window
+    window.sidebar.workers_button.click()
+    page = window.workers_page
+    page.add_button.click()  # the whole flow: the page adds whatever the dialog accepts
+    dialog = page.findChild(AddWorkerDialog)
     dialog.name.setText("pw-box")
     dialog.host.setText("127.0.0.1")
     dialog.secret.setText("hunter2")
     dialog._on_buttons_accepted()
     assert dialog.values is None and "no OS keyring is available" in dialog.error.text()
-    assert b"hunter2" not in (lib.home / "library.db").read_bytes()
+    assert dialog.isVisible()  # refused, with nothing typed lost
+    dialog.reject()
+    qtbot.wait(300)  # give an add that should not happen its time on the library thread
+    assert [w.name for w in WorkerStore(lib).list()] == []
+    # Every file of the library, the WAL and its index included: a fresh write sits in library.db-wal, not library.db.
+    files = [p for p in lib.home.rglob("*") if p.is_file()]
+    assert lib.home / "library.db-wal" in files
+    assert [p for p in files if b"hunter2" in p.read_bytes()] == []

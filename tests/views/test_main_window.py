@@ -146,10 +146,23 @@ def test_projects_from_the_sidebar(qtbot, window, monkeypatch):
     assert window.sidebar.projects.count() == 1
 
 
-def test_download_copies_the_original_file_off_the_gui_thread(qtbot, window, checkpoints, tmp_path):
+def test_download_copies_the_original_file_off_the_gui_thread(qtbot, window, checkpoints, tmp_path, monkeypatch):
+    import app.library.storage
+    import app.views.main_window
+
     folder, _ = checkpoints
     rec = window.lib.import_checkpoint(folder / "obb_yolo26n.pt").model
     dest = tmp_path / "saved.pt"
+    copied_on: list[threading.Thread] = []
+    atomic_copy = app.library.storage.atomic_copy
+
+    def recording_atomic_copy(*a, **kw):  # the real copy, with the thread it ran on noted
+        copied_on.append(threading.current_thread())
+        return atomic_copy(*a, **kw)
+
+    monkeypatch.setattr(app.library.storage, "atomic_copy", recording_atomic_copy)
+    monkeypatch.setattr(app.views.main_window, "atomic_copy", recording_atomic_copy, raising=False)
     window.save_model_file(rec, str(dest))
     qtbot.waitUntil(lambda: dest.exists() and "Saved" in window.statusBar().currentMessage(), timeout=10000)
     assert dest.read_bytes() == (folder / "obb_yolo26n.pt").read_bytes()
+    assert len(copied_on) == 1 and copied_on[0] is not threading.main_thread(), copied_on
