@@ -19,6 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "tests" / ".cache"
 
 
+# Fixtures that train real models when their cache is cold: whatever needs them is slow, warm cache or not.
+TRAINING_FIXTURES = {"checkpoints"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that needs a training fixture (tests that train themselves carry the mark)."""
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh library home, set as ``YOLODESK_HOME``."""

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.offline import offline_env, prepare_config_dir
 from remote_agent import PROTOCOL_VERSION
 from tests.helpers import FAST
@@ -28,6 +30,7 @@ def run_agent(spec: dict, home: Path, timeout: float = 300) -> tuple[int, list[d
     return proc.returncode, [json.loads(line) for line in lines], proc.stderr.decode()
 
 
+@pytest.mark.slow  # trains a real model
 def test_training_event_stream(tmp_path, home, tiny_data):
     spec = {"id": "job1", "kind": "train", "run_dir": str(tmp_path / "run"), "system_interval": 0.5,
             "args": {"model": "yolo26n.yaml", "data": str(tiny_data["detect"]), "epochs": 2, "imgsz": 64, "batch": 4,

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from app.demo_data import CLASS_NAMES
 from tests.helpers import group_gone
 
@@ -21,6 +23,7 @@ def yd(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProc
                           timeout=timeout)
 
 
+@pytest.mark.slow  # trains a real model
 def test_demo_data_then_train_from_the_terminal(home, tmp_path):
     out = yd(home, "demo-data", str(tmp_path / "demo"), "--train", "8", "--val", "4", "--size", "64")
     assert out.returncode == 0
@@ -50,6 +53,7 @@ def test_train_usage_and_validation_errors(home, tmp_path):
     assert bad.returncode == 2 and "dataset:" in bad.stderr and "does not exist" in bad.stderr  # refused: exit 2
 
 
+@pytest.mark.slow  # trains a real model
 def test_cancel_from_another_terminal(home, tmp_path):
     yd(home, "demo-data", str(tmp_path / "demo"), "--task", "detect", "--train", "48", "--val", "4", "--size", "64")
     data = tmp_path / "demo" / "shapes-detect" / "data.yaml"

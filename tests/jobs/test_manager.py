@@ -20,6 +20,7 @@ def request(data: Path, epochs: int = 1, task: str = "detect", model: str = "yol
     return TrainRequest(model=model, task=task, data=str(data), epochs=epochs, imgsz=64, batch=4, extra=dict(FAST), **kw)
 
 
+@pytest.mark.slow  # trains a real model
 def test_training_completes_into_the_library(manager, lib, tiny_data, home):
     seen = []
     manager.listeners.append(lambda j: seen.append(j.status))
@@ -54,6 +55,7 @@ def test_training_completes_into_the_library(manager, lib, tiny_data, home):
     assert lib.model(child.model_id).parent_id == m.id and lib.model(child.model_id).parent_name == "shapes"
 
 
+@pytest.mark.slow  # trains a real model
 def test_cancel_mid_training_keeps_last_pt(manager, lib, tiny_data):
     job = manager.submit_train(request(tiny_data["detect_big"], epochs=100))
     wait_for_event(job, "epoch")
@@ -105,6 +107,7 @@ def test_requests_are_checked_before_anything_starts(manager, lib, tiny_data, tm
     assert manager.store.list() == [] and lib.models() == []
 
 
+@pytest.mark.slow  # trains a real model
 def test_one_training_at_a_time_and_cancel_while_queued(manager, lib, tiny_data):
     first = manager.submit_train(request(tiny_data["detect_big"], epochs=100))
     second = manager.submit_train(request(tiny_data["detect"], epochs=1))
@@ -116,6 +119,7 @@ def test_one_training_at_a_time_and_cancel_while_queued(manager, lib, tiny_data)
     assert manager.wait(first.id, 120).status == "Cancelled"
 
 
+@pytest.mark.slow  # trains a real model
 def test_vanished_agent_is_marked_failed_with_the_reason(manager, lib, tiny_data):
     job = manager.submit_train(request(tiny_data["detect_big"], epochs=100))
     wait_for_event(job, "epoch")
@@ -127,6 +131,7 @@ def test_vanished_agent_is_marked_failed_with_the_reason(manager, lib, tiny_data
     assert lib.model(job.model_id).status == "Failed"
 
 
+@pytest.mark.slow  # trains a real model
 def test_a_restarted_app_reattaches_to_a_running_job(lib, tiny_data, home):
     first = JobManager(lib, poll_interval=0.05)
     job = first.submit_train(request(tiny_data["detect_big"], epochs=100))

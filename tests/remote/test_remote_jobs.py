@@ -100,6 +100,7 @@ def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoi
         manager.submit_export(model.id, "saved_model", {}, worker="box")  # toolchains live here, not on workers
 
 
+@pytest.mark.slow  # trains a real model
 def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_data, workers, box, sshd):
     """A training completes into the library although its links were cut six times: every event arrives once."""
     job = manager.submit_train(request(tiny_data["detect_big"], epochs=3), worker="box")
@@ -124,6 +125,7 @@ def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_
     assert m.dataset and m.dataset.location == str(tiny_data["detect_big"])  # the local data set, not the copy
 
 
+@pytest.mark.slow  # trains a real model
 def test_cancel_on_the_worker_leaves_no_process_behind(manager, lib, tiny_data, workers, box):
     job = manager.submit_train(request(tiny_data["detect_big"], epochs=100), worker="box")
     wait_for_event(job, "epoch", timeout=180)
@@ -140,6 +142,7 @@ def test_cancel_on_the_worker_leaves_no_process_behind(manager, lib, tiny_data, 
     assert lib.model(job.model_id).status == "Cancelled"
 
 
+@pytest.mark.slow  # trains a real model
 def test_a_restarted_app_reattaches_to_a_remote_job(lib, tiny_data, box, home):
     from app.library.repository import Library
 

@@ -129,6 +129,7 @@ def _request(data: Path, epochs: int) -> TrainRequest:
                         extra=dict(FAST))
 
 
+@pytest.mark.slow  # trains a real model
 def test_agent_killed_on_the_worker_fails_the_job_with_the_reason(lib, box, workers, tiny_data):
     manager = JobManager(lib, poll_interval=0.05)
     job = manager.submit_train(_request(tiny_data["detect_big"], 100), worker="box")
@@ -143,6 +144,7 @@ def test_agent_killed_on_the_worker_fails_the_job_with_the_reason(lib, box, work
     manager.shutdown()
 
 
+@pytest.mark.slow  # trains a real model
 def test_worker_unreachable_for_long_fails_the_job_saying_it_may_still_run(lib, workers, own_sshd, tiny_data):
     workers.add("flaky", "127.0.0.1", own_sshd.port, USER, str(own_sshd.client_key), python=sys.executable)
     probe(workers, "flaky", trust=own_sshd.fingerprint())

@@ -125,8 +125,25 @@ def test_new_model_dialog_shows_problems_next_to_the_fields(qtbot, window, tmp_p
     dialog.reject()
 
 
-def test_new_model_trains_live_and_lands_in_the_library(qtbot, window, lib):
+@pytest.mark.slow  # trains a real model
+def test_new_model_trains_live_and_lands_in_the_library(qtbot, window, lib, monkeypatch):
+    import app.demo_data
+    from app.jobs.spec import TrainRequest
+
     gui_thread = threading.current_thread()
+    ran_on: dict[str, list[threading.Thread]] = {}  # every thread the data-set work ran on: wrapped, not replaced
+    write_dataset, validate = app.demo_data.write_dataset, TrainRequest.validate
+
+    def recording_write_dataset(*a, **kw):
+        ran_on.setdefault("write_dataset", []).append(threading.current_thread())
+        return write_dataset(*a, **kw)
+
+    def recording_validate(self, *a, **kw):
+        ran_on.setdefault("validate", []).append(threading.current_thread())
+        return validate(self, *a, **kw)
+
+    monkeypatch.setattr(app.demo_data, "write_dataset", recording_write_dataset)
+    monkeypatch.setattr(TrainRequest, "validate", recording_validate)
     window.open_new_model_dialog()
     dialog = window._dialog
     dialog.family.setCurrentText("YOLO26")
@@ -141,6 +158,8 @@ def test_new_model_trains_live_and_lands_in_the_library(qtbot, window, lib):
     dialog.name.setText("gui-trained")
     dialog.start.click()
     qtbot.waitUntil(lambda: window.current_model_id is not None, timeout=20000)
+    assert set(ran_on) == {"write_dataset", "validate"}, ran_on  # both data-set steps ran, neither on the GUI thread
+    assert all(gui_thread not in threads for threads in ran_on.values()), ran_on
     train = window.model_page.train
     assert window.model_page.tabs.currentWidget() is train
     qtbot.waitUntil(lambda: train.job is not None and train.job.status == "Completed", timeout=240000)
@@ -151,9 +170,9 @@ def test_new_model_trains_live_and_lands_in_the_library(qtbot, window, lib):
                                 for r in window.project_page.table_model.records()), timeout=10000)
     m = next(r for r in lib.models() if r.name == "gui-trained")
     assert m.has_weights and m.architecture == "YOLO26n" and m.dataset is not None
-    assert threading.current_thread() is gui_thread
 
 
+@pytest.mark.slow  # trains a real model
 def test_cancel_and_retry_from_the_train_tab(qtbot, window, lib, tiny_data):
     from app.jobs.spec import TrainRequest
 
