@@ -55,23 +55,27 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 entry.update(size=None, sha256=None)
             out.append(entry)
     if args.json:
-        print(json.dumps(out, indent=2, default=str))
+        print(json.dumps(out, indent=2, default=str))  # ensure_ascii: control characters and surrogates escaped
         return status
+    from app.library.untrusted import printable  # names, paths and versions come from the file: never raw escapes
+
     for e in out:
         if not e["ok"]:
-            print(f"✗ {e['path']}\n    {e['error']}")
+            print(f"✗ {printable(str(e['path']))}\n    {printable(str(e['error']))}")
             continue
-        metrics = ", ".join(f"{k.split('/')[-1]}={v:.4g}" for k, v in e["metrics"].items() if k.startswith("metrics/"))
-        print(f"✓ {e['path']}")
+        metrics = ", ".join(f"{printable(str(k)).split('/')[-1]}={v:.4g}" for k, v in e["metrics"].items()
+                            if str(k).startswith("metrics/") and isinstance(v, int | float))
+        print(f"✓ {printable(str(e['path']))}")
+        names = [str(n) for n in e["names"][:12]]
         for label, value in (
             ("task", e["task"]), ("architecture", e["architecture"]),
-            ("classes", f"{e['nc']}: {', '.join(e['names'][:12])}{' …' if len(e['names']) > 12 else ''}"),
+            ("classes", f"{e['nc']}: {', '.join(names)}{' …' if len(e['names']) > 12 else ''}"),
             ("input size", e["imgsz"]), ("parameters", _fmt_params(e["params"])), ("metrics", metrics or "—"),
             ("epochs", e["epochs"]), ("ultralytics", e["ultralytics_version"]), ("date", e["date"]),
             ("training state", "yes (optimizer kept: a last.pt)" if e["training_state"] else "no"),
             ("size", _fmt_size(e["size"])), ("sha256", e["sha256"]),
         ):
-            print(f"    {label:<15} {value if value not in (None, '') else '—'}")
+            print(f"    {label:<15} {printable(str(value)) if value not in (None, '') else '—'}")
     return status
 
 
@@ -129,8 +133,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"{'ID':<13}{'PROJECT':<14}{'NAME':<28}{'TASK':<9}{'ARCHITECTURE':<16}{'STATUS':<11}KEY METRIC")
     for m in models:
         km = f"{m.key_metric[0]} {m.key_metric[1]:.3f}" if m.key_metric else "—"
-        print(f"{m.id:<13}{printable(m.project)[:13]:<14}{printable(m.name)[:27]:<28}{(m.task or '?'):<9}{(m.architecture or '?')[:15]:<16}"
-              f"{m.status:<11}{km}")
+        print(f"{m.id:<13}{printable(m.project)[:13]:<14}{printable(m.name)[:27]:<28}{printable(m.task or '?'):<9}"
+              f"{printable(m.architecture or '?')[:15]:<16}{m.status:<11}{printable(km)}")
     return EXIT_OK
 
 

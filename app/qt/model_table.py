@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.library.records import ModelRecord
+from app.library.untrusted import printable
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -61,9 +62,10 @@ class ModelTableModel(QAbstractTableModel):
             return m
         km = m.key_metric
         if role == Qt.ItemDataRole.DisplayRole:
-            return {
-                "Name": m.name, "Task": m.task or "?", "Architecture": m.architecture or "unknown",
-                "Status": m.status, "Key metric": f"{km[1]:.3f}  {km[0]}" if km else "—",
+            return {  # names come from files and checkpoints: control characters shown escaped
+                "Name": printable(m.name), "Task": printable(m.task or "?"),
+                "Architecture": printable(m.architecture or "unknown"),
+                "Status": m.status, "Key metric": f"{km[1]:.3f}  {printable(km[0])}" if km else "—",
                 "Params": fmt_params(m.params), "Size": fmt_size(m.size),
                 "Added": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             }[col]
@@ -75,9 +77,9 @@ class ModelTableModel(QAbstractTableModel):
             }[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == "Name":
-                return f"{m.original_filename}\n{m.id}"
+                return f"{printable(m.original_filename or '')}\n{m.id}"
             if col == "Key metric" and km:
-                return f"{km[0]} = {km[1]:.4f}"
+                return f"{printable(km[0])} = {km[1]:.4f}"
         if role == Qt.ItemDataRole.TextAlignmentRole and col in ("Key metric", "Params", "Size"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from superqt import QElidingLabel
 
 from app.library.records import ModelRecord
+from app.library.untrusted import printable
 from app.qt.model_table import fmt_params, fmt_size
 from app.widgets.badge import Badge
 from app.widgets.sparkline import Sparkline
@@ -96,6 +97,7 @@ class OverviewTab(QScrollArea):
         self.status_badge = Badge("status")
         self.arch_label = QLabel()
         self.arch_label.setObjectName("archLabel")
+        self.arch_label.setTextFormat(Qt.TextFormat.PlainText)  # checkpoint text is never read as HTML
         self.download_button = QPushButton("Download .pt…")
         self.download_button.clicked.connect(self._on_download_clicked)
         self.trash_button = QPushButton("Move to trash")
@@ -152,6 +154,7 @@ class OverviewTab(QScrollArea):
         dataset, dataset_lay = _card("Dataset")
         self.dataset_name = QLabel()
         self.dataset_name.setObjectName("datasetName")
+        self.dataset_name.setTextFormat(Qt.TextFormat.PlainText)
         self.dataset_path = QElidingLabel()
         self.dataset_path.setElideMode(Qt.TextElideMode.ElideMiddle)
         self.dataset_path.setObjectName("muted")
@@ -198,6 +201,7 @@ class OverviewTab(QScrollArea):
             if isinstance(val, QElidingLabel):
                 val.setElideMode(Qt.TextElideMode.ElideMiddle)
             val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            val.setTextFormat(Qt.TextFormat.PlainText)
             self.file_grid.addWidget(lab, i, 0)
             self.file_grid.addWidget(val, i, 1)
             self._file_labels[key] = val
@@ -216,6 +220,7 @@ class OverviewTab(QScrollArea):
         val = QLabel("—")
         val.setObjectName("factValue")
         val.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        val.setTextFormat(Qt.TextFormat.PlainText)
         self.facts.addWidget(lab, row * 2, col // 2)
         self.facts.addWidget(val, row * 2 + 1, col // 2)
         self._fact_labels[key] = val
@@ -223,10 +228,10 @@ class OverviewTab(QScrollArea):
     # ------------------------------------------------------------------ show
     def show_record(self, m: ModelRecord) -> None:
         self.record = m
-        self.name_edit.setText(m.name)
-        self.task_badge.set_text(m.task or "unknown task")
+        self.name_edit.setText(printable(m.name))  # names, paths and class names from a file: escapes shown, not run
+        self.task_badge.set_text(printable(m.task or "unknown task"))
         self.status_badge.set_text(m.status)
-        self.arch_label.setText(m.architecture or "unknown architecture")
+        self.arch_label.setText(printable(m.architecture or "unknown architecture"))
         self.download_button.setEnabled(m.has_weights)
         self.download_button.setToolTip("" if m.has_weights else "This model has no weights yet (still training, or "
                                         "the training failed)")
@@ -242,7 +247,7 @@ class OverviewTab(QScrollArea):
             ("Base model", m.parent_name or _base_of(m.train_args) or "—"),
             ("Training state", "optimizer kept (last.pt: can resume)" if m.has_optimizer else "final (optimizer stripped)"),
         ):
-            self._fact_labels[key].setText(str(value))
+            self._fact_labels[key].setText(printable(str(value)))
         self._show_metrics(m)
         self._show_classes(m.class_names)
         self._show_dataset(m)
@@ -256,8 +261,8 @@ class OverviewTab(QScrollArea):
             ("Git", " · ".join(str(git[k]) for k in ("origin", "branch", "commit") if git.get(k)) or "—"),
             ("Model id", m.id), ("Added", m.created_at.astimezone().strftime("%Y-%m-%d %H:%M")),
         ):
-            self._file_labels[key].setText(value)
-            self._file_labels[key].setToolTip(value)
+            self._file_labels[key].setText(printable(value))
+            self._file_labels[key].setToolTip(printable(value))
 
     def _show_metrics(self, m: ModelRecord) -> None:
         while self.metrics_grid.count():
@@ -278,7 +283,7 @@ class OverviewTab(QScrollArea):
         self.classes_count.setText(f"{len(names)} class{'es' if len(names) != 1 else ''}")
         fm = self.classes.fontMetrics()
         for i, n in enumerate(names):
-            item = QListWidgetItem(f"{i}  {n}")
+            item = QListWidgetItem(f"{i}  {printable(str(n))}")
             item.setSizeHint(QSize(fm.horizontalAdvance(item.text()) + 18, 24))
             self.classes.addItem(item)
         per_row = max(1, self.classes.viewport().width() // 110)
@@ -287,15 +292,16 @@ class OverviewTab(QScrollArea):
 
     def _show_dataset(self, m: ModelRecord) -> None:
         if m.dataset is not None:
-            self.dataset_name.setText(m.dataset.name)
-            self.dataset_path.setText(m.dataset.location)
+            self.dataset_name.setText(printable(m.dataset.name))
+            self.dataset_path.setText(printable(m.dataset.location))
             self.dataset_note.setText(f"In the library · {len(m.dataset.class_names)} classes")
             self.dataset_open.setVisible(True)
         elif m.dataset_ref:
             parts = m.dataset_ref.replace("\\", "/").rstrip("/").split("/")
             is_yaml = parts[-1].endswith((".yaml", ".yml"))
-            self.dataset_name.setText(parts[-2] if is_yaml and len(parts) > 1 and parts[-1] == "data.yaml" else parts[-1])
-            self.dataset_path.setText(m.dataset_ref)
+            self.dataset_name.setText(printable(parts[-2] if is_yaml and len(parts) > 1 and parts[-1] == "data.yaml"
+                                                else parts[-1]))
+            self.dataset_path.setText(printable(m.dataset_ref))
             self.dataset_note.setText("Not in the library: this is where the model was trained from.")
             self.dataset_open.setVisible(False)
         else:
@@ -308,14 +314,15 @@ class OverviewTab(QScrollArea):
         items = sorted(args.items())
         self.args_table.setRowCount(len(items))
         for r, (k, v) in enumerate(items):
-            self.args_table.setItem(r, 0, QTableWidgetItem(str(k)))
-            text = v if isinstance(v, str) else json.dumps(v)
-            self.args_table.setItem(r, 1, QTableWidgetItem(text))
+            self.args_table.setItem(r, 0, QTableWidgetItem(printable(str(k))))
+            text = v if isinstance(v, str) else json.dumps(v, default=str)
+            self.args_table.setItem(r, 1, QTableWidgetItem(printable(text)))
         self._on_args_filter_text_changed(self.args_filter.text())
 
     # ------------------------------------------------------------------ slots
     def _on_name_edit_editing_finished(self) -> None:
-        if self.record and self.name_edit.text().strip() and self.name_edit.text().strip() != self.record.name:
+        shown = printable(self.record.name) if self.record else ""
+        if self.record and self.name_edit.text().strip() and self.name_edit.text().strip() not in (self.record.name, shown):
             self.renameRequested.emit(self.record.id, self.name_edit.text().strip())
 
     def _on_download_clicked(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QHeaderView, QLabel, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
+from app.library.untrusted import printable
 from app.qt.import_queue import UploadItem
 from app.widgets.badge import Badge
 
@@ -46,7 +47,7 @@ class UploadList(QWidget):
         self.setVisible(False)
 
     def add_item(self, item: UploadItem) -> None:
-        row = QTreeWidgetItem([Path(item.path).name, "", item.message])
+        row = QTreeWidgetItem([printable(Path(item.path).name), "", printable(item.message)])  # names from disk
         row.setToolTip(0, item.path)
         self.tree.insertTopLevelItem(0, row)
         badge = Badge("upload", item.state)
@@ -61,8 +62,8 @@ class UploadList(QWidget):
             return
         row, badge = entry
         badge.set_text(item.state)
-        row.setText(2, item.message)
-        row.setToolTip(2, item.message)
+        row.setText(2, printable(item.message))
+        row.setToolTip(2, printable(item.message))
         self._update_title()
 
     def state_of(self, path: str) -> str | None:
