@@ -21,9 +21,10 @@ from app.jobs.events import TERMINAL, EventFollower
 from app.jobs.spec import TrainRequest
 from app.jobs.store import JobRecord, JobStore
 from app.jobs.supervision import Watchdog, settle_orphans
+from app.jobs.trust import trust_refused_weights, trusted_for
 from app.jobs.transport import AgentHandle, LocalTransport, Transport, process_alive, terminate
 from app.library.architecture import architecture_from_yaml
-from app.library.checkpoint import CheckpointError, sha256_file
+from app.library.checkpoint import CheckpointError
 from app.library.repository import Library, LibraryError
 
 CANCEL_GRACE = 30.0  # seconds between SIGTERM (stop after this batch) and SIGKILL of the group
@@ -101,22 +102,11 @@ class JobManager:
             nc=len(ds.names), imgsz=int(req.imgsz), train_args=req.agent_args(), parent_id=req.parent_id,
             dataset_id=dataset.id, dataset_ref=ds.location, status="Queued",
         )
-        spec = {"args": req.agent_args(), "trusted_sha256": self._trusted_for(req.model)}
+        spec = {"args": req.agent_args(), "trusted_sha256": trusted_for(self.lib, req.model)}
         job = self.store.create("train", spec, project_id, model.id, owner_pid=self.pid, worker=worker)
         self._notify(job)
         self.schedule()
         return self.store.get(job.id)
-
-    def _trusted_for(self, weights: str | Path | None, sha256: str | None = None) -> list[str]:
-        """The sha256 of the job's input weights when the user trusted them (the agent's gate loads them plainly)."""
-        if not weights or not str(weights).endswith(".pt"):
-            return []
-        if sha256 is None:
-            try:
-                sha256 = sha256_file(weights)
-            except OSError:
-                return []  # not readable here: the agent's gate says so
-        return [sha256] if self.lib.is_trusted(sha256) else []
 
     # ---------------------------------------------------------------- schedule
     def schedule(self) -> None:
@@ -348,7 +338,7 @@ class JobManager:
             raise LibraryError(f"an export of {model.name!r} to {spec_format.name} is already {busy[0].status.lower()}")
         agent_args = {"model": str(model.weights_path), "format": fmt, "device": "cpu", **args}
         spec: dict[str, Any] = {"args": agent_args, "task": model.task, "verify": True,
-                                "trusted_sha256": self._trusted_for(model.weights_path, model.sha256)}
+                                "trusted_sha256": trusted_for(self.lib, model.weights_path)}
         from app.exporters.toolchains import Toolchains, toolchain_for
 
         tc = toolchain_for(fmt)
@@ -454,11 +444,16 @@ class JobManager:
         if old.model_id:
             self.lib.set_model_status(old.model_id, "Queued")
         args = old.spec.get("args", {})
-        spec = {"args": args, "trusted_sha256": self._trusted_for(args.get("model"))}  # trusted since, perhaps
+        spec = {"args": args, "trusted_sha256": trusted_for(self.lib, args.get("model"))}  # trusted since, perhaps
         job = self.store.create(old.kind, spec, old.project_id, old.model_id, owner_pid=self.pid, retry_of=old.id)
         self._notify(job)
         self.schedule()
         return self.store.get(job.id)
+
+    def trust_and_retry(self, job_id: str) -> JobRecord:
+        """The user trusts the weights the loading gate refused for this job: remember them, run the job again."""
+        trust_refused_weights(self.lib, self.store.get(job_id))
+        return self.retry(job_id)
 
     def recover(self) -> list[str]:
         """Adopt jobs whose owning process is gone: follow live agents, settle dead ones. Returns adopted ids."""

@@ -42,6 +42,7 @@ class ExportController(QObject):
         tab.cancelRequested.connect(self._on_tab_cancel_requested)
         tab.installToolchainRequested.connect(self._on_tab_install_toolchain_requested)
         tab.removeToolchainRequested.connect(self._on_tab_remove_toolchain_requested)
+        tab.trustRetryRequested.connect(self._on_tab_trust_retry_requested)
         self.installLine.connect(tab.show_install_progress)
         self.refresh_targets()
 
@@ -172,6 +173,10 @@ class ExportController(QObject):
         tcs = Toolchains(self.window.lib.home)
         run_in_background(lambda: tcs.remove(name), lambda _r: self._toolchain_changed(f"The {name} toolchain is removed"),
                           lambda e: (self.tab.install_finished(), self.window.statusBar().showMessage(str(e), 8000)))
+
+    def _on_tab_trust_retry_requested(self, job_id: str) -> None:
+        self.ops.submit(lambda: self.window.jobs.trust_and_retry(job_id), lambda _j: self.refresh(),
+                        lambda e: QMessageBox.warning(self.window, "Export", str(e)))
 
     def _on_tab_cancel_requested(self, job_id: str) -> None:
         self.ops.submit(lambda: self.window.jobs.cancel(job_id), lambda _j: self.refresh(), what="Cancel")

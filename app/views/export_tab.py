@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
 from app.exporters.availability import for_model
 from app.exporters.registry import ARGS, FORMATS, ExportFormat
 from app.exporters.store import ExportRecord
+from app.jobs.trust import REFUSAL_CODES
 from app.library.records import ModelRecord
 from app.qt.model_table import fmt_size
+from app.views.trust_prompt import ask_trust
 from app.widgets.badge import badge_color
 
 AVAILABILITY_TEXT = {"ready": "ready", "needs-toolchain": "needs toolchain", "needs-gpu": "needs GPU worker",
@@ -106,6 +108,7 @@ class ExportTab(QWidget):
     deleteRequested = Signal(str)  # export id
     installToolchainRequested = Signal(str)  # toolchain name (also: reinstall to repair it)
     removeToolchainRequested = Signal(str)  # toolchain name
+    trustRetryRequested = Signal(str)  # job id: the user trusts the weights the loading gate refused; export again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,6 +182,10 @@ class ExportTab(QWidget):
         self.install_bar.hide()
         self._install = None
         self._installing = None  # the toolchain being installed, removed or repaired
+        self.trust_button = QPushButton("Trust this file and retry")
+        self.trust_button.setToolTip("The loading gate refused these weights; load them anyway if you trust them")
+        self.trust_button.clicked.connect(self._on_trust_clicked)
+        self.trust_button.hide()
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("danger")
         self.delete_button.clicked.connect(self._on_delete_clicked)
@@ -187,7 +194,7 @@ class ExportTab(QWidget):
         run_row.addWidget(self.run_on, 1)
         buttons = QHBoxLayout()
         for b in (self.install_button, self.export_button, self.cancel_button, self.download_button, self.delete_button,
-                  self.toolchain_button):
+                  self.toolchain_button, self.trust_button):
             buttons.addWidget(b)
         side = QWidget()
         sl = QVBoxLayout(side)
@@ -312,6 +319,8 @@ class ExportTab(QWidget):
         done = e is not None and e.status == "Completed"
         self.download_button.setEnabled(done)
         self.delete_button.setEnabled(e is not None and not active)
+        self.trust_button.setVisible(e is not None and e.status == "Failed" and bool(e.job_id)
+                                     and (e.error or "").startswith(tuple(f"{c}:" for c in REFUSAL_CODES)))
         if e is None:
             self.detail.setText("")
         elif e.status == "Failed":
@@ -383,6 +392,13 @@ class ExportTab(QWidget):
         e = self.exports.get(fmt.argument) if fmt else None
         if e is not None:
             self.downloadRequested.emit(e.id)
+
+    def _on_trust_clicked(self) -> None:
+        fmt = self.current_format()
+        e = self.exports.get(fmt.argument) if fmt else None
+        if e is not None and e.job_id:
+            job_id = e.job_id
+            ask_trust(self, e.error or "", "Trust and retry", lambda: self.trustRetryRequested.emit(job_id))
 
     def _on_delete_clicked(self) -> None:
         fmt = self.current_format()

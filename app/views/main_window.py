@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
 
             self.exports = ExportController(self, self._model_page.export)
             self._model_page.train.retryRequested.connect(self._on_train_retry_requested)
+            self._model_page.train.trustRetryRequested.connect(self._on_train_trust_retry_requested)
             self._model_page.predict.backendsRequested.connect(self._on_predict_backends_requested)
             self._model_page.predict.trustRequested.connect(self._on_predict_trust_requested)
             self.drops.install(self._model_page)
@@ -283,6 +284,10 @@ class MainWindow(QMainWindow):
 
     def _on_train_retry_requested(self, job_id: str) -> None:
         self.ops.submit(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
+                        lambda e: QMessageBox.warning(self, "Retry", str(e)))
+
+    def _on_train_trust_retry_requested(self, job_id: str) -> None:
+        self.ops.submit(lambda: self.jobs.trust_and_retry(job_id), lambda _job: self.refresh(),
                         lambda e: QMessageBox.warning(self, "Retry", str(e)))
 
     def _on_predict_backends_requested(self) -> None:

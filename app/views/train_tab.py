@@ -11,8 +11,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs.store import JobRecord
+from app.jobs.trust import refused_by_gate
 from app.library.records import ModelRecord
 from app.qt.jobs_bridge import JobEventStream
+from app.views.trust_prompt import ask_trust
 from app.widgets.ansi_console import AnsiConsole
 from app.widgets.badge import Badge
 from app.widgets.system_meters import SystemMeters
@@ -32,6 +34,7 @@ class TrainTab(QWidget):
 
     cancelRequested = Signal(str)
     retryRequested = Signal(str)
+    trustRetryRequested = Signal(str)  # job id: the user trusts the weights the loading gate refused; run it again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +155,7 @@ class TrainTab(QWidget):
         active = job.status in ("Queued", "Starting", "Running")
         self.cancel_button.setVisible(active)
         self.retry_button.setVisible(job.status in ("Failed", "Cancelled"))
+        self.retry_button.setText("Trust this file and retry" if refused_by_gate(job) else "Retry")
         self.elapsed.setText(_elapsed(job))
         self._update_title()
         if job.status == "Failed":
@@ -235,7 +239,10 @@ class TrainTab(QWidget):
             self.cancelRequested.emit(self.job.id)
 
     def _on_retry_clicked(self) -> None:
-        if self.job is not None:
+        if self.job is not None and refused_by_gate(self.job):
+            job_id = self.job.id
+            ask_trust(self, self.job.error or "", "Trust and retry", lambda: self.trustRetryRequested.emit(job_id))
+        elif self.job is not None:
             self.retryRequested.emit(self.job.id)
 
     def reset_cancel_button(self) -> None:
