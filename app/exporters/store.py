@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.exporters.registry import FORMATS
 from app.library.orm import Export, aware
 from app.library.repository import Library, LibraryError
+from app.library.disk_space import reraise_if_disk_full
 from app.library.storage import TMP_SUFFIX, fsync_dir
 
 
@@ -100,9 +101,13 @@ class ExportStore:
     def place(self, model_id: str, fmt: str, src: Path) -> Path:
         """Copy an artifact (file or folder) into ``models/<id>/exports/<fmt>/`` atomically; return its path."""
         target_dir = self.folder(model_id, fmt)
-        target_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = target_dir.parent / f".{fmt}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
-        tmp.mkdir()
+        try:
+            target_dir.parent.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()
+        except OSError as e:
+            reraise_if_disk_full(e, target_dir.parent)
+            raise
         try:
             dest = tmp / src.name
             if src.is_dir():
@@ -120,8 +125,9 @@ class ExportStore:
             fsync_dir(target_dir.parent)
             if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as e:
+            shutil.rmtree(tmp, ignore_errors=True)  # removed before the verdict: the space it took is free again
+            reraise_if_disk_full(e, target_dir.parent)
             raise
         return target_dir / src.name
 

@@ -22,6 +22,8 @@ import paramiko
 
 from app.jobs.ssh import HostKeyChanged, HostKeyRevoked, HostKeyUnknown, SSHError, run
 from app.jobs.workers import Layout, WorkerRecord, WorkerStore, agent_command, install_agent, sftp_makedirs, sftp_write
+from app.library.disk_space import DiskFullError
+from app.library.storage import is_disk_full
 from remote_agent.jobctl import digest as local_digest
 from remote_agent.train import file_sha256
 
@@ -116,7 +118,8 @@ class Link:
             try:
                 return what()
             except (SSHError, OSError, EOFError, paramiko.SSHException) as e:
-                if isinstance(e, TransferError | RemoteCommandError | HostKeyChanged | HostKeyUnknown | HostKeyRevoked):
+                if isinstance(e, TransferError | RemoteCommandError | HostKeyChanged | HostKeyUnknown | HostKeyRevoked
+                              | DiskFullError):
                     raise  # a damaged transfer is redone by the caller; a host key problem is the user's call
                 self.last_error = str(e)
                 self.drop()
@@ -231,14 +234,18 @@ def download(link: Link, remote: str, local: Path, expect_sha256: str | None = N
     theirs = link.run("digest", remote)
     if expect_sha256 and theirs.get("sha256") != expect_sha256:
         raise TransferError(f"{remote} on the worker does not match what the agent reported")
-    local.parent.mkdir(parents=True, exist_ok=True)
-    if stat.S_ISDIR(st.st_mode or 0):
-        staging = local.with_name(local.name + ".part")
-        _get_tree(sftp, remote, staging)
-        target_tmp = staging
-    else:
-        target_tmp = local.with_name(local.name + ".part")
-        _get_file(sftp, remote, target_tmp, st.st_size or 0)
+    target_tmp = local.with_name(local.name + ".part")
+    try:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        if stat.S_ISDIR(st.st_mode or 0):
+            _get_tree(sftp, remote, target_tmp)
+        else:
+            _get_file(sftp, remote, target_tmp, st.st_size or 0)
+    except OSError as e:
+        if is_disk_full(e):  # a full disk is not a dropped link: no resuming, no retry, the part removed
+            shutil.rmtree(target_tmp, ignore_errors=True) if target_tmp.is_dir() else target_tmp.unlink(missing_ok=True)
+            raise DiskFullError(local.parent) from e
+        raise
     ours = local_digest(str(target_tmp))
     if ours.get("sha256") != theirs.get("sha256"):
         shutil.rmtree(target_tmp, ignore_errors=True) if target_tmp.is_dir() else target_tmp.unlink(missing_ok=True)

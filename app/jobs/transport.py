@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import psutil
 
+from app.library.disk_space import reraise_if_disk_full
+from app.library.storage import atomic_write_text
 from app.offline import disable_openvino_telemetry, offline_env, prepare_config_dir
 from app.paths import REPO_ROOT
 
@@ -117,9 +119,16 @@ class LocalTransport:
         return env
 
     def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
-        run_dir.mkdir(parents=True, exist_ok=True)
         spec_path = run_dir / "spec.json"
-        spec_path.write_text(json.dumps(spec, indent=2))
+        made = not run_dir.exists()
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(spec_path, json.dumps(spec, indent=2))  # never a half spec for the agent to read
+        except OSError as e:
+            if made:
+                shutil.rmtree(run_dir, ignore_errors=True)  # no empty run folder left behind
+            reraise_if_disk_full(e, run_dir.parent)
+            raise
         events_path = run_dir / "events.jsonl"
         with open(events_path, "ab") as out, open(run_dir / "agent.err", "ab") as err:
             python = spec.get("python") or self.python  # an export toolchain's interpreter, when it has one
