@@ -18,25 +18,19 @@ from __future__ import annotations
 import collections
 import io
 import pickle
-import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from remote_agent.pickle_bounds import PickleBoundsError, check_pickle_bounds
+from remote_agent.pickle_records import (  # noqa: F401 (re-exported: the reader's records are used through here)
+    _CODE_NAMESPACES, STORAGE_DTYPES, Call, InertGlobal, InertObject, PickleRefused, StorageRef, TensorRef,
+    decode_scalar,
+)
 
 MAX_PICKLE_BYTES = 4 * 1024 * 1024  # measured: RT-DETR-x 0.33 MB, YOLO26x-seg 0.30 MB; a last.pt ~1.5x
 MAX_CALLBACKS = 2_000_000
 MAX_SECONDS = 5.0
-
-
-class PickleRefused(Exception):
-    """The pickle was refused; ``code`` says why (``executable_code``, ``too_large``, ``malformed``)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # Modules whose globals exist to run code, touch the system or load more pickles.
@@ -56,7 +50,7 @@ _DANGEROUS_MODULES = (
 )
 _DANGEROUS_GLOBALS = {
     "torch.load", "torch.save", "torch.serialization.load", "torch.storage._load_from_bytes",
-    "numpy.load", "numpy.fromfile", "numpy.memmap", "builtins.getattr", "builtins.setattr", "builtins.delattr",
+    "numpy.load", "numpy.fromfile", "numpy.memmap", "builtins.setattr", "builtins.delattr",
     "builtins.eval", "builtins.exec", "builtins.compile", "builtins.__import__", "builtins.open",
     "builtins.input", "builtins.breakpoint", "builtins.globals", "builtins.locals", "builtins.vars",
     "builtins.apply", "builtins.execfile", "builtins.reload", "builtins.memoryview", "builtins.type",
@@ -68,156 +62,13 @@ _MODEL_NAMESPACES = (
     "ultralytics", "torch", "torchvision", "numpy", "collections", "pathlib", "datetime", "argparse", "enum",
     "models", "utils", "__main__", "timm", "yolo", "_codecs", "copyreg", "builtins", "types", "decimal", "uuid",
 )
+_NOT_CLASSES = ("builtins", "copyreg", "_codecs")  # their capitalised names are types or errors, never models
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg", "_codecs": "_codecs"}
 # Only types whose construction cannot be made to allocate without bound from a small pickle.
 _DATA_TYPES: dict[str, Any] = {
     "builtins.set": set, "builtins.frozenset": frozenset, "builtins.slice": slice,
     "builtins.complex": complex, "collections.OrderedDict": collections.OrderedDict,
 }
-
-# torch storage class names → (dtype name, struct code, item size)
-STORAGE_DTYPES: dict[str, tuple[str, str, int]] = {
-    "FloatStorage": ("float32", "f", 4), "HalfStorage": ("float16", "e", 2), "DoubleStorage": ("float64", "d", 8),
-    "BFloat16Storage": ("bfloat16", "", 2), "LongStorage": ("int64", "q", 8), "IntStorage": ("int32", "i", 4),
-    "ShortStorage": ("int16", "h", 2), "CharStorage": ("int8", "b", 1), "ByteStorage": ("uint8", "B", 1),
-    "BoolStorage": ("bool", "?", 1), "UntypedStorage": ("uint8", "B", 1),
-}
-
-
-@dataclass(slots=True)
-class StorageRef:
-    """A tensor storage record of the checkpoint (``data/<key>`` in the zip)."""
-
-    key: str
-    dtype: str
-    numel: int
-
-
-@dataclass(slots=True)
-class TensorRef:
-    """A tensor that was not built: its storage, offset, shape and whether it is a parameter."""
-
-    storage: StorageRef | None
-    offset: int
-    shape: tuple[int, ...]
-    parameter: bool = False
-
-    @property
-    def numel(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s if type(s) is int else 0
-            if not 0 <= n < 2**64:  # a hostile shape: stop before the product grows without bound
-                return n if n >= 0 else 0
-        return n
-
-    @property
-    def dtype(self) -> str:
-        return self.storage.dtype if self.storage else "unknown"
-
-
-@dataclass
-class InertGlobal:
-    """A function named by the pickle; calling it is refused, referencing it is harmless."""
-
-    module: str
-    name: str
-
-    @property
-    def qualname(self) -> str:
-        return f"{self.module}.{self.name}"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise PickleRefused("executable_code", f"contains executable code, refused: it calls {self.qualname}()")
-
-
-@dataclass
-class Call:
-    """The record of an allowed call (numpy scalar, dtype, copyreg, datetime…), never made."""
-
-    func: str
-    args: tuple[Any, ...]
-    state: Any = None
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state
-
-
-class InertObject:
-    """Base of the classes built for pickled objects: holds the pickled state, runs nothing."""
-
-    _yd_module = ""
-    _yd_name = ""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> "InertObject":
-        if args or kwargs:
-            _check_construction(cls, args, kwargs)
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "_yd_args", args)
-        object.__setattr__(obj, "_yd_state", None)
-        object.__setattr__(obj, "_yd_items", None)
-        return obj
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        object.__setattr__(self, "_yd_args", args)
-
-    def __setstate__(self, state: Any) -> None:
-        object.__setattr__(self, "_yd_state", state)
-
-    # OrderedDict / list subclasses pickled with SETITEMS/APPENDS land here.
-    def __setitem__(self, key: Any, value: Any) -> None:
-        if self._yd_items is None:
-            object.__setattr__(self, "_yd_items", {})
-        self._yd_items[key] = value
-
-    def append(self, value: Any) -> None:
-        self.extend([value])
-
-    def extend(self, values: Any) -> None:
-        if self._yd_items is None:
-            object.__setattr__(self, "_yd_items", {})
-        for v in values:
-            self._yd_items[len(self._yd_items)] = v
-
-    @classmethod
-    def qualname(cls) -> str:
-        return f"{cls._yd_module}.{cls._yd_name}"
-
-    @property
-    def attrs(self) -> dict[str, Any]:
-        """The object's pickled ``__dict__`` (or the dict part of a ``(dict, slots)`` state)."""
-        st = self._yd_state
-        if isinstance(st, tuple) and len(st) == 2 and isinstance(st[0], dict | type(None)):
-            st = st[0]
-        return st if isinstance(st, dict) else {}
-
-    def __repr__(self) -> str:
-        return f"<inert {self.qualname()}>"
-
-
-# Enums pickle as ``Class(value)``; these are the ones real checkpoints hold (classification transforms).
-_ENUM_CLASSES = {"torchvision.transforms.functional.InterpolationMode", "torchvision.transforms.InterpolationMode"}
-# Top-level packages whose classes build models or run code in ``__init__``: never constructed with arguments.
-_CODE_NAMESPACES = ("ultralytics", "torch", "torchvision", "timm", "models", "utils", "yolo", "__main__", "clip")
-_SCALARS = (int, float, str, bool, type(None))
-
-
-def _check_construction(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Refuse a class called with arguments: torch pickles modules as ``cls.__new__(cls)`` + state, never ``cls(cfg)``.
-
-    ``DetectionModel(cfg)`` inside a pickle would run ultralytics' model builder (which evaluates config strings)
-    under any loader that allows the class, ultralytics' own safe loader included.
-    """
-    qual = cls.qualname()  # type: ignore[attr-defined]
-    scalar_args = not kwargs and all(type(a) in _SCALARS for a in args)
-    if qual in _ENUM_CLASSES and scalar_args and len(args) == 1:
-        return
-    if qual.split(".")[0] not in _CODE_NAMESPACES and scalar_args:
-        return  # decimal.Decimal('1.5'), enum members of other packages: plain values
-    raise PickleRefused(
-        "executable_code", f"contains executable code, refused: it constructs {qual} with arguments inside the pickle"
-    )
-
 
 @dataclass
 class ReadStats:
@@ -258,11 +109,54 @@ def _codecs_encode(obj: Any, encoding: str = "utf-8", *rest: Any) -> bytes:
 
 
 def _reconstructor(cls: Any, base: Any, state: Any = None) -> Any:
+    # a plain loader runs ``base.__init__(obj, state)``: DetectionModel as base builds the model from ``state``
+    if not (isinstance(base, InertGlobal) and base.qualname == "builtins.object") and base not in _PLAIN_BASES:
+        name = base.qualname() if isinstance(base, type) and issubclass(base, InertObject) else _describe(base)
+        raise PickleRefused("executable_code", f"contains executable code, refused: copyreg._reconstructor would "
+                                               f"run {name}.__init__ on data from the pickle")
     if isinstance(cls, type) and issubclass(cls, InertObject):
         return cls.__new__(cls)
     if cls in (collections.OrderedDict, dict, list, set):
         return cls()
     return Call("copyreg._reconstructor", (cls, base, state))
+
+
+_PLAIN_BASES = (dict, list, set, frozenset, collections.OrderedDict)
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, InertGlobal):
+        return obj.qualname
+    if isinstance(obj, type) and issubclass(obj, InertObject):
+        return obj.qualname()
+    return type(obj).__name__
+
+
+def _inert_getattr(obj: Any, name: Any, *rest: Any) -> Any:
+    """``builtins.getattr`` as ultralytics' safe loader allows it: ``Detect.forward`` (8.0.x heads keep it) or
+    ``InterpolationMode.BILINEAR``; the result is an inert reference that refuses to be called."""
+    if not rest and type(name) is str and name.isidentifier() and not name.startswith("__"):
+        if isinstance(obj, type) and issubclass(obj, InertObject) and obj._yd_module.split(".")[0] in _CODE_NAMESPACES:
+            return InertGlobal(obj.qualname(), name)
+        if isinstance(obj, InertObject) and name in ("forward", "forward_fuse"):
+            return InertGlobal(type(obj).qualname(), name)
+    raise PickleRefused("executable_code", f"contains executable code, refused: it calls builtins.getattr on "
+                                           f"{_describe(obj)} for {str(name)[:60]!r}")
+
+
+class _SafeFunction:
+    """One of our stand-ins for a function the pickle may call; a BUILD on it (state pollution) is refused."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __call__(self, *args: Any) -> Any:
+        return self.func(*args)
+
+    def __setstate__(self, state: Any) -> None:
+        raise PickleRefused("malformed", "malformed pickle: it sets state on a function")
 
 
 def _recorder(qualname: str) -> Any:
@@ -272,7 +166,7 @@ def _recorder(qualname: str) -> Any:
     return record
 
 
-_SAFE_FUNCTIONS: dict[str, Any] = {
+_SAFE_FUNCTIONS: dict[str, Any] = {name: _SafeFunction(f) for name, f in {
     "torch._utils._rebuild_tensor_v2": _rebuild_tensor,
     "torch._utils._rebuild_tensor": _rebuild_tensor,
     "torch._utils._rebuild_parameter": _rebuild_parameter,
@@ -280,7 +174,8 @@ _SAFE_FUNCTIONS: dict[str, Any] = {
     "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
     "_codecs.encode": _codecs_encode,
     "copyreg._reconstructor": _reconstructor,
-}
+    "builtins.getattr": _inert_getattr,
+}.items()}
 _RECORDED_CALLS = {
     "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.core.multiarray.scalar",
     "numpy._core.multiarray.scalar", "numpy.dtype", "numpy.ndarray", "torch.device", "torch.Size",
@@ -289,6 +184,8 @@ _RECORDED_CALLS = {
     "torch._utils._rebuild_wrapper_subclass", "torch._utils._rebuild_tensor_v3", "datetime.datetime",
     "datetime.date", "datetime.time", "datetime.timedelta", "datetime.timezone", "pathlib.PosixPath",
     "pathlib.WindowsPath", "pathlib.Path", "pathlib.PurePosixPath", "pathlib.PureWindowsPath",
+    "pathlib._local.PosixPath", "pathlib._local.WindowsPath", "pathlib._local.Path",  # pickled by Python 3.13
+    "pathlib._local.PurePosixPath", "pathlib._local.PureWindowsPath",
 }
 
 
@@ -314,8 +211,18 @@ class _RestrictedUnpickler(pickle.Unpickler):
         module = _PY2_MODULES.get(module, module)
         qual = f"{module}.{name}"
         self._stats.globals.add(qual)
-        if _is_dangerous(qual, module):
+        if _is_dangerous(qual, module) or _is_dangerous(qual, qual):  # 'torch' + 'jit.load' is torch.jit.load
             raise PickleRefused("executable_code", f"contains executable code, refused: it references {qual}")
+        if "." in name:  # protocol 4 resolves 'Path.touch' as an attribute path: getattr's rule for each step
+            head, *path = name.split(".")
+            obj = self.find_class(module, head)
+            try:
+                for part in path:
+                    obj = _inert_getattr(obj, part)
+            except PickleRefused as e:
+                raise PickleRefused("executable_code", f"contains executable code, refused: it reaches {qual} "
+                                                       "through an attribute path") from e
+            return obj
         if qual in _SAFE_FUNCTIONS:
             return _SAFE_FUNCTIONS[qual]
         if qual in _DATA_TYPES:
@@ -327,18 +234,22 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if module == "torch" and name[:1].islower():
             return f"torch.{name}"  # dtypes and layouts (torch.float16, torch.strided) as their names
         top = module.split(".")[0]
-        if name[:1].isupper() and top in _MODEL_NAMESPACES and top not in ("builtins", "copyreg", "_codecs"):
+        # v10Detect, v8DetectionLoss, _NormalizeCoords: classes need not be capitalised; a function named here and
+        # called (REDUCE) is refused by the class's __init__, while NEWOBJ (how torch pickles modules) stays inert
+        maybe_function = not name[:1].isupper() and top in _CODE_NAMESPACES
+        if (name[:1].isupper() or maybe_function) and top in _MODEL_NAMESPACES and top not in _NOT_CLASSES:
             cls = self._classes.get(qual)
             if cls is None:
-                cls = type(name, (InertObject,), {"_yd_module": module, "_yd_name": name})
+                cls = type(name, (InertObject,), {"_yd_module": module, "_yd_name": name,
+                                                  "_yd_maybe_function": maybe_function})
                 self._classes[qual] = cls
             return cls
         return InertGlobal(module, name)
 
     def persistent_load(self, pid: Any) -> Any:
         self._tick()
-        if type(pid) is tuple and len(pid) >= 5 and pid[0] == "storage":
-            key = str(pid[2])
+        if type(pid) is tuple and len(pid) >= 5 and pid[0] == "storage" and type(pid[2]) is str and len(pid[2]) < 64:
+            key = pid[2]  # torch's keys are short strings; str() of a hostile object could cost without bound
             ref = self._storages.get(key)
             if ref is None:
                 stype, numel = pid[1], pid[4]
@@ -371,17 +282,3 @@ def restricted_load(data: bytes, max_seconds: float = MAX_SECONDS) -> tuple[Any,
     except Exception as e:  # truncated or corrupt pickles raise many kinds of errors
         raise PickleRefused("malformed", f"corrupt pickle ({type(e).__name__}: {e})") from e
     return obj, stats
-
-
-def decode_scalar(call: Call) -> Any:
-    """Value of a pickled numpy scalar (``numpy.core.multiarray.scalar(dtype, bytes)``), decoded with struct."""
-    if len(call.args) < 2 or not isinstance(call.args[1], bytes | bytearray):
-        return None
-    dtype = call.args[0]
-    code = dtype.args[0] if isinstance(dtype, Call) and dtype.args else None
-    fmt = {"f8": "d", "f4": "f", "f2": "e", "i8": "q", "i4": "i", "i2": "h", "i1": "b", "u1": "B", "u8": "Q",
-           "u4": "I", "b1": "?"}.get(str(code))
-    raw = bytes(call.args[1])
-    if fmt and struct.calcsize(fmt) == len(raw):
-        return struct.unpack("<" + fmt, raw)[0]
-    return None
