@@ -41,6 +41,23 @@ def epoch_metrics(trainer: Any) -> dict[str, Any]:
     return out
 
 
+def refuse_unsafe_model_yaml(source: str) -> None:
+    """A model YAML file given by path is checked as a checkpoint's config is (names ultralytics defines, literals);
+    a bare name (``yolo26n.yaml``) is one that ships inside ultralytics."""
+    path = Path(source)
+    if not path.is_file():
+        return
+    from remote_agent.checkpoint_scan import CheckpointError
+    from remote_agent.data_check import load_yaml_like_ultralytics
+    from remote_agent.model_config import check_model_config
+
+    cfg = load_yaml_like_ultralytics(path)
+    try:
+        check_model_config(cfg if isinstance(cfg, dict) else {"backbone": None})
+    except CheckpointError as e:
+        raise ValueError(f"{path.name}: {e.message}") from e
+
+
 def run_train(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple[str, dict[str, Any]]:
     """Train; return ("completed" | "cancelled", result)."""
     from remote_agent.data_check import refuse_unsafe_data
@@ -57,7 +74,8 @@ def run_train(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tup
         model = load_yolo(source, task=args.get("task"), trusted=spec.get("trusted_sha256") or (),
                           copy_to=run_dir / "weights-in" / Path(source).name)
     else:
-        model = YOLO(source, task=args.get("task"))  # a model YAML that ships with ultralytics: built, not unpickled
+        refuse_unsafe_model_yaml(source)  # a YAML of the user's goes through the inspector's config check too
+        model = YOLO(source, task=args.get("task"))  # built from a YAML (ultralytics' restricted builder), not unpickled
     last_progress = [0.0]
     batches = [0]
     started_epochs: set[int] = set()

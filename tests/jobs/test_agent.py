@@ -88,3 +88,19 @@ def test_info_reports_versions_and_protocol():
     assert info["protocol"] == PROTOCOL_VERSION and info["ultralytics"] == "8.4.190"
     assert info["torch"].startswith("2.14.1") and info["cpu_count"] >= 1 and info["ram_total"] > 0
     assert info["cuda_devices"] == [] and info["cuda_note"]
+
+
+def test_agent_refuses_a_hostile_model_yaml_sent_straight_to_it(tmp_path, home, tiny_data):
+    """A spec that reaches the agent without the app's checks (another client, a worker's queue) still cannot make
+    ultralytics build a model whose activation is code, nor one naming a module ultralytics does not define."""
+    from tests.jobs.test_args_model_yaml import hostile_yaml
+
+    marker = tmp_path / "ran.txt"
+    bad = hostile_yaml(tmp_path, marker)
+    spec = {"id": "jobY", "kind": "train", "run_dir": str(tmp_path / "run"),
+            "args": {"model": str(bad), "data": str(tiny_data["detect"]), "epochs": 1, "imgsz": 64, "batch": 4,
+                     "device": "cpu", **FAST}}
+    code, events, stderr = run_agent(spec, home, timeout=120)
+    assert code == 1 and events[-1]["type"] == "failed", stderr
+    assert "activation" in events[-1]["message"] and "my-yolo26n.yaml" in events[-1]["message"]
+    assert not marker.exists()
