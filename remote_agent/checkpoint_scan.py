@@ -49,6 +49,7 @@ class ScanResult:
     globals: set[str] = field(default_factory=set)
     pkl_name: str = ""
     storages: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what ultralytics would do with its fields, not refused
 
 
 def scan_checkpoint(path: str | os.PathLike[str]) -> ScanResult:
@@ -72,10 +73,12 @@ def scan_checkpoint(path: str | os.PathLike[str]) -> ScanResult:
         raise CheckpointError(
             "not_checkpoint", f"not a usable checkpoint: {len(missing)} weight records are missing (truncated file?)"
         )
-    from remote_agent.model_config import check_checkpoint_configs  # imports this module's CheckpointError
+    from remote_agent.checkpoint_fields import check_checkpoint_fields  # both import this module's CheckpointError
+    from remote_agent.model_config import check_checkpoint_configs
 
     check_checkpoint_configs(ckpt)
-    return ScanResult(ckpt, stats.globals, pkl_name, stats.storages)
+    warnings = check_checkpoint_fields(ckpt)
+    return ScanResult(ckpt, stats.globals, pkl_name, stats.storages, warnings)
 
 
 def open_regular_file(path: Path) -> BinaryIO:

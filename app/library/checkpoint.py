@@ -170,6 +170,7 @@ def inspect_checkpoint(path: str | os.PathLike[str], with_sha256: bool = False) 
     scan = scan_checkpoint(path)  # the same verdict as the agent's loading gate
     _check_yolov5_original(scan.globals, scan.ckpt)
     info = _build_info(path, scan.ckpt)
+    info.warnings += scan.warnings
     if with_sha256:
         info.sha256 = sha256_file(path)
     return info
