@@ -77,6 +77,8 @@ def check_zip_layout(f: BinaryIO, zf: zipfile.ZipFile, size: int) -> str:
     fd = f.fileno()
     for info in infos:
         name = info.orig_filename
+        if "\x00" in name:  # zipfile cuts the name at the NUL, torch's reader does not: two readings of one entry
+            raise ZipLayoutError(f"the member name {name!r} holds a NUL byte")
         if name in names:
             raise ZipLayoutError(f"the zip holds two members named {name!r} (readers disagree on which is used)")
         names.add(name)
