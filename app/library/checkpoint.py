@@ -14,6 +14,7 @@ from typing import Any
 
 from app.library.architecture import architecture_from_yaml
 from app.library.plain import INT64_MAX, PlainBudget, plain
+from app.library.untrusted import printable  # one escaping for display, re-exported here
 from remote_agent.checkpoint_scan import CheckpointError, scan_checkpoint, sha256_file
 from remote_agent.safe_pickle import InertObject, TensorRef
 
@@ -255,19 +256,3 @@ def _task_from_yaml(yaml: dict[str, Any]) -> str | None:
         if key in head:
             return task
     return None
-
-
-# C0 controls, DEL, C1 controls (ESC among them): what a terminal or a label would interpret instead of showing.
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
-
-
-def printable(s: str) -> str:
-    """``s`` with control characters (C0, DEL, C1, ESC) and undecodable bytes (lone surrogates) shown escaped.
-
-    Names are stored as the checkpoint gives them; this is only for display (CLI text, window labels).
-    """
-    out = s.translate(_CONTROL)
-    if any("\ud800" <= ch <= "\udfff" for ch in out):
-        out = "".join(f"\\x{ord(ch) - 0xDC00:02x}" if "\udc80" <= ch <= "\udcff" else
-                      f"\\u{ord(ch):04x}" if "\ud800" <= ch <= "\udfff" else ch for ch in out)
-    return out
