@@ -15,10 +15,11 @@ from remote_agent.checkpoint_scan import CheckpointError
 from remote_agent.events import ConsoleCapture, Emitter
 from remote_agent.export import run_export
 from remote_agent.gate import require_safe_load_env
+from remote_agent.serve import run_serve
 from remote_agent.system import SystemSampler
 from remote_agent.train import CancelFlag, run_train
 
-KINDS = {"train": run_train, "export": run_export}
+KINDS = {"train": run_train, "export": run_export, "serve": run_serve}
 
 
 def run(spec_path: str) -> int:
