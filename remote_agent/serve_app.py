@@ -165,7 +165,7 @@ async def _image_and_fields(state: EndpointState, request: Request, body: bytes)
         image = doc.pop("image", None)
         url = doc.pop("url", url)
         fields.update({k: v for k, v in doc.items() if isinstance(v, str | int | float | bool)})
-        if isinstance(image, str) and image.startswith(("http://", "https://")):
+        if isinstance(image, str) and "://" in image[:16]:  # a URL of any scheme: fetch_url says which it takes
             url = image
         elif isinstance(image, str):
             b64 = image.split(",", 1)[1] if image.startswith("data:") else image
