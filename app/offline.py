@@ -58,7 +58,8 @@ def offline_env(home: Path | None = None) -> dict[str, str]:
     }
 
 
-def _settings(home: Path) -> dict[str, object]:
+def ultralytics_settings(home: Path) -> dict[str, object]:
+    """ultralytics' ``settings.json`` for a library home: its folders there, every sync and integration off."""
     return {
         "settings_version": SETTINGS_VERSION,
         "datasets_dir": str(home / "datasets"),
@@ -93,7 +94,7 @@ def prepare_config_dir(home: Path | None = None) -> Path:
             shutil.copyfile(font, tmp)
             os.replace(tmp, target)
     settings = cfg / "settings.json"
-    wanted = _settings(home)
+    wanted = ultralytics_settings(home)
     try:
         current = json.loads(settings.read_text())
     except (OSError, ValueError):

@@ -60,7 +60,7 @@ def _refuse(why: str) -> CheckpointError:
 
 def _local_data_reason(text: str) -> str | None:
     """Why the data set at ``text`` on this machine would make ultralytics run or fetch something; None if not."""
-    from remote_agent.data_check import _is_archive, _yaml_reason
+    from remote_agent.data_check import is_archive, yaml_reason
 
     try:
         st = os.stat(text)
@@ -69,8 +69,8 @@ def _local_data_reason(text: str) -> str | None:
     if stat.S_ISREG(st.st_mode):
         path = Path(text)
         if st.st_size <= _MAX_YAML_BYTES:
-            return _yaml_reason(path)  # an archive, or a YAML with download: / URLs
-        return _yaml_reason(path) if _is_archive(path) else None  # too big to be a data.yaml: only an archive matters
+            return yaml_reason(path)  # an archive, or a YAML with download: / URLs
+        return yaml_reason(path) if is_archive(path) else None  # too big to be a data.yaml: only an archive matters
     if stat.S_ISDIR(st.st_mode):
         yamls: list[Path] = []
         try:
@@ -82,7 +82,7 @@ def _local_data_reason(text: str) -> str | None:
                             break
         except OSError:
             return None
-        return next((why for why in map(_yaml_reason, yamls) if why), None)
+        return next((why for why in map(yaml_reason, yamls) if why), None)
     return f"name a data set that is not a file or folder ({text[:120]!r}): reading it could block"
 
 

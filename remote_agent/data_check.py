@@ -46,15 +46,17 @@ def _is_url(value: Any) -> bool:
     return isinstance(value, str) and "://" in value
 
 
-def _is_archive(path: Path) -> bool:
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` is a zip or tar archive (ultralytics unpacks either as a data set)."""
     try:
         return zipfile.is_zipfile(path) or tarfile.is_tarfile(path)
     except OSError:
         return False
 
 
-def _yaml_reason(path: Path) -> str | None:
-    if _is_archive(path):
+def yaml_reason(path: Path) -> str | None:
+    """Why the data file (a YAML or an archive) at ``path`` would make ultralytics run or fetch something; None if not."""
+    if is_archive(path):
         return (f"{path.name} is an archive: ultralytics would unpack it and train on whatever data.yaml it holds; "
                 "unpack it yourself and give its data.yaml")
     try:
@@ -100,12 +102,12 @@ def unsafe_data_reason(data: str | Path) -> str | None:
                 "YOLO Desk works offline: data sets must be on disk)")
     if path.is_dir():
         for found in _folder_yamls(path):
-            why = _yaml_reason(found) if found.is_file() else None
+            why = yaml_reason(found) if found.is_file() else None
             if why:
                 return why
         return None
-    if path.suffix.lower() in (".yaml", ".yml") or _is_archive(path):
-        return _yaml_reason(path)
+    if path.suffix.lower() in (".yaml", ".yml") or is_archive(path):
+        return yaml_reason(path)
     return None
 
 

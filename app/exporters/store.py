@@ -56,7 +56,7 @@ class ExportStore:
         self.lib = lib
 
     def create(self, model_id: str, fmt: str, args: dict[str, Any], job_id: str | None = None) -> ExportRecord:
-        with self.lib._write() as s:
+        with self.lib.write() as s:
             e = Export(id=uuid.uuid4().hex[:12], model_id=model_id, format=fmt, args=args, status="Queued",
                        job_id=job_id, verified=False)
             s.add(e)
@@ -64,20 +64,20 @@ class ExportStore:
             return _record(e)
 
     def get(self, export_id: str) -> ExportRecord:
-        with self.lib._read() as s:
+        with self.lib.read() as s:
             e = s.get(Export, export_id)
             if e is None:
                 raise LibraryError(f"no export with id {export_id!r}")
             return _record(e)
 
     def by_job(self, job_id: str) -> ExportRecord | None:
-        with self.lib._read() as s:
+        with self.lib.read() as s:
             e = s.scalar(select(Export).where(Export.job_id == job_id))
             return _record(e) if e else None
 
     def for_model(self, model_id: str) -> list[ExportRecord]:
         """The newest export per format of a model."""
-        with self.lib._read() as s:
+        with self.lib.read() as s:
             rows = s.scalars(select(Export).where(Export.model_id == model_id).order_by(Export.created_at.desc()))
             latest: dict[str, ExportRecord] = {}
             for e in rows:
@@ -86,7 +86,7 @@ class ExportStore:
             return sorted(latest.values(), key=lambda r: order.get(r.format, 99))
 
     def set(self, export_id: str, **fields: Any) -> ExportRecord:
-        with self.lib._write() as s:
+        with self.lib.write() as s:
             e = s.get(Export, export_id)
             if e is None:
                 raise LibraryError(f"no export with id {export_id!r}")
@@ -135,7 +135,7 @@ class ExportStore:
         rec = self.get(export_id)
         if rec.status in ("Queued", "Starting", "Running"):
             raise LibraryError("the export is still running; cancel it first")
-        with self.lib._write() as s:
+        with self.lib.write() as s:
             for e in s.scalars(select(Export).where(Export.model_id == rec.model_id, Export.format == rec.format)):
                 s.delete(e)
         shutil.rmtree(self.folder(rec.model_id, rec.format), ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 SERVICE = "yolodesk-worker"
 
 
@@ -9,7 +11,8 @@ class NoKeyring(Exception):
     """No usable OS keyring here: password/passphrase auth is not available (use a key or the ssh-agent)."""
 
 
-def _keyring():  # noqa: ANN202
+def _keyring() -> ModuleType:
+    """The keyring module with a usable backend; raises :class:`NoKeyring` when there is none."""
     try:
         import keyring
         from keyring.backends import fail

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from app.jobs.ssh import Endpoint, KnownHosts, SSHError, connect, resolve, run
 from app.library.orm import Worker, aware, utcnow
 from app.library.repository import Library, LibraryError
-from app.offline import FONT_NAMES, _settings, offline_env
+from app.offline import FONT_NAMES, offline_env, ultralytics_settings
 from app.paths import REPO_ROOT, resources_dir
 from remote_agent import PROTOCOL_VERSION
 
@@ -85,11 +85,11 @@ class WorkerStore:
         return KnownHosts(self.lib.home / "known_hosts")
 
     def list(self) -> list[WorkerRecord]:
-        with self.lib._read() as s:
+        with self.lib.read() as s:
             return [_record(w) for w in s.scalars(select(Worker).order_by(Worker.name))]
 
     def get(self, name: str) -> WorkerRecord:
-        with self.lib._read() as s:
+        with self.lib.read() as s:
             w = s.scalars(select(Worker).where(Worker.name == name)).first()
             if w is None:
                 known = ", ".join(x.name for x in s.scalars(select(Worker))) or "none yet"
@@ -104,7 +104,7 @@ class WorkerStore:
             raise LibraryError("give the worker's host (an alias of ~/.ssh/config, a host name or an address)")
         if key_path and not Path(key_path).expanduser().is_file():
             raise LibraryError(f"the key file {key_path} does not exist")
-        with self.lib._write() as s:
+        with self.lib.write() as s:
             if s.scalars(select(Worker).where(Worker.name == name)).first() is not None:
                 raise LibraryError(f"a worker named {name!r} already exists")
             w = Worker(name=name, host=host.strip(), port=port, user=user or None,
@@ -115,7 +115,7 @@ class WorkerStore:
             return _record(w)
 
     def update(self, name: str, **fields: Any) -> WorkerRecord:
-        with self.lib._write() as s:
+        with self.lib.write() as s:
             w = s.scalars(select(Worker).where(Worker.name == name)).first()
             if w is None:
                 raise LibraryError(f"no worker named {name!r}")
@@ -127,7 +127,7 @@ class WorkerStore:
     def remove(self, name: str) -> None:
         from app.library.orm import Job
 
-        with self.lib._write() as s:
+        with self.lib.write() as s:
             w = s.scalars(select(Worker).where(Worker.name == name)).first()
             if w is None:
                 raise LibraryError(f"no worker named {name!r}")
@@ -253,7 +253,7 @@ def install_agent(client: paramiko.SSHClient) -> Layout:
         font = (resources_dir() / "fonts" / "DejaVuSans.ttf").read_bytes()
         for name in FONT_NAMES:
             sftp_write(sftp, posixpath.join(cfg, name), font)
-        settings = _settings(Path(layout.base))
+        settings = ultralytics_settings(Path(layout.base))
         sftp_write(sftp, posixpath.join(cfg, "settings.json"), json.dumps(settings, indent=2).encode())
         intel = posixpath.join(layout.home, "intel")
         sftp_makedirs(sftp, intel)

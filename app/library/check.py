@@ -15,19 +15,17 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from app.library.checkpoint import CheckpointError, inspect_checkpoint, sha256_file
 from app.library.import_lock import try_model_lock
-from app.library.importer import DAMAGED, MARKED, MISSING, SIDECAR, _row_from_info, _unique_name
+from app.library.importer import DAMAGED, MARKED, MISSING, SIDECAR
 from app.library.orm import Model, Project
 from app.library.records import CheckReport
+from app.library.rows import row_from_info, unique_name
 from app.library.storage import TMP_SUFFIX, fsync_dir
-
-if TYPE_CHECKING:
-    from app.library.repository import Library
+from app.library.unit_of_work import LibraryHome
 
 DAMAGED_SUFFIX = ".damaged"
 DAMAGED_DIR = "damaged"
@@ -39,7 +37,7 @@ def _temp_files(root: Path) -> list[Path]:
     return [p for p in found if not any(q in p.parents for q in found)]
 
 
-def _model_id_of(lib: Library, path: Path) -> str | None:
+def _model_id_of(lib: LibraryHome, path: Path) -> str | None:
     """The model folder a path lies in, if it lies in one."""
     try:
         return path.relative_to(lib.models_dir).parts[0]
@@ -47,12 +45,12 @@ def _model_id_of(lib: Library, path: Path) -> str | None:
         return None
 
 
-def _folder_state(lib: Library, model_id: str) -> str:
+def _folder_state(lib: LibraryHome, model_id: str) -> str:
     """"busy" while an import owns the folder, "row" once its row exists, else "orphan"."""
     with try_model_lock(lib.home, model_id) as free:
         if not free:
             return "busy"
-        with lib._read() as s:
+        with lib.read() as s:
             return "row" if s.get(Model, model_id) is not None else "orphan"
 
 
@@ -71,10 +69,10 @@ def _weights_problem(path: Path, sha256: str) -> str | None:
     return None
 
 
-def check_library(lib: Library, repair: bool = False, deep: bool = False) -> CheckReport:
+def check_library(lib: LibraryHome, repair: bool = False, deep: bool = False) -> CheckReport:
     """Compare rows and files (``deep``: also every stored file against its sha256 and the inspector); repair if asked."""
     report = CheckReport()
-    with lib._read() as s:
+    with lib.read() as s:
         all_rows = list(s.scalars(select(Model)))
         rows = {m.id: m.name for m in all_rows}
         # A training in progress claims no file yet (sha256 None); a marked model is already reported.
@@ -119,7 +117,7 @@ def check_library(lib: Library, repair: bool = False, deep: bool = False) -> Che
             if not free:
                 report.busy.append(str(folder))
                 continue
-            with lib._read() as s:
+            with lib.read() as s:
                 if s.get(Model, folder.name) is not None:
                     continue  # its import committed after the rows were read: not an orphan
             if folder.is_dir():
@@ -130,7 +128,7 @@ def check_library(lib: Library, repair: bool = False, deep: bool = False) -> Che
     return report
 
 
-def _remove_temp(lib: Library, p: Path, report: CheckReport) -> None:
+def _remove_temp(lib: LibraryHome, p: Path, report: CheckReport) -> None:
     model_id = _model_id_of(lib, p)
     if model_id is None:
         _delete(p)
@@ -151,8 +149,8 @@ def _delete(p: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _mark(lib: Library, model_id: str, status: str) -> bool:
-    with lib._write() as s:
+def _mark(lib: LibraryHome, model_id: str, status: str) -> bool:
+    with lib.write() as s:
         m = s.get(Model, model_id)
         if m is None:
             return False
@@ -160,7 +158,7 @@ def _mark(lib: Library, model_id: str, status: str) -> bool:
         return True
 
 
-def _set_aside(lib: Library, model_id: str, name: str, problem: str) -> str:
+def _set_aside(lib: LibraryHome, model_id: str, name: str, problem: str) -> str:
     with try_model_lock(lib.home, model_id) as free:
         if not free:
             return f"left model {model_id} ({name!r}) alone: its weights are being written right now"
@@ -174,7 +172,7 @@ def _set_aside(lib: Library, model_id: str, name: str, problem: str) -> str:
             "(add the original file again to restore the model)")
 
 
-def _move_aside(lib: Library, folder: Path, why: str) -> str:
+def _move_aside(lib: LibraryHome, folder: Path, why: str) -> str:
     dest = lib.home / DAMAGED_DIR / folder.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():
@@ -183,7 +181,7 @@ def _move_aside(lib: Library, folder: Path, why: str) -> str:
     return f"moved {folder} aside to {dest}: {why}"
 
 
-def _adopt_or_set_aside(lib: Library, folder: Path) -> str:
+def _adopt_or_set_aside(lib: LibraryHome, folder: Path) -> str:
     weights = folder / "weights.pt"
     try:
         meta = json.loads((folder / SIDECAR).read_text())
@@ -197,7 +195,7 @@ def _adopt_or_set_aside(lib: Library, folder: Path) -> str:
     except CheckpointError as e:
         return _move_aside(lib, folder, f"no usable weights ({e.message})")
     src = Path(meta.get("source") or weights)
-    with lib._write() as s:
+    with lib.write() as s:
         project_id = meta.get("project_id")
         if not isinstance(project_id, int) or s.get(Project, project_id) is None:
             project_id = lib.default_project_id
@@ -207,10 +205,10 @@ def _adopt_or_set_aside(lib: Library, folder: Path) -> str:
             shutil.rmtree(folder, ignore_errors=True)  # the same bytes are in the library: nothing is lost
             return f"removed {folder}: the same weights are already in the library as {dup.name!r}"
         names = set(s.scalars(select(Model.name).where(Model.project_id == project_id)))
-        name = _unique_name(names, str(meta.get("name") or folder.name))
+        name = unique_name(names, str(meta.get("name") or folder.name))
         extra = meta.get("extra") if isinstance(meta.get("extra"), dict) else {}
         extra = {k: v for k, v in extra.items() if k in ("parent_id", "dataset_id", "status")}
-        row = _row_from_info(folder.name, project_id, name, info, src, info.sha256 or "", info.size, extra)
+        row = row_from_info(folder.name, project_id, name, info, src, info.sha256 or "", info.size, extra)
         s.add(row)
     (folder / SIDECAR).unlink(missing_ok=True)
     return f"adopted {folder} back into the library as {name!r}"

@@ -23,19 +23,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.library.checkpoint import CheckpointError, CheckpointInfo, inspect_checkpoint
+from app.library.checkpoint import CheckpointError, inspect_checkpoint
 from app.library.import_lock import hold_model_lock
 from app.library.orm import Dataset, Model, Project
 from app.library.records import ImportResult
+from app.library.rows import row_from_info, unique_name
 from app.library.storage import (NotRegularFile, atomic_write_text, copy_to_temp, disk_full_message, fsync_dir,
                                  is_disk_full)
+from app.library.unit_of_work import LibraryHome
 from app.library.untrusted import fits_int64, json_safe, utf8_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.library.records import ModelRecord
-    from app.library.repository import Library
 
 SIDECAR = "import.json"
 # Set by `check --repair` on a row whose weights are gone or damaged; adding the same bytes again restores it.
@@ -66,35 +67,7 @@ def iter_pt_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | Non
             yield p, None
 
 
-def _unique_name(existing: set[str], name: str) -> str:
-    if name not in existing:
-        return name
-    i = 2
-    while f"{name} ({i})" in existing:
-        i += 1
-    return f"{name} ({i})"
-
-
-def _row_from_info(model_id: str, project_id: int, name: str, info: CheckpointInfo, src: Path, sha: str,
-                   size: int, extra: dict[str, Any]) -> Model:
-    status = extra.pop("status", None) or ("Incomplete" if info.has_optimizer else "Ready")
-    # Text from the checkpoint goes into TEXT columns: lone surrogates (a pickle allows them) escaped to UTF-8.
-    return Model(
-        id=model_id, project_id=project_id, name=name, task=_text(info.task), architecture=_text(info.architecture),
-        family=_text(info.family), scale=_text(info.scale), class_names=info.names, nc=info.nc,
-        imgsz=json_safe(info.imgsz), params=info.params, metrics=info.metrics, results=json_safe(info.results),
-        train_args=json_safe(info.train_args), ultralytics_version=_text(info.ultralytics_version),
-        checkpoint_date=_text(info.date), git=json_safe(info.git), epoch=info.epoch, has_optimizer=info.has_optimizer,
-        original_filename=src.name, source_path=str(src), sha256=sha, size=size, status=status, visibility="private",
-        dataset_ref=_text(info.data), **extra,
-    )
-
-
-def _text(value: str | None) -> str | None:
-    return None if value is None else utf8_text(value)
-
-
-def import_checkpoint(lib: Library, src: Path, project_id: int, on_state: Callable[[str], None] | None = None,
+def import_checkpoint(lib: LibraryHome, src: Path, project_id: int, on_state: Callable[[str], None] | None = None,
                       **extra: Any) -> ImportResult:
     """Import one file; never raises for bad input: the result says what happened.
 
@@ -122,7 +95,7 @@ def import_checkpoint(lib: Library, src: Path, project_id: int, on_state: Callab
         return ImportResult(str(src), "rejected", f"could not write to the library: {e.strerror or e}", "io_error")
 
 
-def _import_locked(lib: Library, src: Path, project_id: int, model_id: str, folder: Path,
+def _import_locked(lib: LibraryHome, src: Path, project_id: int, model_id: str, folder: Path,
                    say: Callable[[str], None], extra: dict[str, Any]) -> ImportResult:
     def rejected(message: str, code: str) -> ImportResult:
         shutil.rmtree(folder, ignore_errors=True)
@@ -151,7 +124,7 @@ def _import_locked(lib: Library, src: Path, project_id: int, model_id: str, fold
     if too_big:
         return rejected(f"refused: the checkpoint's {', '.join(too_big)} is an integer beyond 64 bits", "out_of_range")
     try:
-        with lib._write() as s:
+        with lib.write() as s:
             if s.get(Project, project_id) is None:
                 raise _Abort(ImportResult(str(src), "rejected", "the project was deleted meanwhile", "no_project"))
             dup = s.scalar(select(Model).where(Model.project_id == project_id, Model.sha256 == sha,
@@ -161,12 +134,12 @@ def _import_locked(lib: Library, src: Path, project_id: int, model_id: str, fold
                 restored = True
             elif dup is not None:
                 raise _Abort(ImportResult(str(src), "duplicate", f"already in this project as {dup.name!r}",
-                                          "duplicate", lib._record(s, dup)))
+                                          "duplicate", lib.record(s, dup)))
             else:
                 names = set(s.scalars(select(Model.name).where(Model.project_id == project_id,
                                                                Model.deleted_at.is_(None))))
-                name = _unique_name(names, utf8_text(extra.pop("name", None) or model_name_for(src)))
-                row = _row_from_info(model_id, project_id, name, info, src, sha, size, extra)
+                name = unique_name(names, utf8_text(extra.pop("name", None) or model_name_for(src)))
+                row = row_from_info(model_id, project_id, name, info, src, sha, size, extra)
                 if row.dataset_ref:
                     ds = s.scalar(select(Dataset).where(Dataset.location == row.dataset_ref))
                     row.dataset_id = ds.id if ds else None
@@ -174,7 +147,7 @@ def _import_locked(lib: Library, src: Path, project_id: int, model_id: str, fold
                 fsync_dir(folder)
                 s.add(row)
                 s.flush()
-                record = lib._record(s, row)
+                record = lib.record(s, row)
                 restored = False
     except _Abort as a:
         shutil.rmtree(folder, ignore_errors=True)
@@ -195,7 +168,7 @@ def _import_locked(lib: Library, src: Path, project_id: int, model_id: str, fold
     return ImportResult(str(src), "added", f"added as {record.name!r}", None, record)
 
 
-def _restore_marked(lib: Library, s: Session, dup: Model, tmp: Path, has_optimizer: bool) -> ModelRecord:
+def _restore_marked(lib: LibraryHome, s: Session, dup: Model, tmp: Path, has_optimizer: bool) -> ModelRecord:
     """Give a model marked Damaged or Missing its verified bytes back (same sha256) and clear the mark."""
     dup_folder = lib.models_dir / dup.id
     dup_folder.mkdir(parents=True, exist_ok=True)
@@ -203,10 +176,10 @@ def _restore_marked(lib: Library, s: Session, dup: Model, tmp: Path, has_optimiz
     fsync_dir(dup_folder)
     dup.status = "Incomplete" if has_optimizer else "Ready"
     s.flush()
-    return lib._record(s, dup)
+    return lib.record(s, dup)
 
 
-def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> ModelRecord:
+def attach_checkpoint(lib: LibraryHome, model_id: str, src: Path, status: str) -> ModelRecord:
     """Copy ``src`` in as the weights of an existing model row and fill the row from the checkpoint.
 
     Raises :class:`CheckpointError` or ``OSError``; the row is only updated once the file is in place.
@@ -217,7 +190,7 @@ def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> Mo
         tmp, sha, size = copy_to_temp(src, folder / "weights.pt")
         try:
             info = inspect_checkpoint(tmp)  # the copy that will be stored, as in import_checkpoint
-            with lib._write() as s:
+            with lib.write() as s:
                 m = s.get(Model, model_id)
                 if m is None:
                     raise CheckpointError("missing", "the model was deleted while it trained")
@@ -236,7 +209,7 @@ def attach_checkpoint(lib: Library, model_id: str, src: Path, status: str) -> Mo
                 ).items():
                     setattr(m, key, value)
                 s.flush()
-                return lib._record(s, m)
+                return lib.record(s, m)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

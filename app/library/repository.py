@@ -1,28 +1,31 @@
 """The library API: projects, models and datasets, returned as plain records.
 
-All writes go through one lock (a serial executor for this process; SQLite's busy
-timeout orders writers across processes). Sessions are short and never cross threads.
+Sessions come from the unit of work (:mod:`app.library.unit_of_work`): all writes go through
+one lock (SQLite's busy timeout orders writers across processes); sessions are short and
+never cross threads.
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.library.db import LibraryUnavailable, open_engine
-from app.library.orm import Dataset, Model, Project, aware, utcnow
+from app.library.check import check_library
+from app.library.importer import attach_checkpoint, import_checkpoint
+from app.library.orm import Dataset, Model, Project, TrustedCheckpoint, aware, utcnow
 from app.library.records import CheckReport, DatasetRecord, ImportResult, ModelRecord, ProjectRecord
+from app.library.rows import unique_name
+from app.library.unit_of_work import DEFAULT_PROJECT, LibraryHome
+from app.paths import library_home
 
-DEFAULT_PROJECT = "Default"
+__all__ = ["DEFAULT_PROJECT", "TRASH_DAYS", "Library", "LibraryError"]
+
 TRASH_DAYS = 30
 
 
@@ -30,61 +33,17 @@ class LibraryError(Exception):
     """A library operation that cannot be done, with a message for the user."""
 
 
-class Library:
+class Library(LibraryHome):
     """One library home: ``library.db`` plus ``models/``, ``runs/`` and ``datasets/``."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = Path(home)
-        self.models_dir = self.home / "models"
-        self.runs_dir = self.home / "runs"
-        for d in (self.home, self.models_dir, self.runs_dir):
-            d.mkdir(parents=True, exist_ok=True)
-        self.engine = open_engine(self.home / "library.db")
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock = threading.RLock()
-        try:
-            self.default_project_id = self._ensure_default_project()
-        except OperationalError as e:  # a foreign process's lock outlasted the busy timeout, or the disk is full
-            self.engine.dispose()
-            kind = "disk_full" if "full" in str(e) else "locked"
-            reason = "the disk holding it is full" if kind == "disk_full" else "another program holds a lock on it"
-            raise LibraryUnavailable(self.home / "library.db", reason, kind) from e
 
     @classmethod
     def open_default(cls) -> Library:
-        from app.paths import library_home
-
+        """The library at ``YOLODESK_HOME`` (or the platform's user data folder)."""
         return cls(library_home())
 
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with self._sessions() as s:
-            yield s
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with self._write_lock, self._sessions() as s, s.begin():
-            yield s
-
     # ----------------------------------------------------------------- projects
-    def _ensure_default_project(self) -> int:
-        try:
-            with self._write() as s:
-                first = s.scalars(select(Project).order_by(Project.id)).first()
-                if first is None:
-                    first = Project(name=DEFAULT_PROJECT, description="")
-                    s.add(first)
-                    s.flush()
-                return first.id
-        except IntegrityError:  # another process opening the new library made it a moment ago
-            with self._read() as s:
-                return s.scalars(select(Project).order_by(Project.id)).first().id  # type: ignore[union-attr]
-
     def projects(self) -> list[ProjectRecord]:
-        with self._read() as s:
+        with self.read() as s:
             counts = dict(
                 s.execute(
                     select(Model.project_id, func.count()).where(Model.deleted_at.is_(None)).group_by(Model.project_id)
@@ -105,7 +64,7 @@ class Library:
         name = name.strip()
         if not name:
             raise LibraryError("a project needs a name")
-        with self._write() as s:
+        with self.write() as s:
             if s.scalar(select(Project).where(Project.name == name)):
                 raise LibraryError(f"a project named {name!r} already exists")
             p = Project(name=name, description="")
@@ -117,7 +76,7 @@ class Library:
         name = name.strip()
         if not name:
             raise LibraryError("a project needs a name")
-        with self._write() as s:
+        with self.write() as s:
             other = s.scalar(select(Project).where(Project.name == name, Project.id != project_id))
             if other:
                 raise LibraryError(f"a project named {name!r} already exists")
@@ -128,7 +87,7 @@ class Library:
 
     def delete_project(self, project_id: int) -> None:
         """Delete an empty project (models in the trash count: restore or purge them first)."""
-        with self._write() as s:
+        with self.write() as s:
             n = s.scalar(select(func.count()).select_from(Model).where(Model.project_id == project_id)) or 0
             if n:
                 raise LibraryError(f"the project still holds {n} model(s) (the trash included); it can be deleted once empty")
@@ -138,58 +97,35 @@ class Library:
             if p is not None:
                 s.delete(p)
         if project_id == self.default_project_id:
-            self.default_project_id = self._ensure_default_project()
+            self.default_project_id = self.ensure_default_project()
 
     # ------------------------------------------------------------------- models
-    def weights_path(self, model_id: str) -> Path:
-        return self.models_dir / model_id / "weights.pt"
-
-    def _record(self, s: Session, m: Model, project_name: str | None = None) -> ModelRecord:
-        ds = s.get(Dataset, m.dataset_id) if m.dataset_id else None
-        if project_name is None:
-            project = s.get(Project, m.project_id)
-            project_name = project.name if project else ""
-        return ModelRecord(
-            id=m.id, project_id=m.project_id, project=project_name, name=m.name, task=m.task,
-            architecture=m.architecture, family=m.family, scale=m.scale, class_names=list(m.class_names or []),
-            nc=m.nc, imgsz=m.imgsz, params=m.params, metrics=dict(m.metrics or {}), results=dict(m.results or {}),
-            train_args=dict(m.train_args or {}), ultralytics_version=m.ultralytics_version,
-            checkpoint_date=m.checkpoint_date, git=m.git, epoch=m.epoch, has_optimizer=m.has_optimizer,
-            original_filename=m.original_filename, source_path=m.source_path, sha256=m.sha256, size=m.size,
-            status=m.status, visibility=m.visibility,
-            dataset=DatasetRecord(ds.id, ds.name, ds.location, ds.task, list(ds.class_names or [])) if ds else None,
-            dataset_ref=m.dataset_ref, parent_id=m.parent_id,
-            parent_name=(s.get(Model, m.parent_id).name if m.parent_id and s.get(Model, m.parent_id) else None),
-            created_at=aware(m.created_at),
-            updated_at=aware(m.updated_at), deleted_at=aware(m.deleted_at), weights_path=self.weights_path(m.id),
-        )
-
     def models(self, project_id: int | None = None, *, trashed: bool = False) -> list[ModelRecord]:
         """Models of one project (or all), newest first; ``trashed`` lists the trash instead."""
-        with self._read() as s:
+        with self.read() as s:
             q = select(Model, Project.name).join(Project, Project.id == Model.project_id)
             q = q.where(Model.deleted_at.is_not(None) if trashed else Model.deleted_at.is_(None))
             if project_id is not None:
                 q = q.where(Model.project_id == project_id)
             rows = s.execute(q.order_by(Model.created_at.desc(), Model.id)).all()
-            return [self._record(s, m, pname) for m, pname in rows]
+            return [self.record(s, m, pname) for m, pname in rows]
 
     def model(self, model_id: str) -> ModelRecord:
-        with self._read() as s:
+        with self.read() as s:
             m = s.get(Model, model_id)
             if m is None:
                 raise LibraryError(f"no model with id {model_id}")
-            return self._record(s, m)
+            return self.record(s, m)
 
     def find_model(self, ref: str) -> ModelRecord:
         """A model by id, or by name when exactly one live model has it."""
-        with self._read() as s:
+        with self.read() as s:
             m = s.get(Model, ref)
             if m is not None:
-                return self._record(s, m)
+                return self.record(s, m)
             found = s.scalars(select(Model).where(Model.name == ref, Model.deleted_at.is_(None))).all()
             if len(found) == 1:
-                return self._record(s, found[0])
+                return self.record(s, found[0])
             if len(found) > 1:
                 ids = ", ".join(f.id for f in found)
                 raise LibraryError(f"{len(found)} models are named {ref!r} ({ids}); use an id")
@@ -199,18 +135,18 @@ class Library:
         name = name.strip()
         if not name:
             raise LibraryError("a model needs a name")
-        with self._write() as s:
+        with self.write() as s:
             m = s.get(Model, model_id)
             if m is None:
                 raise LibraryError("that model no longer exists")
             m.name = name
             s.flush()
-            return self._record(s, m)
+            return self.record(s, m)
 
     def set_visibility(self, model_id: str, visibility: str) -> None:
         if visibility not in ("private", "public"):
             raise LibraryError("visibility is 'private' or 'public'")
-        with self._write() as s:
+        with self.write() as s:
             m = s.get(Model, model_id)
             if m is None:
                 raise LibraryError("that model no longer exists")
@@ -218,14 +154,14 @@ class Library:
 
     def trash_model(self, model_id: str) -> None:
         """Move a model to the trash; its files stay until the trash is emptied (after 30 days)."""
-        with self._write() as s:
+        with self.write() as s:
             m = s.get(Model, model_id)
             if m is None:
                 raise LibraryError("that model no longer exists")
             m.deleted_at = utcnow()
 
     def restore_model(self, model_id: str) -> ModelRecord:
-        with self._write() as s:
+        with self.write() as s:
             m = s.get(Model, model_id)
             if m is None or m.deleted_at is None:
                 raise LibraryError("that model is not in the trash")
@@ -235,12 +171,12 @@ class Library:
                 raise LibraryError(f"the same weights are already in the project as {clash.name!r}")
             m.deleted_at = None
             s.flush()
-            return self._record(s, m)
+            return self.record(s, m)
 
     def purge_trash(self, older_than: timedelta = timedelta(days=TRASH_DAYS)) -> list[str]:
         """Delete trashed models (rows and files) whose time in the trash is up; return their ids."""
         cutoff = utcnow() - older_than
-        with self._write() as s:
+        with self.write() as s:
             doomed = [m for m in s.scalars(select(Model).where(Model.deleted_at.is_not(None)))
                       if aware(m.deleted_at) <= cutoff]
             ids = [m.id for m in doomed]
@@ -251,13 +187,13 @@ class Library:
         return ids
 
     def datasets(self) -> list[DatasetRecord]:
-        with self._read() as s:
+        with self.read() as s:
             return [DatasetRecord(d.id, d.name, d.location, d.task, list(d.class_names or []))
                     for d in s.scalars(select(Dataset).order_by(Dataset.name))]
 
     def add_dataset(self, location: str, name: str, task: str | None, class_names: list[str]) -> DatasetRecord:
         """Register a data set (a ``data.yaml`` or a classification folder) and link models trained on it."""
-        with self._write() as s:
+        with self.write() as s:
             d = s.scalar(select(Dataset).where(Dataset.location == location))
             if d is None:
                 d = Dataset(location=location, name=name, task=task, class_names=class_names)
@@ -269,60 +205,47 @@ class Library:
 
     def create_pending_model(self, project_id: int, name: str, **fields: Any) -> ModelRecord:
         """A model row for a training that has not produced weights yet (sha256 None: it claims no file)."""
-        with self._write() as s:
+        with self.write() as s:
             if s.get(Project, project_id) is None:
                 raise LibraryError("that project no longer exists")
-            import uuid
-
-            from app.library.importer import _unique_name
 
             names = set(s.scalars(select(Model.name).where(Model.project_id == project_id, Model.deleted_at.is_(None))))
-            m = Model(id=uuid.uuid4().hex[:12], project_id=project_id, name=_unique_name(names, name), sha256=None,
+            m = Model(id=uuid.uuid4().hex[:12], project_id=project_id, name=unique_name(names, name), sha256=None,
                       size=None, original_filename="", source_path="", visibility="private",
                       class_names=fields.pop("class_names", []), metrics={}, results={},
                       train_args=fields.pop("train_args", {}), status=fields.pop("status", "Queued"),
                       has_optimizer=False, **fields)
             s.add(m)
             s.flush()
-            return self._record(s, m)
+            return self.record(s, m)
 
     def set_model_status(self, model_id: str, status: str) -> None:
-        with self._write() as s:
+        with self.write() as s:
             m = s.get(Model, model_id)
             if m is not None:
                 m.status = status
 
     def attach_checkpoint(self, model_id: str, path: str | Path, status: str) -> ModelRecord:
         """Give a pending model its weights (a finished training's best.pt) through the normal import checks."""
-        from app.library.importer import attach_checkpoint
-
         return attach_checkpoint(self, model_id, Path(path), status)
 
     # ---------------------------------------------------- import / check (own modules)
     def import_checkpoint(self, path: str | Path, project_id: int | None = None,
                           on_state: Callable[[str], None] | None = None, **extra: Any) -> ImportResult:
-        from app.library.importer import import_checkpoint
-
         return import_checkpoint(self, Path(path), project_id or self.default_project_id, on_state, **extra)
 
     def is_trusted(self, sha256: str | None) -> bool:
         """Whether the user chose to load this checkpoint although the safe loader refused it."""
-        from app.library.orm import TrustedCheckpoint
-
         if not sha256:
             return False
-        with self._read() as s:
+        with self.read() as s:
             return s.get(TrustedCheckpoint, sha256) is not None
 
     def trust_checkpoint(self, sha256: str, name: str = "") -> None:
-        from app.library.orm import TrustedCheckpoint
-
-        with self._write() as s:
+        with self.write() as s:
             if s.get(TrustedCheckpoint, sha256) is None:
                 s.add(TrustedCheckpoint(sha256=sha256, name=name))
 
     def check(self, repair: bool = False, deep: bool = False) -> CheckReport:
         """Rows against files (``deep``: every stored file against its sha256 too); ``repair`` fixes what it finds."""
-        from app.library.check import check_library
-
         return check_library(self, repair, deep)
