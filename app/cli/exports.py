@@ -1,4 +1,4 @@
-"""Export commands of the ``yolodesk`` CLI: export, exports."""
+"""Export commands of the ``yolodesk`` CLI: export, exports, toolchains."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from app.cli_jobs import parse_pairs, stream_job, trust_file
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from app.cli.common import (
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, open_library, parse_pairs, stream_job, trust_file,
+)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -17,18 +17,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     from app.exporters.registry import FORMATS
     from app.exporters.availability import availability, for_model
     from app.exporters.store import ExportStore
-    from app.jobs.manager import JobManager
-    from app.library.repository import Library, LibraryError
+    from app.library.repository import LibraryError
 
     try:
         kv = parse_pairs(args.pairs)
     except ValueError as e:
-        print(f"yolodesk export: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail("export", e, EXIT_USAGE)
     if not args.all and "format" not in kv:
-        print("yolodesk export: format=… is required (or --all)", file=sys.stderr)
-        return EXIT_USAGE
-    manager = JobManager(Library.open_default())
+        return fail("export", "format=… is required (or --all)", EXIT_USAGE)
+    manager = job_manager()
     try:
         model = manager.lib.find_model(args.model)
         if args.trust and model.has_weights:
@@ -71,8 +68,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"yolodesk export: {field}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except (LibraryError, KeyError) as e:
-        print(f"yolodesk export: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("export", e)
     finally:
         manager.shutdown()
 
@@ -81,14 +77,13 @@ def cmd_exports(args: argparse.Namespace) -> int:
     from app.exporters.registry import FORMATS
     from app.exporters.availability import availability, for_model
     from app.exporters.store import ExportStore
-    from app.library.repository import Library, LibraryError
+    from app.library.repository import LibraryError
 
-    lib = Library.open_default()
+    lib = open_library()
     try:
         model = lib.find_model(args.model)
     except LibraryError as e:
-        print(f"yolodesk exports: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("exports", e)
     done = {e.format: e for e in ExportStore(lib).for_model(model.id)}
     here = for_model(model.task, model.architecture, {f.argument: availability(f, home=lib.home) for f in FORMATS})
     rows: list[dict[str, Any]] = []
@@ -119,8 +114,7 @@ def cmd_toolchains(args: argparse.Namespace) -> int:
         try:
             manifest = tcs.install(args.name, log=lambda line: print(line, flush=True))
         except ToolchainError as e:
-            print(f"yolodesk toolchains: {e}", file=sys.stderr)
-            return EXIT_FAILED
+            return fail("toolchains", e)
         print(f"✓ {args.name} installed in {manifest['seconds']} s: {', '.join(manifest['packages'])}")
         return EXIT_OK
     if args.action == "remove":

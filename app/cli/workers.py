@@ -7,14 +7,13 @@ import json
 import sys
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from app.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, open_library
 
 
 def _store() -> Any:
     from app.jobs.workers import WorkerStore
-    from app.library.repository import Library
 
-    return WorkerStore(Library.open_default())
+    return WorkerStore(open_library())
 
 
 def _print_probe(name: str, probe: Any) -> None:
@@ -49,11 +48,9 @@ def _test(store: Any, name: str, trust: str | None, ask: bool) -> int:
               f"yolodesk workers test {name} --trust {e.fingerprint}", file=sys.stderr)
         return EXIT_FAILED
     except HostKeyChanged as e:
-        print(f"yolodesk workers: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("workers", e)
     except SSHError as e:
-        print(f"yolodesk workers: {name}: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("workers", f"{name}: {e}")
     _print_probe(name, result)
     if result.ok:
         print(f"✓ {name} is ready")
@@ -81,8 +78,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
                 try:
                     store_secret(args.name, secret)
                 except NoKeyring as e:
-                    print(f"yolodesk workers: {e}", file=sys.stderr)
-                    return EXIT_FAILED
+                    return fail("workers", e)
             store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3",
                       auth="password" if args.ask_secret else None)
             print(f"added worker {args.name}; testing it…")
@@ -115,8 +111,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
             print(f"{w.name:<16}{ep.describe():<32}{w.python[-27:]:<28}{gpus[:33]:<34}{state}")
         return EXIT_OK
     except LibraryError as e:
-        print(f"yolodesk workers: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("workers", e)
 
 
 def _one(args: argparse.Namespace) -> str:

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli_jobs import parse_pairs
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from app.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, open_library, parse_pairs
 
 
 def _pick_model(ref: str) -> tuple[Any, str | None, list[Any], str | None]:
@@ -19,9 +17,8 @@ def _pick_model(ref: str) -> tuple[Any, str | None, list[Any], str | None]:
     if p.exists():
         return p, None, [], None
     from app.exporters.store import ExportStore
-    from app.library.repository import Library
 
-    lib = Library.open_default()
+    lib = open_library()
     m = lib.find_model(ref)
     return m.weights_path, m.task, ExportStore(lib).for_model(m.id), m.sha256
 
@@ -30,11 +27,10 @@ def _trusted_sha256(choice: Any, sha256: str | None, trust: bool) -> list[str]:
     """The .pt's sha256 if the user trusts it (``--trust`` records it in the library first); else nothing."""
     if choice.format != "pt" or not Path(choice.path).is_file():
         return []
-    from app.library.repository import Library
     from remote_agent.checkpoint_scan import sha256_file
 
     sha256 = sha256 or sha256_file(choice.path)
-    lib = Library.open_default()
+    lib = open_library()
     if trust:
         lib.trust_checkpoint(sha256, Path(choice.path).name)
     return [sha256] if trust or lib.is_trusted(sha256) else []
@@ -78,8 +74,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     try:
         kv = parse_pairs(args.pairs)
     except ValueError as e:
-        print(f"yolodesk predict: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail("predict", e, EXIT_USAGE)
     unknown = set(kv) - {"conf", "iou", "imgsz"}
     if unknown:
         print(f"yolodesk predict: unknown argument(s) {', '.join(sorted(unknown))} (conf, iou, imgsz)", file=sys.stderr)
@@ -87,8 +82,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     try:
         weights, task, exports, sha = _pick_model(args.model)
     except LibraryError as e:
-        print(f"yolodesk predict: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("predict", e)
     if Path(weights).suffix != ".pt" and Path(args.model).exists():  # an export given directly
         choice = BackendChoice(Path(weights).suffix or "export", "export", str(weights), None, False)
     else:
@@ -110,14 +104,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         trusted = _trusted_sha256(choice, sha, args.trust)
         session = PredictSession(choice, task, trusted=trusted)
     except LibraryError as e:
-        print(f"yolodesk predict: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("predict", e)
     except NeedsTrust as e:
         print(f"yolodesk predict: {e}\nIf you trust it: yolodesk predict … --trust", file=sys.stderr)
         return EXIT_FAILED
     except PredictError as e:
-        print(f"yolodesk predict: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("predict", e)
     out: list[dict[str, Any]] = []
     save = Path(args.save) if args.save else None
     if save:
@@ -143,11 +135,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except SourceError as e:
         if args.json and out:
             print(json.dumps(out, indent=2))
-        print(f"yolodesk predict: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("predict", e)
     except PredictError as e:
-        print(f"yolodesk predict: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("predict", e)
     if args.json:
         print(json.dumps(out, indent=2))
     if save and not args.json:

@@ -9,32 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def parse_value(text: str) -> Any:
-    """ultralytics-style ``key=value`` values: ints, floats, booleans, None, else the string."""
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_pairs(pairs: list[str]) -> dict[str, Any]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"expected key=value, got {pair!r}")
-        out[key.strip()] = parse_value(value.strip())
-    return out
+from app.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, stream_job, trust_file
 
 
 def _task_of_model(model: str) -> str:
@@ -50,44 +25,6 @@ def _data_argument(text: str) -> str:
     return text if "://" in text else str(Path(text).expanduser())
 
 
-def trust_file(lib: Any, path: str | Path, name: str = "") -> str:
-    """``--trust``: remember the file's sha256 as trusted (its jobs load it even if the safe loader refuses)."""
-    from app.library.checkpoint import sha256_file
-
-    sha256 = sha256_file(path)
-    lib.trust_checkpoint(sha256, name or Path(path).name)
-    return sha256
-
-
-def _manager() -> Any:
-    from app.jobs.manager import JobManager
-    from app.library.repository import Library
-
-    return JobManager(Library.open_default())
-
-
-def stream_job(manager: Any, job_id: str, out: Any = None) -> Any:
-    """Print the job's console (ANSI and ``\\r`` as the agent wrote them) until it ends; return the record."""
-    from app.jobs.events import EventFollower
-
-    out = out or sys.stdout
-    job = manager.store.get(job_id)
-    follower = EventFollower(job.events_path)
-    while True:
-        for ev in follower.poll():
-            if ev.get("type") == "log":
-                out.write(ev.get("text", ""))
-                out.flush()
-        job = manager.store.get(job_id)
-        if job.finished:
-            for ev in follower.poll():
-                if ev.get("type") == "log":
-                    out.write(ev.get("text", ""))
-            out.flush()
-            return job
-        time.sleep(0.1)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from app.jobs.spec import SpecError, TrainRequest
     from app.library.repository import LibraryError
@@ -95,13 +32,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         kv = parse_pairs(args.pairs)
     except ValueError as e:
-        print(f"yolodesk train: {e}", file=sys.stderr)
-        return 2
+        return fail("train", e, EXIT_USAGE)
     if "model" not in kv or "data" not in kv:
-        print("yolodesk train: model=… and data=… are required (e.g. model=yolo26n.yaml data=path/to/data.yaml)",
-              file=sys.stderr)
-        return 2
-    manager = _manager()
+        return fail("train", "model=… and data=… are required (e.g. model=yolo26n.yaml data=path/to/data.yaml)",
+                    EXIT_USAGE)
+    manager = job_manager()
     lib = manager.lib
     model, parent_id, task = str(kv.pop("model")), None, kv.pop("task", None)
     try:
@@ -161,7 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    manager = _manager()
+    manager = job_manager()
     jobs = manager.list_jobs()  # settles jobs whose owner and agent are both gone first
     keys = ("id", "kind", "status", "model", "worker", "created", "started", "finished", "error")
     if args.json:
@@ -182,12 +117,11 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     from app.jobs.manager import CANCEL_GRACE
     from app.library.repository import LibraryError
 
-    manager = _manager()
+    manager = job_manager()
     try:
         job = manager.cancel(args.job)
     except LibraryError as e:
-        print(f"yolodesk cancel: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("cancel", e)
     if job.finished:
         print(f"job {job.id} is {job.status.lower()}")
         manager.shutdown()
@@ -209,12 +143,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
     from app.jobs.events import console_text, read_all
     from app.library.repository import LibraryError
 
-    manager = _manager()
+    manager = job_manager()
     try:
         job = manager.store.get(args.job)
     except LibraryError as e:
-        print(f"yolodesk logs: {e}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("logs", e)
     if args.follow and not job.finished:
         stream_job(manager, job.id)
     else:

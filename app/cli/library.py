@@ -1,22 +1,14 @@
-"""The ``yolodesk`` command line. Without a command it opens the window.
-
-Exit codes: 0 when every input was fine, 1 when any was rejected or an operation
-failed, 2 for a usage error.
-"""
+"""Library commands of the ``yolodesk`` CLI: inspect, import, list, check, rename, delete, restore, download, projects."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app import __version__
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
-COMMANDS: set[str] = set()  # filled by build_parser
+from app.cli.common import EXIT_OK, EXIT_REJECTED, fail, open_library
 
 
 def _fmt_params(n: int | None) -> str:
@@ -27,12 +19,6 @@ def _fmt_params(n: int | None) -> str:
 
 def _fmt_size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
-
-
-def _open_library() -> Any:
-    from app.library.repository import Library
-
-    return Library.open_default()
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -84,12 +70,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.library.repository import LibraryError
     from app.library.untrusted import printable
 
-    lib = _open_library()
+    lib = open_library()
     try:
         project_id = lib.project_by_name(args.project).id if args.project else lib.default_project_id
     except LibraryError as e:
-        print(f"yolodesk import: {e}", file=sys.stderr)
-        return EXIT_REJECTED
+        return fail("import", e, EXIT_REJECTED)
     status = EXIT_OK
     results = []
     for path, skip in iter_pt_files(args.paths):
@@ -115,12 +100,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     from app.library.repository import LibraryError
     from app.library.untrusted import printable
 
-    lib = _open_library()
+    lib = open_library()
     try:
         pid = lib.project_by_name(args.project).id if args.project else None
     except LibraryError as e:
-        print(f"yolodesk list: {e}", file=sys.stderr)
-        return EXIT_REJECTED
+        return fail("list", e, EXIT_REJECTED)
     models = lib.models(pid, trashed=args.trash)
     if args.json:
         keys = ("id", "project", "name", "task", "architecture", "status", "metrics", "names", "nc", "imgsz", "params",
@@ -143,7 +127,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from app.library.untrusted import printable
 
     try:
-        lib = _open_library()
+        lib = open_library()
     except LibraryUnavailable as e:
         from app.library.recovery import recovery_advice
 
@@ -181,7 +165,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _model_command(args: argparse.Namespace, action: str) -> int:
     from app.library.repository import LibraryError
 
-    lib = _open_library()
+    lib = open_library()
     try:
         if action == "restore":
             trashed = [m for m in lib.models(trashed=True) if args.model in (m.id, m.name)]
@@ -206,15 +190,14 @@ def _model_command(args: argparse.Namespace, action: str) -> int:
             atomic_copy(m.weights_path, dest)
             print(f"saved {m.name!r} to {dest}")
     except (LibraryError, OSError) as e:
-        print(f"yolodesk {action}: {e}", file=sys.stderr)
-        return EXIT_REJECTED
+        return fail(action, e, EXIT_REJECTED)
     return EXIT_OK
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
     from app.library.repository import LibraryError
 
-    lib = _open_library()
+    lib = open_library()
     try:
         if args.action == "add":
             p = lib.create_project(args.names[0])
@@ -229,16 +212,12 @@ def cmd_projects(args: argparse.Namespace) -> int:
             for p in lib.projects():
                 print(f"{p.name:<30}{p.model_count} model(s)")
     except LibraryError as e:
-        print(f"yolodesk projects: {e}", file=sys.stderr)
-        return EXIT_REJECTED
+        return fail("projects", e, EXIT_REJECTED)
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="yolodesk", description="YOLO Desk: a desktop workbench for YOLO models.")
-    p.add_argument("--version", action="version", version=f"yolodesk {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_parsers(sub: Any) -> None:
+    """The library's subcommands, in the order ``yolodesk --help`` lists them."""
     s = sub.add_parser("inspect", help="read a checkpoint's metadata safely (no code runs)")
     s.add_argument("files", nargs="+", metavar="FILE")
     s.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
@@ -278,47 +257,3 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", nargs="?", choices=("list", "add", "rename", "delete"), default="list")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.set_defaults(func=cmd_projects)
-    from app.cli_exports import add_parsers as add_export_parsers
-    from app.cli_jobs import add_parsers
-    from app.cli_predict import add_parsers as add_predict_parsers
-    from app.cli_workers import add_parsers as add_worker_parsers
-
-    add_parsers(sub)
-    add_worker_parsers(sub)
-    add_predict_parsers(sub)
-    add_export_parsers(sub)
-    COMMANDS.update(sub.choices)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and all(Path(a).exists() for a in argv):
-        from app.gui import main as gui_main  # `yolodesk FILE…` (the desktop entry's %F): open and add them
-
-        return gui_main(paths=argv)
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from app.gui import main as gui_main
-
-        return gui_main()
-    if args.command == "projects":
-        need = {"add": 1, "rename": 2, "delete": 1, "list": 0}[args.action]
-        if len(args.names) != need:
-            parser.error(f"projects {args.action} takes {need} name(s)")
-    if args.command == "toolchains" and args.action in ("install", "remove") and not args.name:
-        parser.error(f"toolchains {args.action} needs a toolchain name")
-    from app.library.db import LibraryUnavailable, SchemaTooNew
-
-    try:
-        return int(args.func(args))
-    except (SchemaTooNew, LibraryUnavailable) as e:
-        print(f"yolodesk: {e}", file=sys.stderr)
-        return EXIT_REJECTED
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
