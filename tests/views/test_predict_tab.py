@@ -46,7 +46,7 @@ def test_each_task_draws_its_overlay_and_lists_its_results(qtbot, job_window, li
     else:
         assert rows == len(p.detections) > 0 and f"{rows} detection(s)" == tab.count.text()
         assert tab.table.item(0, 0).text() in ("square", "disc")
-        tab._on_table_cell_entered(0, 0)  # hovering a row outlines that detection
+        tab.table.cellEntered.emit(0, 0)  # hovering a row outlines that detection
         assert tab.view.marker.isVisible()
         if task == "obb":
             assert "°" in tab.table.item(0, 2).text()
@@ -122,7 +122,7 @@ def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoi
     cv2.imwrite(str(root / "web.png"), picture(96))
     _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
     tab.url.setText(f"{base}/web.png")
-    tab._on_url_return_pressed()
+    tab.url.returnPressed.emit()  # Enter in the URL field
     qtbot.waitUntil(lambda: tab.prediction is not None and tab.prediction.source.endswith("web.png"), timeout=30000)
     tab.open_url(f"{base}/nothing.png")
     qtbot.waitUntil(tab.banner.isVisible, timeout=15000)
