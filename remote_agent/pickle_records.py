@@ -146,7 +146,7 @@ _ENUM_CLASSES = {"torchvision.transforms.functional.InterpolationMode", "torchvi
 # (``pathlib.Path.touch('/x')`` creates a file under a plain loader) and is refused.
 _VALUE_CLASSES = {"decimal.Decimal", "uuid.UUID", "fractions.Fraction"}
 # Top-level packages whose classes build models or run code in ``__init__``: never constructed with arguments.
-_CODE_NAMESPACES = ("ultralytics", "torch", "torchvision", "timm", "models", "utils", "yolo", "__main__", "clip")
+CODE_NAMESPACES = ("ultralytics", "torch", "torchvision", "timm", "models", "utils", "yolo", "__main__", "clip")
 _SCALARS = (int, float, str, bool, type(None))
 
 

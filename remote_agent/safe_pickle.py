@@ -24,7 +24,7 @@ from typing import Any
 
 from remote_agent.pickle_bounds import PickleBoundsError, check_pickle_bounds
 from remote_agent.pickle_records import (  # noqa: F401 (re-exported: the reader's records are used through here)
-    _CODE_NAMESPACES, STORAGE_DTYPES, Call, InertGlobal, InertObject, PickleRefused, StorageRef, TensorRef,
+    CODE_NAMESPACES, STORAGE_DTYPES, Call, InertGlobal, InertObject, PickleRefused, StorageRef, TensorRef,
     decode_scalar,
 )
 
@@ -136,7 +136,7 @@ def _inert_getattr(obj: Any, name: Any, *rest: Any) -> Any:
     """``builtins.getattr`` as ultralytics' safe loader allows it: ``Detect.forward`` (8.0.x heads keep it) or
     ``InterpolationMode.BILINEAR``; the result is an inert reference that refuses to be called."""
     if not rest and type(name) is str and name.isidentifier() and not name.startswith("__"):
-        if isinstance(obj, type) and issubclass(obj, InertObject) and obj._yd_module.split(".")[0] in _CODE_NAMESPACES:
+        if isinstance(obj, type) and issubclass(obj, InertObject) and obj._yd_module.split(".")[0] in CODE_NAMESPACES:
             return InertGlobal(obj.qualname(), name)
         if isinstance(obj, InertObject) and name in ("forward", "forward_fuse"):
             return InertGlobal(type(obj).qualname(), name)
@@ -236,7 +236,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         top = module.split(".")[0]
         # v10Detect, v8DetectionLoss, _NormalizeCoords: classes need not be capitalised; a function named here and
         # called (REDUCE) is refused by the class's __init__, while NEWOBJ (how torch pickles modules) stays inert
-        maybe_function = not name[:1].isupper() and top in _CODE_NAMESPACES
+        maybe_function = not name[:1].isupper() and top in CODE_NAMESPACES
         if (name[:1].isupper() or maybe_function) and top in _MODEL_NAMESPACES and top not in _NOT_CLASSES:
             cls = self._classes.get(qual)
             if cls is None:

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app.exporters.registry import FORMATS
+from app.library.disk_space import reraise_if_disk_full
+from app.library.import_lock import hold_model_lock
 from app.library.orm import Export, aware
 from app.library.repository import Library, LibraryError
-from app.library.disk_space import reraise_if_disk_full
 from app.library.storage import TMP_SUFFIX, fsync_dir
 
 
@@ -99,7 +100,15 @@ class ExportStore:
         return self.lib.models_dir / model_id / "exports" / fmt
 
     def place(self, model_id: str, fmt: str, src: Path) -> Path:
-        """Copy an artifact (file or folder) into ``models/<id>/exports/<fmt>/`` atomically; return its path."""
+        """Copy an artifact (file or folder) into ``models/<id>/exports/<fmt>/`` atomically; return its path.
+
+        The model folder's lock is held while the temp folder exists, as the importer holds it:
+        ``check --repair`` leaves a locked folder's temp files alone, so it never deletes a copy in flight.
+        """
+        with hold_model_lock(self.lib.home, model_id):
+            return self._place_locked(model_id, fmt, src)
+
+    def _place_locked(self, model_id: str, fmt: str, src: Path) -> Path:
         target_dir = self.folder(model_id, fmt)
         tmp = target_dir.parent / f".{fmt}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}"
         try:

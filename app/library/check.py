@@ -5,12 +5,14 @@ that no longer match their sha256 or fail inspection (``--deep``) are moved asid
 ``weights.pt.damaged`` and the row is marked ``Damaged`` (adding the original file again
 restores either); a model folder whose row is missing (a crash between the file and the
 commit) is adopted back when its weights pass inspection, else moved to ``<home>/damaged/``;
-temp files are deleted. A folder whose import is still in flight (its lock is held, see
-:mod:`app.library.import_lock`) is never touched.
+temp files are deleted unless their writer may still be at work: a model folder whose lock is
+held (an import, a training's weights or an export being copied in, see
+:mod:`app.library.import_lock`) or the run folder of a job that has not finished is never touched.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from app.library.checkpoint import CheckpointError, inspect_checkpoint, sha256_file
 from app.library.import_lock import try_model_lock
 from app.library.importer import DAMAGED, MARKED, MISSING, SIDECAR
-from app.library.orm import Model, Project
+from app.library.orm import Job, Model, Project
 from app.library.records import CheckReport
 from app.library.rows import row_from_info, unique_name
 from app.library.storage import TMP_SUFFIX, fsync_dir
@@ -32,9 +34,18 @@ DAMAGED_DIR = "damaged"
 
 
 def _temp_files(root: Path) -> list[Path]:
-    """Half-written files and folders (exports are copied into a temp folder, then renamed)."""
-    found = sorted(root.rglob(f".*{TMP_SUFFIX}"))
-    return [p for p in found if not any(q in p.parents for q in found)]
+    """Half-written files and folders (exports are copied into a temp folder, then renamed).
+
+    ``os.walk`` passes over a folder that vanishes while it is read (a writer finishing, an old
+    export removed); a temp folder counts as one temp and is not entered.
+    """
+    pattern = f".*{TMP_SUFFIX}"
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        temps = [d for d in dirnames if fnmatch.fnmatch(d, pattern)]
+        dirnames[:] = [d for d in dirnames if d not in temps]
+        found += [Path(dirpath) / n for n in temps + [f for f in filenames if fnmatch.fnmatch(f, pattern)]]
+    return sorted(found)
 
 
 def _model_id_of(lib: LibraryHome, path: Path) -> str | None:
@@ -43,6 +54,21 @@ def _model_id_of(lib: LibraryHome, path: Path) -> str | None:
         return path.relative_to(lib.models_dir).parts[0]
     except (ValueError, IndexError):
         return None
+
+
+def _job_id_of(lib: LibraryHome, path: Path) -> str | None:
+    """The job whose run folder a path lies in, if it lies in one."""
+    try:
+        return path.relative_to(lib.runs_dir).parts[0]
+    except (ValueError, IndexError):
+        return None
+
+
+def _job_running(lib: LibraryHome, job_id: str) -> bool:
+    """Whether the job may still write into its run folder (its agent, or the app placing its results)."""
+    with lib.read() as s:
+        job = s.get(Job, job_id)
+        return job is not None and job.finished_at is None
 
 
 def _folder_state(lib: LibraryHome, model_id: str) -> str:
@@ -95,8 +121,9 @@ def check_library(lib: LibraryHome, repair: bool = False, deep: bool = False) ->
     report.orphan_files = [str(d) for d in orphans]
     temps = []
     for t in _temp_files(lib.home):
-        model_id = _model_id_of(lib, t)
-        if model_id is not None and _folder_state(lib, model_id) == "busy":
+        model_id, job_id = _model_id_of(lib, t), _job_id_of(lib, t)
+        if (model_id is not None and _folder_state(lib, model_id) == "busy") or (
+                job_id is not None and _job_running(lib, job_id)):
             report.busy.append(str(t))
         else:
             temps.append(t)
@@ -129,7 +156,10 @@ def check_library(lib: LibraryHome, repair: bool = False, deep: bool = False) ->
 
 
 def _remove_temp(lib: LibraryHome, p: Path, report: CheckReport) -> None:
-    model_id = _model_id_of(lib, p)
+    model_id, job_id = _model_id_of(lib, p), _job_id_of(lib, p)
+    if job_id is not None and _job_running(lib, job_id):  # started since the scan: its writer is at work
+        report.busy.append(str(p))
+        return
     if model_id is None:
         _delete(p)
         report.repaired.append(f"removed half-written file {p}")

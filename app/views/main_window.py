@@ -184,7 +184,8 @@ class MainWindow(QMainWindow):
             self._model_page.train.cancelRequested.connect(self._on_train_cancel_requested)
             from app.views.export_controller import ExportController
 
-            self.exports = ExportController(self, self._model_page.export)
+            self.exports = ExportController(self._model_page.export, self.lib, self.ops, self.jobs, self,
+                                            lambda: self.current_model_id, self.statusBar().showMessage)
             self._model_page.train.retryRequested.connect(self._on_train_retry_requested)
             self._model_page.train.trustRetryRequested.connect(self._on_train_trust_retry_requested)
             self._model_page.predict.backendsRequested.connect(self._on_predict_backends_requested)
