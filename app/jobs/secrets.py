@@ -26,10 +26,12 @@ def _keyring() -> ModuleType:
 
 
 def store_secret(worker: str, secret: str) -> None:
+    """Keep a worker's password or passphrase in the OS keyring (raises :class:`NoKeyring` without one)."""
     _keyring().set_password(SERVICE, worker, secret)
 
 
 def secret_for(worker: str) -> str | None:
+    """The worker's stored secret; None when none is stored or no keyring is usable."""
     try:
         return _keyring().get_password(SERVICE, worker)
     except NoKeyring:
@@ -37,6 +39,7 @@ def secret_for(worker: str) -> str | None:
 
 
 def forget_secret(worker: str) -> None:
+    """Remove the worker's stored secret, if any (nothing to do without a keyring)."""
     try:
         _keyring().delete_password(SERVICE, worker)
     except Exception:  # noqa: BLE001 — nothing stored, or no keyring: nothing to forget
