@@ -7,45 +7,27 @@ library thread); views are drawn from the frozen records it hands back, and redr
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget,
-)
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter, QStackedWidget
 
 from app.jobs.manager import JobManager
 from app.jobs.store import ACTIVE, JobRecord
 from app.library.records import DatasetRecord, ModelRecord, ProjectRecord
 from app.library.repository import Library, LibraryError
-from app.qt.import_queue import ImportQueue, UploadItem
+from app.qt.import_queue import ImportQueue
 from app.qt.jobs_bridge import JobsBridge
 from app.qt.library_changes import Changes
 from app.qt.library_ops import LibraryOps, Reloader
-from app.qt.tasks import background_errors, run_in_background
+from app.qt.tasks import background_errors
 from app.qt.view_data import ModelView, ProjectView, load_model_view, load_project_view
+from app.views.import_flow import ImportFlow
+from app.views.model_actions import ModelActions
 from app.views.new_model_flow import NewModelFlow
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
-from app.widgets.drop_filter import FileDropFilter
-
-
-class DropOverlay(QLabel):
-    """Shown over the window while files are dragged over it."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("dropOverlay")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.hide()
-
-    def show_for(self, project: str) -> None:
-        self.setText(f"Drop .pt files or folders to add them to “{project}”")
-        self.setGeometry(self.parentWidget().rect().adjusted(12, 12, -12, -12))
-        self.raise_()
-        self.show()
+from app.widgets.drop_overlay import DropOverlay
 
 
 def _model_view_or_none(lib: Library, model_id: str) -> ModelView | None:
@@ -95,12 +77,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.overlay = DropOverlay(splitter)
 
-        self.drops = FileDropFilter(self)
+        self.imports = ImportFlow(self, self.queue, self.project_page.uploads, self.overlay, self._current_project)
         for w in (self, self.project_page, self.sidebar, self.sidebar.models.viewport(),
                   self.project_page.table.viewport()):
-            self.drops.install(w)
-        self.drops.filesDropped.connect(self._on_drops_files_dropped)
-        self.drops.dragActive.connect(self._on_drops_drag_active)
+            self.imports.watch(w)
+        self.model_actions = ModelActions(self, lib, self.ops, self.jobs, lambda: self.shown_model, self.refresh,
+                                          self.show_project_page)
 
         self.sidebar.projectSelected.connect(self._on_sidebar_project_selected)
         self.sidebar.modelSelected.connect(self.open_model)
@@ -110,9 +92,6 @@ class MainWindow(QMainWindow):
         self.sidebar.workersRequested.connect(self.show_workers_page)
         self.project_page.modelActivated.connect(self.open_model)
         self.project_page.addFilesRequested.connect(self.add_paths)
-        self.project_page.uploads.clearRequested.connect(self._on_uploads_clear_requested)
-        self.queue.itemAdded.connect(self._on_queue_item_added)
-        self.queue.itemChanged.connect(self._on_queue_item_changed)
         self.new_model = NewModelFlow(self)
         self.project_page.newModelRequested.connect(self.open_new_model_dialog)
         self.jobs_bridge.jobChanged.connect(self._on_jobs_job_changed)
@@ -128,14 +107,14 @@ class MainWindow(QMainWindow):
 
         add_action = self.menuBar().addMenu("&File").addAction("Add models…")
         add_action.setShortcut(QKeySequence.StandardKey.Open)
-        add_action.triggered.connect(self._on_add_action_triggered)
+        add_action.triggered.connect(self.imports.choose_files)
         self.statusBar().showMessage(f"Library: {lib.home}")
         self.refresh()
 
     # ------------------------------------------------------------------ public
     def add_paths(self, paths: list[str]) -> None:
         """Queue files and folders for import into the current project."""
-        self.queue.add_paths(paths, self.current_project_id)
+        self.imports.add_paths(paths)
 
     def refresh(self) -> None:
         """Read projects, models and the open model again (on the library thread) and redraw."""
@@ -177,20 +156,14 @@ class MainWindow(QMainWindow):
 
             self._model_page = ModelPage()
             self._model_page.backRequested.connect(self.show_project_page)
-            ov = self._model_page.overview
-            ov.renameRequested.connect(self._on_overview_rename_requested)
-            ov.downloadRequested.connect(self._on_overview_download_requested)
-            ov.trashRequested.connect(self._on_overview_trash_requested)
-            self._model_page.train.cancelRequested.connect(self._on_train_cancel_requested)
+            self.model_actions.connect_page(self._model_page)
             from app.views.export_controller import ExportController
+            from app.views.predict.backend_finder import BackendFinder
 
             self.exports = ExportController(self._model_page.export, self.lib, self.ops, self.jobs, self,
                                             lambda: self.current_model_id, self.statusBar().showMessage)
-            self._model_page.train.retryRequested.connect(self._on_train_retry_requested)
-            self._model_page.train.trustRetryRequested.connect(self._on_train_trust_retry_requested)
-            self._model_page.predict.backendsRequested.connect(self._on_predict_backends_requested)
-            self._model_page.predict.trustRequested.connect(self._on_predict_trust_requested)
-            self.drops.install(self._model_page)
+            self.backends = BackendFinder(self._model_page.predict, self.lib, self.ops, self)
+            self.imports.watch(self._model_page)
             self.stack.addWidget(self._model_page)
         return self._model_page
 
@@ -206,14 +179,11 @@ class MainWindow(QMainWindow):
 
     def save_model_file(self, m: ModelRecord, dest: str) -> None:
         """Copy a model's weights to ``dest`` off the GUI thread; report in the status bar."""
-        from app.library.storage import atomic_copy
+        self.model_actions.save_model_file(m, dest)
 
-        self.statusBar().showMessage(f"Saving “{m.name}” to {dest}…")
-        run_in_background(
-            lambda: atomic_copy(m.weights_path, Path(dest)),
-            on_success=lambda _r: self.statusBar().showMessage(f"Saved “{m.name}” to {dest}", 8000),
-            on_failure=lambda e: QMessageBox.warning(self, "Download", f"Could not save {dest}: {e}"),
-        )
+    def _current_project(self) -> tuple[int, str]:
+        """The shown project's id and name (where dropped files land)."""
+        return self.current_project_id, next((p.name for p in self.projects if p.id == self.current_project_id), "")
 
     # ------------------------------------------------------------------ reads and what they draw
     def _project_load(self):  # noqa: ANN202 (a loader for the library thread)
@@ -279,77 +249,10 @@ class MainWindow(QMainWindow):
                 self.exports.redraw()
 
     # ------------------------------------------------------------------ slots
-    def _on_train_cancel_requested(self, job_id: str) -> None:
-        self.ops.submit(lambda: self.jobs.cancel(job_id), lambda job: self.model_page.train.update_job(job),
-                        what="Cancel")
-
-    def _on_train_retry_requested(self, job_id: str) -> None:
-        self.ops.submit(lambda: self.jobs.retry(job_id), lambda _job: self.refresh(),
-                        lambda e: QMessageBox.warning(self, "Retry", str(e)))
-
-    def _on_train_trust_retry_requested(self, job_id: str) -> None:
-        self.ops.submit(lambda: self.jobs.trust_and_retry(job_id), lambda _job: self.refresh(),
-                        lambda e: QMessageBox.warning(self, "Retry", str(e)))
-
-    def _on_predict_backends_requested(self) -> None:
-        """Which runtimes can run the shown model here: its exports read, then torch asked for CUDA, off the GUI thread."""
-        from app.exporters.store import ExportStore
-        from app.predict.session import backend_choices
-        from app.predict.sources import list_cameras
-
-        tab = self.model_page.predict
-        m = tab.model
-        if m is None:
-            return
-        imgsz = m.imgsz if isinstance(m.imgsz, int) else None
-
-        def done(result: tuple) -> None:
-            choices, cameras = result
-            if tab.model is not None and tab.model.id == m.id:
-                tab.set_cameras(cameras)
-                tab.set_backends(choices)
-
-        def choose(exports: list) -> None:  # imports torch: the thread pool, not the library thread
-            run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz), list_cameras()), done,
-                              tab._show_error)
-
-        lib = self.lib
-        self.ops.submit(lambda: ExportStore(lib).for_model(m.id), choose, tab._show_error)
-
-    def _on_predict_trust_requested(self, sha256: str, name: str) -> None:
-        if sha256:
-            self.ops.submit(lambda: self.lib.trust_checkpoint(sha256, name), what="Trusting the checkpoint")
-
     def _on_workers_changed(self) -> None:
         self._devices = None  # New Model lists the workers' GPUs afresh
         if self._model_page is not None:
             self.exports.refresh_targets()
-
-    def _on_drops_files_dropped(self, paths: list[str]) -> None:
-        self.add_paths(paths)
-
-    def _on_drops_drag_active(self, active: bool) -> None:
-        if active:
-            self.overlay.show_for(next((p.name for p in self.projects if p.id == self.current_project_id), ""))
-        else:
-            self.overlay.hide()
-
-    def _on_add_action_triggered(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add models", "", "PyTorch checkpoints (*.pt);;All files (*)")
-        if files:
-            self.add_paths(files)
-
-    def _on_queue_item_added(self, item: UploadItem) -> None:
-        self.project_page.uploads.add_item(item)
-
-    def _on_queue_item_changed(self, item: UploadItem) -> None:
-        self.project_page.uploads.update_item(item)
-        if item.state == "rejected":
-            self.statusBar().showMessage(f"{Path(item.path).name}: {item.message}", 10000)
-
-    def _on_uploads_clear_requested(self) -> None:
-        self.queue.clear_finished()
-        self.project_page.uploads.remove_finished(set(self.queue.items))
 
     def _on_sidebar_project_selected(self, project_id: int) -> None:
         self.current_project_id = project_id
@@ -375,37 +278,6 @@ class MainWindow(QMainWindow):
     def _on_sidebar_delete_project(self, project_id: int) -> None:
         self.ops.submit(lambda: self.lib.delete_project(project_id), None,
                         lambda e: QMessageBox.information(self, "Delete project", f"The project was not deleted: {e}."))
-
-    def _on_overview_rename_requested(self, model_id: str, name: str) -> None:
-        def failed(e: Exception) -> None:
-            self.statusBar().showMessage(str(e), 8000)
-            self.refresh()  # the name field shows the stored name again
-
-        self.ops.submit(lambda: self.lib.rename_model(model_id, name), None, failed)
-
-    def _on_overview_trash_requested(self, model_id: str) -> None:
-        m = self.shown_model
-        if m is None or m.id != model_id:
-            return
-        answer = QMessageBox.question(
-            self, "Move to trash", f"Move “{m.name}” to the trash? It is kept for 30 days and can be restored "
-            f"with `yolodesk restore {m.id}`.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            def trashed(_r: None) -> None:
-                self.statusBar().showMessage(f"Moved “{m.name}” to the trash", 8000)
-                self.show_project_page()
-
-            self.ops.submit(lambda: self.lib.trash_model(model_id), trashed, what="Moving to the trash")
-
-    def _on_overview_download_requested(self, model_id: str) -> None:
-        m = self.shown_model
-        if m is None or m.id != model_id:
-            return
-        dest, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", m.original_filename or f"{m.name}.pt",
-                                              "PyTorch checkpoint (*.pt)")
-        if dest:
-            self.save_model_file(m, dest)
 
     # ------------------------------------------------------------------ Qt events
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

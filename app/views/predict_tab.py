@@ -62,7 +62,7 @@ class PredictTab(QWidget):
         self.loader.imageRead.connect(self.predict_image)
         self.loader.liveOpening.connect(self.stop_live)
         self.loader.liveOpened.connect(self._start_live)
-        self.loader.failed.connect(self._show_error)
+        self.loader.failed.connect(self.show_error)
         self.loader.folderChanged.connect(self._update_source_buttons)
         self.sources = SourceBar()
         self.sources.pathChosen.connect(self.open_path)
@@ -188,7 +188,7 @@ class PredictTab(QWidget):
 
         def failed(e: Exception) -> None:
             self.readout.setText(before)  # the status line must not keep saying "fetching…" after an error
-            self._show_error(e)
+            self.show_error(e)
 
         self.loader.open_url(url, failed)
 
@@ -237,7 +237,7 @@ class PredictTab(QWidget):
             self._on_loaded(o)
             return
         if o.error is not None:
-            self._show_error(o.error)
+            self.show_error(o.error)
             if o.ended:
                 self.stop_live()
             return
@@ -262,7 +262,7 @@ class PredictTab(QWidget):
         if isinstance(o.error, NeedsTrust) and self.model is not None:
             self.ask_trust(str(o.error), o.error.sha256)
         else:
-            self._show_error(o.error)
+            self.show_error(o.error)
 
     def ask_trust(self, text: str, sha256: str | None = None) -> None:
         """The loading gate refused the file: ask once; trusting it loads it again and tells the window."""
@@ -277,7 +277,7 @@ class PredictTab(QWidget):
                 self.trustRequested.emit(sha256 or self.model.sha256 or "", self.model.name)
                 self._load_current()
             else:
-                self._show_error(Exception("Not loaded: the checkpoint was not trusted."))
+                self.show_error(Exception("Not loaded: the checkpoint was not trusted."))
 
         box.finished.connect(done)
         box.open()
@@ -311,7 +311,8 @@ class PredictTab(QWidget):
         if self.prediction is not None:
             self.view.show_image(self._rendered())
 
-    def _show_error(self, e: Exception) -> None:
+    def show_error(self, e: Exception) -> None:
+        """Say what went wrong in the banner; the status line keeps the last result, if any."""
         self.banner.setText(str(e))
         self.banner.show()
         self.readout.setText("—" if self.prediction is None else self.readout.text())
@@ -329,7 +330,7 @@ class PredictTab(QWidget):
 
         if self.prediction is not None:
             if not cv2.imwrite(path, self._rendered()):
-                self._show_error(Exception(f"could not write {path}"))
+                self.show_error(Exception(f"could not write {path}"))
 
     # ------------------------------------------------------------------ slots
     def _on_sources_live_clicked(self) -> None:
