@@ -1,13 +1,21 @@
-"""``python -m remote_agent run SPEC.json``: run one job, write events on stdout, exit 0 unless it failed."""
+"""``python -m remote_agent run SPEC.json``: run one job, write events on stdout, exit 0 unless it failed.
+
+``KINDS`` is the agent-side twin of the app's registry of job kinds (``app/jobs/kinds.py``): the app's handler of
+a kind builds and checks the spec and lands the outcome; the runner of the same name here does the work. A kind
+that is not built in comes from a module named in ``YOLODESK_AGENT_KINDS`` (comma-separated, importable by the
+agent's interpreter) whose ``AGENT_KINDS`` table maps names to runners; built-in names cannot be replaced.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +27,24 @@ from remote_agent.serve import run_serve
 from remote_agent.system import SystemSampler
 from remote_agent.train import CancelFlag, run_train
 
-KINDS = {"train": run_train, "export": run_export, "serve": run_serve}
+Runner = Callable[[dict[str, Any], Emitter, CancelFlag], tuple[str, dict[str, Any]]]
+# One runner per kind; the app-side twin of each is the handler of the same name in app/jobs/kinds.py.
+KINDS: dict[str, Runner] = {"train": run_train, "export": run_export, "serve": run_serve}
+EXTRA_KINDS_ENV = "YOLODESK_AGENT_KINDS"
+
+
+def kinds() -> dict[str, Runner]:
+    """The built-in kinds plus those of the modules named in ``YOLODESK_AGENT_KINDS`` (their ``AGENT_KINDS``)."""
+    table = dict(KINDS)
+    for name in filter(None, (n.strip() for n in os.environ.get(EXTRA_KINDS_ENV, "").split(","))):
+        extra = vars(importlib.import_module(name)).get("AGENT_KINDS")
+        if not isinstance(extra, dict):
+            raise ValueError(f"{name} (named in {EXTRA_KINDS_ENV}) has no AGENT_KINDS table of job kinds")
+        taken = sorted(set(extra) & set(KINDS))
+        if taken:
+            raise ValueError(f"{name} (named in {EXTRA_KINDS_ENV}) may not replace the built-in kind {taken[0]!r}")
+        table.update(extra)
+    return table
 
 
 def run(spec_path: str) -> int:
@@ -42,9 +67,10 @@ def run(spec_path: str) -> int:
     outcome: tuple[str, dict[str, Any]]
     try:
         kind = spec.get("kind")
-        if kind not in KINDS:
-            raise ValueError(f"unknown job kind {kind!r}; this agent runs: {', '.join(KINDS)}")
-        outcome = KINDS[kind](spec, emitter, cancel)
+        runners = kinds()
+        if not isinstance(kind, str) or kind not in runners:
+            raise ValueError(f"unknown job kind {kind!r}; this agent runs: {', '.join(runners)}")
+        outcome = runners[kind](spec, emitter, cancel)
     except CheckpointError as e:  # the loading gate's verdict: a refusal, not a crash, so no traceback
         print(f"refused: {e.message}")
         outcome = ("failed", {"error": e.code, "message": e.message, **e.details})

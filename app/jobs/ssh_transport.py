@@ -21,6 +21,7 @@ import json
 import os
 import posixpath
 import shlex
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ class Mirror:
         with sftp.open(self.remote_events, "rb") as f:
             f.seek(offset)
             chunk = f.read(min(size - offset, 8 * CHUNK))
-        end = chunk.rfind(b"\n")
+        end: int = chunk.rfind(b"\n")
         if end < 0:
             return 0
         with open(self.local_events, "ab") as out:
@@ -173,7 +174,7 @@ class SSHTransport:
         return remote_yaml
 
     def _remote_spec(self, spec: dict[str, Any], job_dir: str) -> dict[str, Any]:
-        out = json.loads(json.dumps(spec))
+        out: dict[str, Any] = json.loads(json.dumps(spec))
         out.pop("python", None)  # a local toolchain's interpreter means nothing there
         out["run_dir"] = job_dir
         args = out.get("args", {})
@@ -188,7 +189,16 @@ class SSHTransport:
 
     # ------------------------------------------------------------------ Transport
     def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        made = not run_dir.exists()
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            return self._start(spec, run_dir)
+        except BaseException:
+            if made and not (run_dir / REMOTE_FILE).exists():
+                shutil.rmtree(run_dir, ignore_errors=True)  # never started there: no folder left here
+            raise
+
+    def _start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
 
         def go() -> AgentHandle:
             self.link.client()
@@ -204,7 +214,7 @@ class SSHTransport:
                 pid = self.link.run("spawn", job_dir)
             return self._handle(run_dir, job_dir, pid)
 
-        handle = self.link.retrying(go, min(self.give_up_s, 120.0))
+        handle: AgentHandle = self.link.retrying(go, min(self.give_up_s, 120.0))
         (run_dir / REMOTE_FILE).write_text(json.dumps({"worker": self.name, "remote_dir": handle.remote_dir,
                                                        "pid": handle.pid}))
         self._follow(handle)
@@ -272,7 +282,8 @@ class SSHTransport:
         self.link.retrying(lambda: self.link.run("cancel", str(handle.remote_dir), "--grace", str(grace)), 60.0)
 
     def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
-        return self.link.retrying(lambda: download(self.link, remote_path, local_path, sha256), self.give_up_s)
+        fetched: Path = self.link.retrying(lambda: download(self.link, remote_path, local_path, sha256), self.give_up_s)
+        return fetched
 
     def agent_err(self, handle: AgentHandle) -> str:
         code, out, _ = self.link.shell(f"tail -c 2000 {shlex.quote(posixpath.join(str(handle.remote_dir), 'agent.err'))}")

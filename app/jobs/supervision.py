@@ -1,9 +1,9 @@
 """Jobs nobody follows any more: their owner process died. Settle them, or adopt them, so the queue never stalls.
 
-A job row is followed by its owner (``owner_pid``). When the owner is killed (the terminal running
-``yolodesk train``, the window), the row stays Starting/Running. Any manager that schedules — and a
-watchdog thread in every manager with active jobs, every :data:`WATCH_INTERVAL` seconds — looks for such
-orphans: one whose agent still runs (pid and process start time; a worker's job through its mirror) is
+A job row is followed by its owner (``owner_pid`` and ``owner_started``: a reused pid is another process).
+When the owner is killed (the terminal running ``yolodesk train``, the window), the row stays Starting/Running.
+Any manager that schedules — and a watchdog thread in every manager with active jobs, every
+:data:`WATCH_INTERVAL` seconds — looks for such orphans: one whose agent still runs (pid and process start time; a worker's job through its mirror) is
 adopted and followed to its end; one whose agent is gone too is settled at once from its events file
 (Completed if it said so, else Failed with the reason), and the next queued job starts.
 """
@@ -12,25 +12,62 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from app.jobs.store import JobRecord
+from app.jobs.store import JobRecord, JobStore
 from app.jobs.transport import process_alive
-
-if TYPE_CHECKING:
-    from app.jobs.manager import JobManager
 
 WATCH_INTERVAL = 2.0  # seconds between two looks for orphans while a manager has active jobs
 
 
-def is_orphan(manager: JobManager, job: JobRecord) -> bool:
-    """Active, not followed by this manager, and its owner process is gone."""
-    if job.finished or job.status == "Queued" or job.id in manager._threads:
+class SupervisingManager(Protocol):
+    """What supervision needs of the job manager (``app.jobs.manager.JobManager``, which imports this module)."""
+
+    store: JobStore
+    pid: int
+    started: float
+
+    @property
+    def closing(self) -> threading.Event:
+        """Set once the manager shuts down."""
+        ...
+
+    def is_following(self, job_id: str) -> bool:
+        """Whether a thread of this manager supervises the job."""
+        ...
+
+    def fail(self, job_id: str, message: str) -> None:
+        """End an active job Failed with ``message``."""
+        ...
+
+    def follow(self, job_id: str) -> None:
+        """Supervise a job whose agent another process started."""
+        ...
+
+    def settle(self, job_id: str) -> None:
+        """Finish a job whose agent is gone from its events file."""
+        ...
+
+    def schedule(self) -> None:
+        """Settle orphans and start queued jobs within the limits."""
+        ...
+
+
+def owned_elsewhere(manager: SupervisingManager, job: JobRecord) -> bool:
+    """Whether the job's owner is another process that still runs (the pid alone could be a reused one)."""
+    if job.owner_pid is None or (job.owner_pid == manager.pid and job.owner_started in (None, manager.started)):
         return False
-    return not (job.owner_pid not in (None, manager.pid) and process_alive(job.owner_pid, None))
+    return process_alive(job.owner_pid, job.owner_started)
 
 
-def settle_orphans(manager: JobManager, adopt_live: bool = True) -> list[str]:
+def is_orphan(manager: SupervisingManager, job: JobRecord) -> bool:
+    """Active, not followed by this manager, and its owner process is gone."""
+    if job.finished or job.status == "Queued" or manager.is_following(job.id):
+        return False
+    return not owned_elsewhere(manager, job)
+
+
+def settle_orphans(manager: SupervisingManager, adopt_live: bool = True) -> list[str]:
     """Adopt or settle every orphaned job; returns the ids this manager took over.
 
     ``adopt_live=False`` (a short-lived listing) settles only local jobs whose agent is gone as well and leaves
@@ -44,24 +81,24 @@ def settle_orphans(manager: JobManager, adopt_live: bool = True) -> list[str]:
         agent_alive = local and process_alive(job.pid, job.pid_started)
         if not adopt_live and (agent_alive or not local):
             continue
-        if not manager.store.adopt(job.id, job.owner_pid, manager.pid):
+        if not manager.store.adopt(job.id, job.owner_pid, manager.pid, manager.started):
             continue  # another process took it over first
         taken.append(job.id)
         if job.pid is None:
-            manager._finish_failed(job.id, "YOLO Desk stopped before the agent was started")
+            manager.fail(job.id, "YOLO Desk stopped before the agent was started")
         elif not local and not (Path(job.run_dir) / "remote.json").exists():
-            manager._finish_failed(job.id, f"YOLO Desk stopped before the agent was started on {job.worker}")
+            manager.fail(job.id, f"YOLO Desk stopped before the agent was started on {job.worker}")
         elif agent_alive or not local:
-            manager._spawn(job.id, launch=False)  # follow it to its end (a worker's mirror says if it still runs)
+            manager.follow(job.id)  # follow it to its end (a worker's mirror says if it still runs)
         else:
-            manager._settle(job.id)  # the agent is gone: its events file has the last word, now
+            manager.settle(job.id)  # the agent is gone: its events file has the last word, now
     return taken
 
 
 class Watchdog:
     """A daemon thread that runs the manager's ``schedule`` (and so :func:`settle_orphans`) while jobs are active."""
 
-    def __init__(self, manager: JobManager, interval: float = WATCH_INTERVAL) -> None:
+    def __init__(self, manager: SupervisingManager, interval: float = WATCH_INTERVAL) -> None:
         self.manager, self.interval = manager, interval
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -69,13 +106,13 @@ class Watchdog:
     def ensure_running(self) -> None:
         """Start the thread unless it runs (it stops by itself once no job is active)."""
         with self._lock:
-            if self._thread is None and not self.manager._stop.is_set():
+            if self._thread is None and not self.manager.closing.is_set():
                 self._thread = threading.Thread(target=self._run, name="job-watchdog", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
         try:
-            while not self.manager._stop.wait(self.interval):
+            while not self.manager.closing.wait(self.interval):
                 with self._lock:
                     if not self.manager.store.list(("Queued", "Starting", "Running")):
                         self._thread = None

@@ -40,24 +40,48 @@ class AgentHandle:
 
 
 class Transport(Protocol):
-    """What the job manager needs from a way of running the agent."""
+    """Everything the job manager and the kinds' handlers call on a way of running the agent.
+
+    Implemented by :class:`LocalTransport` and :class:`app.jobs.ssh_transport.SSHTransport` (and checked by mypy:
+    the manager holds a ``Transport``, never a concrete class).
+    """
 
     name: str
 
-    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle: ...
+    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
+        """Make ``run_dir``, write the spec and start the agent; on any failure leave no folder it made."""
+        ...
 
-    def alive(self, handle: AgentHandle) -> bool: ...
+    def alive(self, handle: AgentHandle) -> bool:
+        """Whether the agent may still write events (a worker's: whether its mirror still follows it)."""
+        ...
 
-    def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None: ...
+    def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
+        """SIGTERM the agent, SIGKILL its process group ``grace`` seconds later."""
+        ...
 
-    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path: ...
+    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
+        """A file the agent reported, copied to ``local_path`` on this machine (checked against ``sha256``)."""
+        ...
 
-    def handle_for(self, run_dir: Path, pid: int | None, started: float | None) -> AgentHandle: ...
+    def handle_for(self, run_dir: Path, pid: int | None, started: float | None) -> AgentHandle:
+        """Re-attach to an agent started earlier, by this process or one that is gone."""
+        ...
 
-    def explain(self, handle: AgentHandle) -> str | None: ...
+    def explain(self, handle: AgentHandle) -> str | None:
+        """Why the transport lost the agent (a worker unreachable for too long), or None."""
+        ...
+
+    def agent_err(self, handle: AgentHandle) -> str:
+        """The tail of the agent's stderr (what a crash printed before it could report), or ""."""
+        ...
 
     def release(self, handle: AgentHandle) -> None:
         """The job is over and its results are in the library: free what it holds where it ran."""
+        ...
+
+    def close(self) -> None:
+        """Stop following and drop connections (agents keep running)."""
         ...
 
 
@@ -69,7 +93,7 @@ def process_alive(pid: int | None, started: float | None) -> bool:
         p = psutil.Process(pid)
         if started is not None and abs(p.create_time() - started) > 1.0:
             return False
-        return p.status() != psutil.STATUS_ZOMBIE
+        return bool(p.status() != psutil.STATUS_ZOMBIE)
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
 
@@ -121,21 +145,21 @@ class LocalTransport:
     def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
         spec_path = run_dir / "spec.json"
         made = not run_dir.exists()
+        events_path = run_dir / "events.jsonl"
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(spec_path, json.dumps(spec, indent=2))  # never a half spec for the agent to read
+            with open(events_path, "ab") as out, open(run_dir / "agent.err", "ab") as err:
+                python = spec.get("python") or self.python  # an export toolchain's interpreter, when it has one
+                proc = subprocess.Popen(
+                    [python, "-m", "remote_agent", "run", str(spec_path)], stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=err, cwd=run_dir, env=self.environment(), start_new_session=True,
+                )
         except OSError as e:
             if made:
-                shutil.rmtree(run_dir, ignore_errors=True)  # no empty run folder left behind
+                shutil.rmtree(run_dir, ignore_errors=True)  # a job that never started leaves no folder
             reraise_if_disk_full(e, run_dir.parent)
             raise
-        events_path = run_dir / "events.jsonl"
-        with open(events_path, "ab") as out, open(run_dir / "agent.err", "ab") as err:
-            python = spec.get("python") or self.python  # an export toolchain's interpreter, when it has one
-            proc = subprocess.Popen(
-                [python, "-m", "remote_agent", "run", str(spec_path)], stdin=subprocess.DEVNULL, stdout=out,
-                stderr=err, cwd=run_dir, env=self.environment(), start_new_session=True,
-            )
         self._children[proc.pid] = proc
         try:
             started = psutil.Process(proc.pid).create_time()
@@ -159,10 +183,21 @@ class LocalTransport:
         return AgentHandle(pid or 0, pid or 0, started or 0.0, run_dir / "events.jsonl")
 
     def explain(self, handle: AgentHandle) -> str | None:
-        return None
+        return None  # a local agent is never out of reach
+
+    def agent_err(self, handle: AgentHandle) -> str:
+        try:
+            with open(handle.events_path.parent / "agent.err", "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - 2000))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def release(self, handle: AgentHandle) -> None:
         pass  # a local run folder is the job's own record (events, console, ultralytics' run): kept
+
+    def close(self) -> None:
+        pass  # nothing held open: children are reaped by ``alive``, agents run on detached
 
     def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
         src = Path(remote_path)

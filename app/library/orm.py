@@ -101,6 +101,7 @@ class Job(Base):
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pid_started: Mapped[float | None] = mapped_column(nullable=True)
     owner_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    owner_started: Mapped[float | None] = mapped_column(nullable=True)  # with owner_pid: the same process
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     retry_of: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -92,5 +92,5 @@ def test_a_run_folder_on_a_full_disk_fails_the_job_with_the_reason(lib, mounts, 
     assert job.status == "Failed"
     assert f"the disk holding {runs} is full (0.0 MB free)" in job.error, job.error
     assert "Errno" not in job.error and "Traceback" not in job.error
-    assert _left_over(runs) == [job.id]  # the job's own (empty) folder, made with its row: no spec.json, no temp
+    assert _left_over(runs) == []  # the run folder is made when the agent starts: it failed, so none is left
     assert ExportStore(lib).for_model(model.id)[0].status == "Failed"

@@ -63,6 +63,7 @@ def test_train_tab_follows_a_live_events_file(qtbot, lib, tmp_path):
     model = lib.create_pending_model(lib.default_project_id, "live", task="detect", status="Training")
     job = store.create("train", {"args": {}}, lib.default_project_id, model.id, owner_pid=1)
     job = store.set(job.id, status="Running")
+    job.events_path.parent.mkdir(parents=True)  # what the transport does when it starts an agent
     tab = TrainTab()
     qtbot.addWidget(tab)
     tab.show_model(lib.model(model.id), job)
