@@ -10,6 +10,7 @@ refused with :class:`HostKeyChanged` — never replaced. There is no ``AutoAddPo
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import shlex
@@ -204,6 +205,31 @@ class _Verify(paramiko.MissingHostKeyPolicy):
         raise HostKeyUnknown(hostname, key)
 
 
+def connect_failure(error: BaseException, timeout: float) -> str:
+    """What a failed connection attempt means, in words: "connection refused", "timed out", "no route to host",
+    "host name not found (DNS)", … (paramiko's own text reads "[Errno None] Unable to connect" for most)."""
+    if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError) and error.errors:
+        error = next(iter(error.errors.values()))  # every address failed: the first one's reason stands for all
+    # paramiko wraps a banner read that timed out in an SSHException: the cause is in its context
+    cause = error.__context__ if isinstance(error, paramiko.SSHException) and error.__context__ else error
+    if isinstance(cause, socket.gaierror):
+        return "host name not found (DNS)"
+    if isinstance(cause, (socket.timeout, TimeoutError)):
+        return (f"timed out: no SSH answer within {timeout:.0f} s (is the host up, the port right, and is it an "
+                "SSH server?)")
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused (nothing listens on that port: is sshd running and the port right?)"
+    if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "no route to host (is the host up and on this network?)"
+    if isinstance(cause, ConnectionResetError):
+        return "connection reset by the host"
+    if isinstance(cause, EOFError) or "protocol banner" in str(error):
+        return "the host closed the connection before saying hello (is that port an SSH server?)"
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror[:1].lower() + cause.strerror[1:]
+    return str(error) or type(error).__name__
+
+
 def connect(ep: Endpoint, known: KnownHosts, *, trust: str | None = None, password: str | None = None,
             passphrase: str | None = None, timeout: float = CONNECT_TIMEOUT_S, _depth: int = 0) -> paramiko.SSHClient:
     """A logged-in client with keepalives on; raises :class:`SSHError` (or a host-key subclass) saying why not."""
@@ -240,13 +266,12 @@ def connect(ep: Endpoint, known: KnownHosts, *, trust: str | None = None, passwo
         how = f"with the key {', '.join(ep.key_files)}" if ep.key_files else "with the ssh-agent or ~/.ssh/id_* keys"
         raise SSHError(f"{ep.describe()} refused the login {how}: {e}. Check the user name and that the public "
                        "key is in the worker's ~/.ssh/authorized_keys.") from e
-    except (socket.timeout, TimeoutError) as e:
-        client.close()
-        raise SSHError(f"{ep.describe()} did not answer within {timeout:.0f} s (is the host up and the port "
-                       "right?)") from e
     except (OSError, paramiko.SSHException, EOFError) as e:
+        transport = client.get_transport()
+        # a banner that never came can surface as a later "No existing session": the transport kept the real cause
+        first = transport.get_exception() if transport is not None else None
         client.close()
-        raise SSHError(f"cannot connect to {ep.describe()}: {e}") from e
+        raise SSHError(f"cannot connect to {ep.describe()}: {connect_failure(first or e, timeout)}") from e
     transport = client.get_transport()
     assert transport is not None
     transport.set_keepalive(KEEPALIVE_S)

@@ -121,11 +121,11 @@ class AddWorkerDialog(QDialog):
         self.user.setPlaceholderText(os.environ.get("USER", ""))
         self.key = QLineEdit()
         self.key.setPlaceholderText("empty: the ssh-agent and ~/.ssh/id_* keys")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
+        self.browse = QPushButton("Browse…")
+        self.browse.clicked.connect(self._on_browse_clicked)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key, 1)
-        key_row.addWidget(browse)
+        key_row.addWidget(self.browse)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("only if needed: kept in the OS keyring, never in a file")
@@ -149,18 +149,37 @@ class AddWorkerDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add and test")
         buttons.accepted.connect(self._on_buttons_accepted)
         buttons.rejected.connect(self.reject)
+        self.port.valueChanged.connect(self._on_host_editing_finished)  # the resolved line shows the port chosen
+        self.resolved.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
         self.values: dict | None = None
+        self.setMinimumWidth(self._width_for_whole_text(form))
+
+    def _width_for_whole_text(self, form: QFormLayout) -> int:
+        """Wide enough that no placeholder, special value or label is cut, at the current font and scale."""
+        def advance(widget: QWidget, text: str) -> int:
+            return widget.fontMetrics().horizontalAdvance(text)
+
+        fields = [self.name, self.host, self.user, self.secret, self.python]
+        needed = [advance(f, f.placeholderText() or f.text()) + 24 for f in fields]
+        needed.append(advance(self.key, self.key.placeholderText()) + 24 + self.browse.sizeHint().width()
+                      + form.horizontalSpacing())
+        needed.append(advance(self.port, self.port.specialValueText()) + 48)  # the arrows take ~40 px
+        label_column = max(advance(self, form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget().text())
+                           for row in range(form.rowCount())
+                           if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None)
+        margins = self.contentsMargins().left() + self.contentsMargins().right() + 2 * form.horizontalSpacing() + 24
+        return max(needed) + label_column + margins
 
     def _on_host_editing_finished(self) -> None:
         host = self.host.text().strip()
         if not host:
             self.resolved.setText("")
             return
-        ep = resolve(host)
+        ep = resolve(host, self.port.value() or None)
         self.resolved.setText(f"→ {ep.describe()}" + (f" via {ep.proxy_jump}" if ep.proxy_jump else "")
                               + (f", key {ep.key_files[0]}" if ep.key_files else ""))
 
@@ -309,8 +328,10 @@ class WorkersPage(QWidget):
             self.ask_trust(name, error)
         elif isinstance(error, HostKeyChanged):
             QMessageBox.critical(self, "Host key changed — connection refused", str(error))
-        else:
-            QMessageBox.warning(self, f"Test {name}", str(error))
+        else:  # non-blocking: the card shows the same line, and the page stays usable behind it
+            box = QMessageBox(QMessageBox.Icon.Warning, f"Test {name}", str(error), parent=self)
+            box.setObjectName("testFailed")
+            box.open()
 
     def ask_trust(self, name: str, error: HostKeyUnknown) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, "Trust this worker?",
