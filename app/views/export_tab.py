@@ -8,17 +8,17 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QMenu, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QToolButton,
-    QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton,
+    QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
 )
 
 from app.exporters.availability import for_model
-from app.exporters.registry import ARGS, FORMATS, ExportFormat
+from app.exporters.registry import FORMATS, ExportFormat
 from app.exporters.store import ExportRecord
 from app.jobs.trust import REFUSAL_CODES
 from app.library.records import ModelRecord
 from app.qt.model_table import fmt_size
+from app.views.export_arguments import ArgumentForm, arguments_changed, model_imgsz
 from app.views.trust_prompt import ask_trust
 from app.widgets.badge import badge_color
 
@@ -27,74 +27,6 @@ AVAILABILITY_TEXT = {"ready": "ready", "needs-toolchain": "needs toolchain", "ne
                      "not-for-model": "not for this model"}
 COLUMNS = ("Format", "Availability", "Status", "Size", "Verified", "Time")
 ACTIVE = ("Queued", "Starting", "Running")
-
-
-class ArgumentForm(QWidget):
-    """Editors for one format's arguments (types, defaults and ranges from the registry)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.form = QFormLayout(self)
-        self.editors: dict[str, QWidget] = {}
-
-    def show_format(self, fmt: ExportFormat, imgsz: int) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.editors = {}
-        for name in ("imgsz", *fmt.args):
-            spec = ARGS[name]
-            editor: QWidget
-            if name == "quantize":
-                editor = QComboBox()
-                for q in fmt.quantize:
-                    editor.addItem({None: "FP32 (default)", 32: "FP32", 16: "FP16", 8: "INT8"}.get(q, str(q)), q)
-            elif name == "name" and fmt.chips:
-                editor = QComboBox()
-                for chip in fmt.chips:
-                    editor.addItem(chip, chip)
-                editor.setCurrentIndex(max(0, editor.findData(fmt.default_name)))
-            elif spec.kind == "bool":
-                editor = QCheckBox()
-                editor.setChecked(bool(spec.default))
-            elif spec.kind == "int":
-                editor = QSpinBox()
-                editor.setRange(int(spec.minimum or 0), int(spec.maximum or 10**6))
-                if name == "opset":
-                    editor.setSpecialValueText("default")
-                    editor.setMinimum(int(spec.minimum or 7) - 1)
-                    editor.setValue(editor.minimum())
-                else:
-                    editor.setValue(imgsz if name == "imgsz" else int(spec.default or editor.minimum()))
-                if name == "imgsz":
-                    editor.setSingleStep(32)
-            elif spec.kind == "float":
-                editor = QDoubleSpinBox()
-                editor.setRange(float(spec.minimum or 0), float(spec.maximum or 1e6))
-                editor.setSingleStep(0.05)
-                editor.setValue(float(spec.default if spec.default is not None else editor.minimum()))
-            else:
-                editor = QLineEdit()
-                editor.setPlaceholderText("default" if spec.default is None else str(spec.default))
-            editor.setToolTip(spec.help)
-            self.editors[name] = editor
-            self.form.addRow(name, editor)
-
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, editor in self.editors.items():
-            if isinstance(editor, QComboBox):
-                out[name] = editor.currentData()
-            elif isinstance(editor, QCheckBox):
-                out[name] = editor.isChecked()
-            elif isinstance(editor, QSpinBox):
-                if name == "opset" and editor.value() == editor.minimum():
-                    continue
-                out[name] = editor.value()
-            elif isinstance(editor, QDoubleSpinBox):
-                out[name] = editor.value()
-            elif isinstance(editor, QLineEdit) and editor.text().strip():
-                out[name] = editor.text().strip()
-        return {k: v for k, v in out.items() if v is not None and v != ARGS[k].default or k == "imgsz"}
 
 
 class ExportTab(QWidget):
@@ -116,7 +48,8 @@ class ExportTab(QWidget):
         self.exports: dict[str, ExportRecord] = {}
         self.availability: dict[str, tuple[str, str]] = {}
         self.targets: list[tuple[str, str, str, bool]] = []
-        self.where: dict[str, str] = {}  # format → where its latest export ran ("local" or a worker)  # (worker, device, label, can build TensorRT)
+        self.where: dict[str, str] = {}  # format → where its latest export ran ("local" or a worker)
+        self._form_for: tuple[str, str] | None = None  # (model id, format) the argument form was built for
         self.run_on = QComboBox()
         self.run_on.setToolTip("Where the export runs: this machine, or a worker (its GPU for TensorRT)")
         self.run_on.currentIndexChanged.connect(self._on_run_on_changed)
@@ -304,9 +237,10 @@ class ExportTab(QWidget):
         self.title.setText(f"{fmt.name}  ·  format={fmt.argument}")
         self.why.setText(("Ready to export here." if state == "ready" and not remote else why)
                          + (f"\nNote: {fmt.notes}" if fmt.notes else ""))
-        if self.form.editors.get("imgsz") is None or getattr(self, "_form_for", None) != fmt.argument:
-            self.form.show_format(fmt, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
-            self._form_for = fmt.argument
+        if self.form.editors.get("imgsz") is None or self._form_for != (self.model.id, fmt.argument):
+            # keyed by model too: a new model's form starts from its own imgsz and task, never the last one's values
+            self.form.show_format(fmt, model_imgsz(self.model.imgsz), self.model.task)
+            self._form_for = (self.model.id, fmt.argument)
         active = e is not None and e.status in ACTIVE
         from app.exporters.toolchains import toolchain_for
 
@@ -379,7 +313,20 @@ class ExportTab(QWidget):
             args = self.form.values()
             if target[0] != "local":
                 args["device"] = target[1]
+            if not self._replace_confirmed(fmt, args):
+                return
             self.exportRequested.emit(fmt.argument, args, target[0])
+
+    def _replace_confirmed(self, fmt: ExportFormat, args: dict[str, Any]) -> bool:
+        """Ask before a new export replaces a verified one of the same format, saying what differs."""
+        e = self.exports.get(fmt.argument)
+        if e is None or e.status != "Completed" or not e.verified:
+            return True
+        changed = arguments_changed({k: v for k, v in e.args.items() if k != "format"}, args)
+        what = ("With: " + ", ".join(changed) + ".") if changed else "With the same arguments."
+        answer = QMessageBox.question(self, "Replace export", f"This model already has a verified {fmt.name} export; "
+                                      f"exporting again replaces it.\n{what}\nReplace it?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_cancel_clicked(self) -> None:
         fmt = self.current_format()
