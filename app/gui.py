@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
 
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "yolodesk.svg")))
-    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text(encoding="utf-8"))
+    from app.views.theme import apply_theme
+
+    apply_theme(app)  # the light or dark palette (system or YOLODESK_THEME) and the stylesheet
     lib = open_library_or_ask()
     if lib is None:
         return 1

@@ -26,12 +26,11 @@ def main(out: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.library.repository import Library
-    from app.paths import resources_dir
+    from app.views.theme import apply_theme
     from app.views.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
-    app.setStyle("Fusion")
-    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text())
+    apply_theme(app)  # as the app starts: Fusion, the light or dark palette (YOLODESK_THEME), the stylesheet
     lib = Library(home)
     w = MainWindow(lib)
     w.confirm_close = False

@@ -49,12 +49,11 @@ def open_window(lib: Any) -> Session:
     """A QApplication with YOLO Desk's style and the main window (1400×880) on ``lib``, shown."""
     from PySide6.QtWidgets import QApplication
 
-    from app.paths import resources_dir
+    from app.views.theme import apply_theme
     from app.views.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setStyle("Fusion")
-    app.setStyleSheet((resources_dir() / "styles" / "app.qss").read_text())
+    apply_theme(app)  # as the app starts: Fusion, the light or dark palette (YOLODESK_THEME), the stylesheet
     w = MainWindow(lib)
     w.confirm_close = False
     w.resize(1400, 880)
