@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([250, 1030])
         splitter.setChildrenCollapsible(False)
         self.setCentralWidget(splitter)
-        self.overlay = DropOverlay(splitter)
+        self.overlay = DropOverlay(self)  # over the window, not in the splitter (which would make it a third pane)
 
         self.imports = ImportFlow(self, self.queue, self.project_page.uploads, self.overlay, self._current_project)
         for w in (self, self.project_page, self.sidebar, self.sidebar.models.viewport(),
@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
         self._show_model_view(view)
         page.predict.show_model(view.record, view.trusted)
         page.tabs.setCurrentWidget(getattr(page, tab) if tab else page.overview)
+        page.tabs.scroll_to_top()  # a model opened starts at the top, not at the previous one's scroll
         self.stack.setCurrentWidget(page)
         self.sidebar.set_models(self.project_models, view.record.id)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from superqt import QElidingLabel
 
 from app.jobs.store import JobRecord
 from app.library.records import ModelRecord
@@ -13,6 +14,50 @@ from app.views.train_tab import TrainTab
 
 # Tabs whose feature has not landed: disabled, and the tooltip says so (never fake content).
 PENDING_TABS = (("Deploy", "Local inference endpoints are not in this build yet."),)
+
+
+class ScrollingTabs(QTabWidget):
+    """Tabs whose pages scroll when the window is narrower than a page's minimum, instead of widening the window.
+
+    A QTabWidget's minimum is its widest page's; one wide row (Predict's controls) made the whole window
+    wider than a laptop screen. Callers keep addressing the pages themselves: the wrapping is hidden.
+    """
+
+    def addTab(self, page: QWidget, title: str) -> int:  # noqa: N802 (Qt's name)
+        area = QScrollArea()
+        area.setWidgetResizable(True)  # the page fills the tab when there is room; scrolls only when there is not
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(page)
+        return super().addTab(area, title)
+
+    def page(self, index: int) -> QWidget | None:
+        """The page at ``index`` (not its scroll area)."""
+        area = super().widget(index)
+        return area.widget() if isinstance(area, QScrollArea) else area
+
+    def widget(self, index: int) -> QWidget | None:  # noqa: D102 (QTabWidget.widget, unwrapped)
+        return self.page(index)
+
+    def currentWidget(self) -> QWidget | None:  # noqa: N802, D102
+        return self.page(self.currentIndex())
+
+    def indexOf(self, page: QWidget) -> int:  # noqa: N802, D102
+        return next((i for i in range(self.count()) if self.page(i) is page), -1)
+
+    def setCurrentWidget(self, page: QWidget) -> None:  # noqa: N802, D102
+        index = self.indexOf(page)
+        if index >= 0:
+            self.setCurrentIndex(index)
+
+    def scroll_to_top(self) -> None:
+        """Every page back at its top-left (a model opened must not keep the previous one's scroll)."""
+        for i in range(self.count()):
+            area = super().widget(i)
+            if isinstance(area, QScrollArea):
+                area.verticalScrollBar().setValue(0)
+                area.horizontalScrollBar().setValue(0)
+            for inner in area.findChildren(QScrollArea):
+                inner.verticalScrollBar().setValue(0)
 
 
 class ModelPage(QWidget):
@@ -25,14 +70,14 @@ class ModelPage(QWidget):
         self.back = QPushButton("← Project")
         self.back.setObjectName("flat")
         self.back.clicked.connect(self.backRequested.emit)
-        self.crumb = QLabel()
+        self.crumb = QElidingLabel()  # a long model name is elided, never widening the page
         self.crumb.setObjectName("muted")
         head = QHBoxLayout()
         head.addWidget(self.back)
-        head.addWidget(self.crumb)
-        head.addStretch(1)
-        self.tabs = QTabWidget()
+        head.addWidget(self.crumb, 1)
+        self.tabs = ScrollingTabs()
         self.tabs.setDocumentMode(True)
+        self.tabs.setUsesScrollButtons(True)  # a narrow window scrolls the tab bar rather than widening
         self.overview = OverviewTab()
         self.tabs.addTab(self.overview, "Overview")
         self.train = TrainTab()
@@ -45,7 +90,7 @@ class ModelPage(QWidget):
         self.tabs.addTab(self.export, "Export")
         for title, why in PENDING_TABS:
             pending = QLabel(why)
-            index = self.tabs.addTab(pending, title)
+            index = QTabWidget.addTab(self.tabs, pending, title)
             self.tabs.setTabEnabled(index, False)
             self.tabs.setTabToolTip(index, why)
         lay = QVBoxLayout(self)
@@ -56,5 +101,6 @@ class ModelPage(QWidget):
     def show_record(self, m: ModelRecord, job: JobRecord | None = None) -> None:
         self.back.setText(f"← {m.project}")
         self.crumb.setText(f"/  {m.name}")
+        self.crumb.setToolTip(m.name)
         self.overview.show_record(m)
         self.train.show_model(m, job)

@@ -39,6 +39,7 @@ class Sidebar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
+        self.setMinimumWidth(180)  # the splitter must not squeeze it into a strip with a scrollbar (150 % scale)
         self.projects = QListWidget()
         self.projects.setObjectName("projectList")
         self.projects.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -53,6 +54,9 @@ class Sidebar(QWidget):
         self.models = QListWidget()
         self.models.setObjectName("modelList")
         self.models.itemClicked.connect(self._on_models_item_clicked)
+        for names in (self.projects, self.models):  # long names are elided (full name in the tooltip), never scrolled
+            names.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            names.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.models_title = QLabel("MODELS")
         self.models_title.setObjectName("sidebarTitle")
 
