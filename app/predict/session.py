@@ -139,11 +139,24 @@ class Prediction:
             d["top5"] = self.top5
         return d
 
-    def render(self, labels: bool = True, conf: bool = True, boxes: bool = True, masks: bool = True) -> np.ndarray:
-        """The picture with the overlay, drawn by ultralytics (BGR)."""
+    def render(self, labels: bool = True, conf: bool = True, boxes: bool = True, masks: bool = True,
+               probs: bool = True) -> np.ndarray:
+        """The picture with the overlay, drawn by ultralytics (BGR), its lines and text sized to the picture."""
         if self.results is None:
             raise PredictError("nothing to draw")
-        return self.results.plot(labels=labels, conf=conf, boxes=boxes, masks=masks)
+        line_width, font_size = overlay_sizes(self.shape[0], self.shape[1])
+        return self.results.plot(labels=labels, conf=conf, boxes=boxes, masks=masks, probs=probs,
+                                 line_width=line_width, font_size=font_size)
+
+
+def overlay_sizes(height: int, width: int) -> tuple[int, int]:
+    """(line width, font size) in pixels for drawing on a ``height`` × ``width`` picture.
+
+    ultralytics' floors (2 px lines, so ~15 px cv2 text, and 12 px PIL text) make labels cover
+    the objects of a small picture; here both follow the shorter side (cv2 text is ~7 × the line width).
+    """
+    side = max(min(height, width), 1)
+    return max(round(side / 250), 1), max(round(side * 0.03), 7)
 
 
 def summarize(r: Any, task: str, source: str, backend: str) -> Prediction:

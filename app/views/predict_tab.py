@@ -126,6 +126,15 @@ class PredictTab(QWidget):
         self.stop_live()
         self.model, self.trusted, self.loaded, self.prediction = model, trusted, None, None
         self.choices = []
+        # nothing of the last model's session carries over: its picture, URL, folder or thresholds
+        self.image, self.source_label = None, ""
+        self.url.clear()
+        self.loader.folder, self.loader.folder_index = [], 0
+        self._update_source_buttons()
+        self.hint.show()
+        self.controls.set_task(model.task or "detect")
+        self.controls.reset_params()
+        self.engine.set_params(conf=self.controls.conf_value(), iou=self.controls.iou_value())
         self.controls.show_backend_note("finding backends…")
         self.view.clear()
         self.results.clear()

@@ -10,6 +10,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider
 from app.predict.session import BackendChoice
 
 
+CONF_DEFAULT, IOU_DEFAULT = 25, 70  # slider steps of 0.01: ultralytics' own defaults, 0.25 and 0.7
+
+
 def _slider(lo: int, hi: int, value: int) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
@@ -30,10 +33,12 @@ class ControlsBar(QWidget):
         self.backend = QComboBox()
         self.backend.setMinimumWidth(220)
         self.backend.currentIndexChanged.connect(self._on_backend_changed)
-        self.conf = _slider(0, 100, 25)  # 0 means 0.001: every box an untrained model finds
+        self.task = "detect"
+        self.conf = _slider(0, 100, CONF_DEFAULT)  # 0 means 0.001: every box an untrained model finds
         self.conf_label = QLabel("0.25")
-        self.iou = _slider(1, 100, 70)
+        self.iou = _slider(1, 100, IOU_DEFAULT)
         self.iou_label = QLabel("0.70")
+        self.conf_title, self.iou_title = QLabel("conf"), QLabel("IoU")
         for s in (self.conf, self.iou):
             s.valueChanged.connect(self._on_params_changed)
         self.imgsz = QSpinBox()
@@ -54,10 +59,10 @@ class ControlsBar(QWidget):
         params.addWidget(QLabel("Backend"))
         params.addWidget(self.backend)
         params.addSpacing(12)
-        params.addWidget(QLabel("conf"))
+        params.addWidget(self.conf_title)
         params.addWidget(self.conf)
         params.addWidget(self.conf_label)
-        params.addWidget(QLabel("IoU"))
+        params.addWidget(self.iou_title)
         params.addWidget(self.iou)
         params.addWidget(self.iou_label)
         params.addWidget(QLabel("imgsz"))
@@ -66,6 +71,24 @@ class ControlsBar(QWidget):
         for c in (self.show_labels, self.show_conf, self.show_boxes, self.show_masks):
             params.addWidget(c)
         params.addStretch(1)
+
+    def set_task(self, task: str) -> None:
+        """Offer only what acts on ``task``: a classifier has no thresholds, boxes or masks; masks are segment's."""
+        self.task = task
+        classify = task == "classify"
+        for w in (self.conf_title, self.conf, self.conf_label, self.iou_title, self.iou, self.iou_label,
+                  self.show_conf, self.show_boxes):
+            w.setVisible(not classify)  # ultralytics' classifier ignores conf and IoU, and draws no boxes
+        self.show_masks.setVisible(task == "segment")
+        self.show_labels.setText("top-5" if classify else "labels")
+
+    def reset_params(self) -> None:
+        """The thresholds back to their defaults (a new model starts afresh), without a change signal."""
+        for slider, value in ((self.conf, CONF_DEFAULT), (self.iou, IOU_DEFAULT)):
+            slider.blockSignals(True)
+            slider.setValue(value)
+            slider.blockSignals(False)
+        self._show_values()
 
     def conf_value(self) -> float:
         """The confidence threshold (the slider's 0 is 0.001)."""
@@ -77,8 +100,12 @@ class ControlsBar(QWidget):
 
     def overlay(self) -> dict[str, bool]:
         """What ultralytics' drawing should show, as ``Prediction.render`` takes it."""
+        if self.task == "classify":  # its only drawing is the top-5 text
+            return {"labels": False, "conf": False, "boxes": False, "masks": False,
+                    "probs": self.show_labels.isChecked()}
         return {"labels": self.show_labels.isChecked(), "conf": self.show_conf.isChecked(),
-                "boxes": self.show_boxes.isChecked(), "masks": self.show_masks.isChecked()}
+                "boxes": self.show_boxes.isChecked(),
+                "masks": self.task == "segment" and self.show_masks.isChecked(), "probs": False}
 
     def show_backend_note(self, text: str) -> None:
         """A line in place of the backends (looking them up, or none to run), without a change signal."""
@@ -114,10 +141,13 @@ class ControlsBar(QWidget):
     def _on_backend_changed(self, _i: int) -> None:
         self.backendChanged.emit()
 
-    def _on_params_changed(self) -> None:
+    def _show_values(self) -> None:
         conf = self.conf_value()
         self.conf_label.setText(f"{conf:.3f}" if conf < 0.01 else f"{conf:.2f}")
         self.iou_label.setText(f"{self.iou_value():.2f}")
+
+    def _on_params_changed(self) -> None:
+        self._show_values()
         self.paramsChanged.emit()
 
     def _on_toggles_changed(self) -> None:

@@ -62,8 +62,11 @@ class ResultsPanel(QWidget):
     def show_prediction(self, p: Prediction) -> None:
         """Fill the rows from ``p``; the detail column only when some row has masks or keypoints."""
         self.prediction = p
-        if p.task == "classify":
-            rows = [(t["name"], t["confidence"], "top-5", f"class {t['class']}") for t in p.top5]
+        classify = p.task == "classify"
+        self.table.setHorizontalHeaderLabels(["Class", "Confidence" if classify else "Conf", "Box / angle", "Detail"])
+        self.table.setColumnHidden(2, classify)  # a class has no place in the picture
+        if classify:
+            rows = [(t["name"], t["confidence"], "", "") for t in p.top5]
             self.count.setText(f"Top 5 of {len(p.results.names) if p.results is not None else '?'} classes")
         else:
             rows = []
