@@ -28,8 +28,10 @@ from typing import Any
 import paramiko
 from sqlalchemy import select
 
+from app.exporters.toolchains import toolchain_for
+from app.jobs.secrets import forget_secret, secret_for
 from app.jobs.ssh import Endpoint, KnownHosts, SSHError, connect, resolve, run
-from app.library.orm import Worker, aware, utcnow
+from app.library.orm import Job, Worker, aware, utcnow
 from app.library.repository import Library, LibraryError
 from app.offline import FONT_NAMES, offline_env, ultralytics_settings
 from app.paths import REPO_ROOT, resources_dir
@@ -125,8 +127,6 @@ class WorkerStore:
             return _record(w)
 
     def remove(self, name: str) -> None:
-        from app.library.orm import Job
-
         with self.lib.write() as s:
             w = s.scalars(select(Worker).where(Worker.name == name)).first()
             if w is None:
@@ -135,13 +135,9 @@ class WorkerStore:
             if busy.first() is not None:
                 raise LibraryError(f"{name} still has jobs queued or running: cancel them first")
             s.delete(w)
-        from app.jobs.secrets import forget_secret
-
         forget_secret(name)  # a password or passphrase it had goes with it
 
     def client(self, worker: WorkerRecord, trust: str | None = None) -> paramiko.SSHClient:
-        from app.jobs.secrets import secret_for
-
         secret = secret_for(worker.name) if worker.auth == "password" else None
         return connect(worker.endpoint(), self.known_hosts, trust=trust,
                        password=secret if worker.auth == "password" and not worker.key_path else None,
@@ -406,8 +402,6 @@ def worker_can_export(worker: WorkerRecord, fmt: Any, args: dict[str, Any]) -> s
             args["device"] = str(gpus[0]["index"])
     elif device in (None, ""):
         args["device"] = "cpu"
-    from app.exporters.toolchains import toolchain_for
-
     tc = toolchain_for(fmt.argument)
     if tc is not None and not worker.has_package(tc.package):  # toolchains live on this machine, not on workers
         return (f"{fmt.name} needs {tc.package} in {worker.name}'s Python, which it lacks: pip install {tc.package} "

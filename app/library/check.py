@@ -161,22 +161,23 @@ def _remove_temp(lib: LibraryHome, p: Path, report: CheckReport) -> None:
         report.busy.append(str(p))
         return
     if model_id is None:
-        _delete(p)
-        report.repaired.append(f"removed half-written file {p}")
+        _delete(p, report)
         return
     with try_model_lock(lib.home, model_id) as free:
-        if not free:  # an import or a training's weights being copied in right now
+        if not free:  # an import, a training's weights or an export being copied in right now
             report.busy.append(str(p))
             return
-        _delete(p)
-        report.repaired.append(f"removed half-written file {p}")
+        _delete(p, report)
 
 
-def _delete(p: Path) -> None:
+def _delete(p: Path, report: CheckReport) -> None:
+    if not os.path.lexists(p):
+        return  # its writer finished (renamed or removed it) after the scan: nothing was left behind
     if p.is_dir():
         shutil.rmtree(p, ignore_errors=True)
     else:
         p.unlink(missing_ok=True)
+    report.repaired.append(f"removed half-written file {p}")
 
 
 def _mark(lib: LibraryHome, model_id: str, status: str) -> bool:

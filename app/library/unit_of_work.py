@@ -61,10 +61,6 @@ class LibraryHome:
         with self._write_lock, self._sessions() as s, s.begin():
             yield s
 
-    # Old private names, kept only until app/jobs/store.py's switch to read()/write() is committed (its owner's).
-    _read = read
-    _write = write
-
     def ensure_default_project(self) -> int:
         """The id of the first project, made (named ``Default``) when the library has none."""
         try:

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from app.exporters.registry import FORMATS
 from app.exporters.availability import availability
 from app.exporters.store import ExportStore
+from app.exporters.toolchains import TOOLCHAINS, Toolchains
 from app.library.repository import LibraryError
+from app.library.storage import atomic_copy
 from app.qt.tasks import run_in_background
 from app.qt.view_data import ExportView, load_export_view
 from app.views.export_tab import ExportTab
@@ -61,7 +63,7 @@ class ExportController(QObject):
 
     def refresh_targets(self) -> None:
         """Offer each tested worker (its GPUs, then its CPU) under "Run on"."""
-        from app.jobs.workers import WorkerStore, gpu_choices
+        from app.jobs.workers import WorkerStore, gpu_choices  # paramiko loads when workers are listed, not at start
 
         def targets() -> list[tuple[str, str, str, bool]]:
             found = []
@@ -142,8 +144,6 @@ class ExportController(QObject):
                         lambda e: (self.say(str(e), 8000), self.refresh()))
 
     def _on_tab_install_toolchain_requested(self, name: str) -> None:
-        from app.exporters.toolchains import Toolchains
-
         tcs = Toolchains(self.lib.home)
 
         def failed(e: Exception) -> None:
@@ -161,8 +161,6 @@ class ExportController(QObject):
         self.say(message, 8000)
 
     def _on_tab_remove_toolchain_requested(self, name: str) -> None:
-        from app.exporters.toolchains import TOOLCHAINS
-
         tc = TOOLCHAINS[name]
         store = self.jobs.store
         self.ops.submit(lambda: [j for j in store.list(("Queued", "Starting", "Running"), kind="export")
@@ -170,8 +168,6 @@ class ExportController(QObject):
                         lambda busy: self._remove_toolchain(name, busy), what="Removing the toolchain")
 
     def _remove_toolchain(self, name: str, busy: list) -> None:
-        from app.exporters.toolchains import TOOLCHAINS, Toolchains
-
         tc = TOOLCHAINS[name]
         if busy:
             self.tab.install_finished()
@@ -214,8 +210,6 @@ class ExportController(QObject):
             if src.is_dir():
                 shutil.copytree(src, target, dirs_exist_ok=True)
             else:
-                from app.library.storage import atomic_copy
-
                 atomic_copy(src, target)
             return target
 
