@@ -43,6 +43,7 @@ class TrainTab(QWidget):
         self.stream: JobEventStream | None = None
         self.epochs_total: int | None = None
         self.last_epoch = 0
+        self._measured = False  # a progress event has given the bar a measure (before it, the bar is busy)
 
         self.status = Badge("status")
         self.title = QLabel()
@@ -123,7 +124,8 @@ class TrainTab(QWidget):
         self.console.reset()
         self.meters.clear()
         self.banner.hide()
-        self.job, self.epochs_total, self.last_epoch = job, None, 0
+        self.job, self.epochs_total, self.last_epoch, self._measured = job, None, 0, False
+        self._set_progress(None if job is not None and job.status in ("Queued", "Starting", "Running") else 0)
         if job is None:
             self._show_uploaded(model)
             return
@@ -137,7 +139,7 @@ class TrainTab(QWidget):
         epochs = len(m.results.get("epoch", [])) if m.results else 0
         self.title.setText(f"Uploaded checkpoint · {epochs} epochs recorded" if epochs else "Uploaded checkpoint")
         self.elapsed.setText("")
-        self.progress.setValue(1000 if epochs else 0)
+        self._set_progress(1000 if epochs else 0)
         self.cancel_button.hide()
         self.retry_button.hide()
         if m.results:
@@ -161,13 +163,26 @@ class TrainTab(QWidget):
         if job.status == "Failed":
             self.banner.setText(f"Training failed: {job.error or 'no reason given'}")
             self.banner.show()
-        elif job.status == "Completed":
-            self.progress.setValue(1000)
+        if job.status == "Completed":
+            self._set_progress(1000)
+        elif active and not self._measured:
+            self._set_progress(None)
+        elif not active and self.progress.maximum() == 0:  # ended before its first batch: no busy bar left behind
+            self._set_progress(0)
         if active:
             self._clock.start()
         else:
             self._clock.stop()
             self.reset_cancel_button()
+
+    def _set_progress(self, value: int | None) -> None:
+        """``None``: busy with no measure yet (queued, starting, preparing data); else 0–1000."""
+        if value is None:
+            self.progress.setRange(0, 0)  # indeterminate: a full bar would claim work that is not done
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(value)
+        self.progress.setToolTip(self.title.text() if value is None else f"{value / 10:.0f} %")
 
     def _update_title(self) -> None:
         if self.job is None:
@@ -182,6 +197,8 @@ class TrainTab(QWidget):
             starting = f"Uploading to {self.job.worker} and starting the agent…" if remote else "Starting the agent…"
             self.title.setText({"Starting": starting, "Running": f"Preparing data{on}…"}.get(
                 self.job.status, self.job.status))
+        if self.progress.maximum() == 0:
+            self.progress.setToolTip(self.title.text())  # the busy bar names the phase it waits on
 
     def stop_stream(self) -> None:
         if self.stream is not None:
@@ -205,7 +222,8 @@ class TrainTab(QWidget):
                 total = ev.get("total") or 0
                 self.epochs_total = int(ev.get("epochs") or total or 0) or self.epochs_total
                 if total:
-                    self.progress.setValue(int(1000 * float(ev.get("done") or 0) / float(total)))
+                    self._measured = True
+                    self._set_progress(int(1000 * float(ev.get("done") or 0) / float(total)))
             elif kind == "system":
                 self._pending.append(ev)
             elif kind == "failed":

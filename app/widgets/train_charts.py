@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import math
+
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 COLORS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#9333ea", "#0d9488", "#db2777", "#4b5563"]
 CHARTS = (
@@ -34,11 +36,26 @@ def label_of(key: str) -> str:
     return name.replace("accuracy_", "").replace("_loss", "")
 
 
+class EpochAxis(pg.AxisItem):
+    """An axis of whole epochs: ticks only at integers, however far it is zoomed in."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802
+        levels = [(spacing, [v for v in values if float(v).is_integer()])
+                  for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        levels = [(spacing, values) for spacing, values in levels if values]
+        if not levels:  # a range under one epoch: mark the whole epochs inside it, if any
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [str(int(round(v * scale))) for v in values]
+
+
 class Chart(pg.PlotWidget):
-    """One chart with a legend; series appear as their first value arrives."""
+    """One chart; its legend is a label row of its own (never drawn over the lines); series appear as they arrive."""
 
     def __init__(self, title: str) -> None:
-        super().__init__(background="w")
+        super().__init__(background="w", axisItems={"bottom": EpochAxis("bottom")})
         self.title = title
         pi = self.getPlotItem()
         pi.setTitle(title, color="#334155", size="10pt")
@@ -46,16 +63,33 @@ class Chart(pg.PlotWidget):
         pi.setLabel("bottom", "epoch")
         pi.setMenuEnabled(False)
         pi.hideButtons()
-        self.legend = pi.addLegend(offset=(-8, 8), labelTextColor="#334155", brush=pg.mkBrush(255, 255, 255, 210))
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setObjectName("chartLegend")
+        self.legend.setStyleSheet("QLabel { background: white; color: #334155; padding: 0 10px 6px 10px; }")  # the chart's card
         self.series: dict[str, tuple[list[float], list[float], Any]] = {}
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self._reset_range()
+
+    def _reset_range(self) -> None:
+        """An empty chart shows a neutral range (epochs 1–10, 0–1), never the last model's axes."""
+        pi = self.getPlotItem()
+        pi.setXRange(1, 10, padding=0.02)
+        pi.setYRange(0, 1, padding=0.02)
+        pi.enableAutoRange(x=True, y=True)  # the first points bring their own range
+
+    def _update_legend(self) -> None:
+        self.legend.setText("  ".join(
+            f"<span style='color:{COLORS[i % len(COLORS)]}'>━━</span>&nbsp;{label_of(key)}"
+            for i, key in enumerate(self.series)))
 
     def add_point(self, key: str, epoch: float, value: float) -> None:
         if key not in self.series:
             color = COLORS[len(self.series) % len(COLORS)]
             curve = self.getPlotItem().plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=4,
-                                            symbolBrush=color, symbolPen=None, name=label_of(key))
+                                            symbolBrush=color, symbolPen=None)
             self.series[key] = ([], [], curve)
+            self._update_legend()
         xs, ys, curve = self.series[key]
         if xs and xs[-1] == epoch:  # the same epoch again (a re-attached stream): replace, never duplicate
             ys[-1] = value
@@ -67,8 +101,9 @@ class Chart(pg.PlotWidget):
     def clear_series(self) -> None:
         for _, _, curve in self.series.values():
             self.getPlotItem().removeItem(curve)
-        self.legend.clear()
         self.series.clear()
+        self.legend.clear()
+        self._reset_range()
 
     def values_at(self, epoch: int) -> dict[str, float]:
         out = {}
@@ -95,7 +130,13 @@ class TrainCharts(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, (key, _) in enumerate(CHARTS):
-            grid.addWidget(self.charts[key], i // 2, i % 2)
+            cell = QWidget()
+            cl = QVBoxLayout(cell)
+            cl.setContentsMargins(0, 0, 0, 0)
+            cl.setSpacing(0)
+            cl.addWidget(self.charts[key], 1)
+            cl.addWidget(self.charts[key].legend)  # under the chart, outside its plot area
+            grid.addWidget(cell, i // 2, i % 2)
 
     def add_epoch(self, epoch: int, metrics: dict[str, Any]) -> None:
         for key, value in metrics.items():
