@@ -14,7 +14,10 @@ class Sparkline(pg.PlotWidget):
 
     def __init__(self, values: Sequence[float] = (), color: str = "#2563eb", parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background=None)
-        self.setStyleSheet("background: transparent; border: none;")
+        # scoped to the view: an unscoped sheet cascades to the tooltip and paints it transparent (a black box)
+        self.setStyleSheet("Sparkline { background: transparent; border: none; }"
+                           " QToolTip { color: palette(tooltip-text); background: palette(tooltip-base);"
+                           " border: 1px solid palette(mid); padding: 3px; }")
         self._values: list[float] = []
         self._color = color
         pi = self.getPlotItem()

@@ -10,6 +10,18 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QW
 SERIES_COLORS = {"CPU": "#2563eb", "RAM": "#16a34a", "Disk": "#6b7280"}
 GPU_COLORS = ["#dc2626", "#d97706", "#9333ea", "#db2777"]
 WINDOW = 300  # samples kept (10 minutes at one per 2 s)
+NO_GPU = "no NVIDIA GPU on this machine"
+NO_GPU_SIGNS = ("Library Not Found", "Driver Not Loaded", "No supported GPUs", "No GPUs")  # NVML's own words
+TITLE_GPU = "Utilisation (%) and GPU temperature (°C)"
+
+
+def gpu_note_text(reason: str | None) -> str | None:
+    """The agent's reason for having no GPU readings, in words a user reads: NVML's errors mean there is no GPU."""
+    if not reason:
+        return None
+    if any(sign.lower() in reason.lower() for sign in NO_GPU_SIGNS):
+        return NO_GPU
+    return reason
 
 
 class Meter(QWidget):
@@ -51,11 +63,13 @@ class SystemMeters(QWidget):
         self.grid.setHorizontalSpacing(18)
         for name in ("CPU", "RAM", "Disk"):
             self._meter(name)
+        for column in range(3):
+            self.grid.setColumnStretch(column, 1)  # CPU, RAM and disk share the row whether or not GPUs follow
         self.note = QLabel("No samples yet: meters update every 2 s while a job runs.")
         self.note.setObjectName("muted")
         self.plot = pg.PlotWidget(background="w")
         pi = self.plot.getPlotItem()
-        pi.setTitle("Utilisation (%) and GPU temperature (°C)", color="#334155", size="10pt")
+        pi.setTitle(TITLE_GPU, color="#334155", size="10pt")
         pi.setLabel("bottom", "seconds")
         pi.showGrid(x=True, y=True, alpha=0.15)
         pi.setYRange(0, 100)
@@ -111,15 +125,21 @@ class SystemMeters(QWidget):
             self._add(f"GPU {i}", rel, g.get("util"), GPU_COLORS[i % len(GPU_COLORS)])
             self._add(f"GPU {i} mem", rel, mem_pct, GPU_COLORS[(i + 1) % len(GPU_COLORS)])
             self._add(f"GPU {i} °C", rel, temp, GPU_COLORS[(i + 2) % len(GPU_COLORS)])
-        note = ev.get("gpu_note") if not gpus else None
-        self.note.setText(note or ("" if gpus else "No NVIDIA GPU on this machine."))
-        self.note.setVisible(bool(self.note.text()))
+        note = None if gpus else gpu_note_text(ev.get("gpu_note")) or NO_GPU
+        # no GPU: said in the chart's title, not a row of its own, so the meters and chart keep the room
+        title = TITLE_GPU if gpus else f"Utilisation (%)  ·  {note}"
+        self.plot.getPlotItem().setTitle(title, color="#334155", size="10pt")
+        self.plot.setToolTip("" if gpus else str(ev.get("gpu_note") or note))
+        self.note.setText("")
+        self.note.setVisible(False)
 
     def clear(self) -> None:
         for _, _, curve in self.history.values():
             self.plot.getPlotItem().removeItem(curve)
         self.history.clear()
         self._t0 = None
+        self.plot.getPlotItem().setTitle(TITLE_GPU, color="#334155", size="10pt")
+        self.plot.setToolTip("")
         self.note.setText("No samples yet: meters update every 2 s while a job runs.")
         self.note.setVisible(True)
         for m in self.meters.values():
