@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.cli import exports, jobs, library, predict, workers
+from app.cli import deploy, exports, jobs, library, predict, workers
 from app.cli.common import EXIT_REJECTED
 
 COMMANDS: set[str] = set()  # filled by build_parser
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yolodesk", description="YOLO Desk: a desktop workbench for YOLO models.")
     p.add_argument("--version", action="version", version=f"yolodesk {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for area in (library, jobs, workers, predict, exports):
+    for area in (library, jobs, workers, predict, exports, deploy):
         area.add_parsers(sub)
     COMMANDS.update(sub.choices)
     return p

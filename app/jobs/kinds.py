@@ -7,6 +7,7 @@ name in ``remote_agent/run.py``'s ``KINDS``. See "Adding a job kind" in ``docs/A
 
 from __future__ import annotations
 
+from app.deploy.serve_job import SERVE
 from app.exporters.export_job import EXPORT
 from app.jobs.job_kind import JobKind
 from app.jobs.train_job import TRAIN
@@ -50,3 +51,4 @@ def registered() -> dict[str, JobKind]:
 
 register(TRAIN)
 register(EXPORT)
+register(SERVE)

@@ -1,0 +1,270 @@
+"""The endpoint manager: deploy a library model, follow its state, stop / start / delete it, rotate its token.
+
+An endpoint's state is read from its current job, so every process (the window, any ``yolodesk`` command) sees
+the same thing: a queued or starting job is Creating; a running one is the last ``endpoint`` event its agent
+wrote (Deploying, Ready, Stopping — or Stopping once a stop was asked); a finished one is Stopped, or Failed
+with the job's reason. The agent is detached, so an endpoint outlives the process that deployed it; the next
+job manager adopts its job (:meth:`EndpointManager.recover`).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.deploy.serve_job import SERVE
+from app.deploy.store import LIVE, EndpointRecord, EndpointStore
+from app.deploy.tokens import forget_token, new_token, store_token, token_for
+from app.exporters.store import ExportStore
+from app.jobs.manager import CANCEL_MARKER, JobManager
+from app.library.repository import LibraryError
+from app.predict.session import BackendChoice, backend_choices
+
+METRICS_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What ``deploy`` hands back: the row, the token (shown once to the user) and a note on where it is kept."""
+
+    endpoint: EndpointRecord
+    token: str
+    note: str | None
+
+
+def _port_free(port: int, lan: bool) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("0.0.0.0" if lan else "127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _last_endpoint_event(events: Path) -> dict[str, Any] | None:
+    """The newest ``endpoint`` event carrying a state change (a replace notice says nothing of the state)."""
+    last = None
+    try:
+        with open(events, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if '"endpoint"' not in line:
+                    continue
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    continue  # a line being written
+                if ev.get("type") == "endpoint" and not ev.get("replace_failed"):
+                    last = ev
+    except OSError:
+        return None
+    return last
+
+
+def p95_ms(metrics_text: str) -> tuple[int, float | None]:
+    """(requests to /predict, p95 latency in ms — the bucket bound it falls in) from Prometheus text."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    requests, buckets = 0, []
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == "yolodesk_endpoint_requests_total" and sample.labels.get("path") == "/predict":
+                requests += int(sample.value)
+            elif sample.name == "yolodesk_endpoint_predict_seconds_bucket":
+                buckets.append((float(sample.labels["le"]), sample.value))
+    buckets.sort()
+    total = buckets[-1][1] if buckets else 0
+    if not total:
+        return requests, None
+    bound = next(le for le, count in buckets if count >= 0.95 * total)
+    return requests, round(bound * 1000, 1) if bound != float("inf") else None
+
+
+class EndpointManager:
+    """Endpoints of one library, run as ``serve`` jobs by ``jobs``."""
+
+    def __init__(self, jobs: JobManager) -> None:
+        self.jobs = jobs
+        self.lib = jobs.lib
+        self.store = EndpointStore(jobs.lib)
+
+    # ------------------------------------------------------------------ create
+    def choices(self, model_id: str) -> list[BackendChoice]:
+        """The model's runtimes on this machine, fastest first (verified exports, then the .pt through the gate)."""
+        model = self.lib.model(model_id)
+        imgsz = model.imgsz if isinstance(model.imgsz, int) else None
+        return backend_choices(model.weights_path, ExportStore(self.lib).for_model(model.id), imgsz, cuda=False)
+
+    def deploy(self, model_ref: str, worker: str | None = None, port: int = 0, lan: bool = False,
+               backend: str | None = None, name: str | None = None) -> Deployed:
+        """Check everything, make the endpoint and its token, start its job; refusals leave nothing behind."""
+        model = self.lib.find_model(model_ref)
+        where = self.jobs.worker_name(worker)
+        if where != "local":
+            raise LibraryError("endpoints on a worker are not available yet (the SSH tunnel to them is not built); "
+                               "deploy on this machine")
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise LibraryError(f"port {port!r} is not a port number (0 picks a free one)")
+        if port and not _port_free(port, lan):
+            raise LibraryError(f"port {port} is in use on this machine: pick another, or --port 0 for a free one")
+        choices = self.choices(model.id)
+        if not choices:
+            raise LibraryError(f"{model.name!r} has no weights or verified export to serve")
+        choice = choices[0]
+        if backend:
+            found = [c for c in choices if backend.lower() in (c.name.lower(), c.format.lower())]
+            if not found:
+                raise LibraryError(f"{model.name!r} cannot be served with {backend!r} here (it can: "
+                                   f"{', '.join(c.format for c in choices)})")
+            choice = found[0]
+        taken = self.store.names()
+        base = name or model.name
+        if name and name in taken:
+            raise LibraryError(f"an endpoint named {name!r} exists already")
+        unique, n = base, 2
+        while unique in taken:
+            unique, n = f"{base}-{n}", n + 1
+        token = new_token()
+        endpoint_id = self.store.create(name=unique, model_id=model.id, worker=where, backend=choice.format,
+                                        weights=choice.path, imgsz=choice.imgsz, port=port, lan=lan,
+                                        token_store="pending").id
+        kept, note = store_token(self.lib.home, endpoint_id, token)
+        self.store.set(endpoint_id, token_store=kept)
+        SERVE.submit(self.jobs, self.store.get(endpoint_id))
+        return Deployed(self.refresh(endpoint_id), token, note)
+
+    # ------------------------------------------------------------------- state
+    def refresh(self, ref: str) -> EndpointRecord:
+        """The endpoint with its state read from its job (and written back to its row when it changed)."""
+        ep = self.store.get(ref)
+        if not ep.job_id:
+            return ep
+        try:
+            job = self.jobs.store.get(ep.job_id)
+        except LibraryError:
+            return ep
+        fields: dict[str, Any] = {}
+        if job.status in ("Queued", "Starting"):
+            fields["state"] = "Creating"
+        elif job.status == "Running":
+            ev = _last_endpoint_event(job.events_path) or {}
+            state = str(ev.get("state") or "Creating")
+            if (Path(job.run_dir) / CANCEL_MARKER).exists():
+                state = "Stopping"
+            fields["state"] = state
+            if ev.get("url"):
+                fields["url"] = ev["url"]
+            if isinstance(ev.get("port"), int):
+                fields["port"] = ev["port"]  # kept: the next start binds the same one, so the URL stays
+        elif job.status == "Failed":
+            fields.update(state="Failed", error=job.error)
+        else:
+            fields["state"] = "Stopped"
+        if any(getattr(ep, k) != v for k, v in fields.items()):
+            ep = self.store.set(ep.id, **fields)
+        return ep
+
+    def list(self) -> list[EndpointRecord]:
+        """Every endpoint, after settling jobs whose agent is gone (a killed endpoint shows Failed)."""
+        self.jobs.list_jobs()
+        return [self.refresh(e.id) for e in self.store.list()]
+
+    def wait_for(self, ref: str, states: tuple[str, ...], timeout: float) -> EndpointRecord:
+        """The endpoint once it is in one of ``states`` (or Failed / Stopped), or as it is after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ep = self.refresh(ref)
+            if ep.state in states or ep.state in ("Failed", "Stopped") or time.monotonic() > deadline:
+                return ep
+            time.sleep(0.1)
+
+    def token(self, ep: EndpointRecord) -> str | None:
+        """The endpoint's bearer token from the keyring (or its file)."""
+        return token_for(self.lib.home, ep.id, ep.token_store)
+
+    def metrics(self, ep: EndpointRecord) -> tuple[int | None, float | None]:
+        """(requests to /predict, p95 ms) from the endpoint's /metrics; (None, None) when it does not answer."""
+        token = self.token(ep)
+        if ep.state != "Ready" or not ep.url or not token:
+            return None, None
+        req = urllib.request.Request(f"{ep.url}/metrics", headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=METRICS_TIMEOUT_S) as r:
+                return p95_ms(r.read().decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            return None, None
+
+    # ----------------------------------------------------------------- actions
+    def recover(self) -> list[str]:
+        """Adopt the jobs of endpoints whose deploying process is gone (follow live agents, settle dead ones)."""
+        return self.jobs.recover()
+
+    def stop(self, ref: str, timeout: float = 60) -> EndpointRecord:
+        """SIGTERM the endpoint's agent (open requests finish) and wait until it is Stopped and its port free."""
+        ep = self.refresh(ref)
+        if ep.state not in LIVE or not ep.job_id:
+            return ep
+        self.recover()  # this process follows the job to its end, whoever started it
+        self.jobs.cancel(ep.job_id)
+        self.jobs.wait(ep.job_id, timeout)
+        return self.refresh(ep.id)
+
+    def start(self, ref: str) -> EndpointRecord:
+        """Start a stopped (or failed) endpoint again, on its port: same URL, same token."""
+        ep = self.refresh(ref)
+        if ep.state in LIVE:
+            raise LibraryError(f"endpoint {ep.name!r} is {ep.state.lower()} already")
+        if ep.port and not _port_free(ep.port, ep.lan):
+            raise LibraryError(f"port {ep.port} is in use on this machine now: the endpoint cannot get its URL back")
+        if not self.token(ep):
+            raise LibraryError(f"the token of endpoint {ep.name!r} is gone; rotate-token makes a new one")
+        SERVE.submit(self.jobs, ep)
+        return self.refresh(ep.id)
+
+    def delete(self, ref: str) -> EndpointRecord:
+        """Stop the endpoint if it runs, forget its token and remove its row."""
+        ep = self.stop(ref)
+        if ep.state in LIVE:
+            raise LibraryError(f"endpoint {ep.name!r} did not stop (it is {ep.state.lower()}); try again")
+        forget_token(self.lib.home, ep.id)
+        self.store.delete(ep.id)
+        return ep
+
+    def rotate_token(self, ref: str, timeout: float = 120) -> tuple[EndpointRecord, str]:
+        """A new token replaces the old one; a running endpoint restarts on its port with it (the URL stays)."""
+        ep = self.refresh(ref)
+        token = new_token()
+        kept, _note = store_token(self.lib.home, ep.id, token)
+        self.store.set(ep.id, token_store=kept)
+        if ep.state in LIVE:
+            ep = self.stop(ep.id)
+            self.start(ep.id)
+            ep = self.wait_for(ep.id, ("Ready",), timeout)
+        return ep, token
+
+    def logs(self, ref: str) -> str:
+        """The console of the endpoint's current (or last) job: the agent's log lines and any failure."""
+        ep = self.refresh(ref)
+        if not ep.job_id:
+            return ""
+        job = self.jobs.store.get(ep.job_id)
+        out = []
+        try:
+            with open(job.events_path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    try:
+                        ev = json.loads(line)
+                    except ValueError:
+                        continue
+                    if ev.get("type") == "log":
+                        out.append(str(ev.get("text", "")))
+                    elif ev.get("type") in ("endpoint", "failed", "cancelled"):
+                        detail = ev.get("state") or ev.get("message") or ""
+                        out.append(f"[{ev['type']}] {detail}\n")
+        except OSError:
+            pass
+        return "".join(out)
