@@ -35,6 +35,29 @@ def fail(command: str, message: object, code: int = EXIT_FAILED) -> int:
     return code
 
 
+def path_exists(path: str | Path) -> bool:
+    """``Path.exists`` that answers False for a name the system refuses (too long, a NUL byte) instead of raising."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def os_problem(e: OSError) -> str:
+    """An OSError as one line: what went wrong and with which path (escaped, cut to 120 characters)."""
+    import errno
+
+    from app.library.untrusted import printable
+
+    what = e.strerror or str(e)
+    if e.errno == errno.ENOSPC:
+        what = "the disk is full"
+    path = printable(str(e.filename)) if e.filename is not None else ""
+    if len(path) > 120:
+        path = path[:117] + "…"
+    return f"{what}: {path}" if path else what
+
+
 def parse_value(text: str) -> Any:
     """ultralytics-style ``key=value`` values: ints, floats, booleans, None, else the string."""
     low = text.lower()

@@ -6,15 +6,18 @@ Exit codes: 0 when every input was fine, 1 when any was rejected or an operation
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from app import __version__
 from app.cli import deploy, exports, jobs, library, predict, workers
-from app.cli.common import EXIT_REJECTED
+from app.cli.common import EXIT_REJECTED, fail, os_problem, path_exists
 
 COMMANDS: set[str] = set()  # filled by build_parser
+# Arguments that name a row (model, project, job, worker…), never a file: SQLite's TEXT cannot take undecodable bytes
+# (surrogate escapes), so they are written as \xff — the form a name taken from such a file name is stored in.
+ROW_REFERENCES = ("model", "name", "names", "project", "job", "backend", "worker", "host", "user", "trust")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,11 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (or open the window) and return its exit code."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and all(Path(a).exists() for a in argv):
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and all(map(path_exists, argv)):
         from app.gui import main as gui_main  # `yolodesk FILE…` (the desktop entry's %F): open and add them
 
         return gui_main(paths=argv)
     args = parser.parse_args(argv)
+    _as_row_references(args)
     if args.command is None:
         from app.gui import main as gui_main
 
@@ -56,3 +60,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REJECTED
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # a path the system refuses (too long, a folder where a file goes, a full disk…)
+        return fail(args.command, os_problem(e))
+    except Exception as e:  # the last line of defence: one line, not a traceback (YOLODESK_DEBUG=1 shows it)
+        if os.environ.get("YOLODESK_DEBUG"):
+            raise
+        from app.library.untrusted import printable
+
+        return fail(args.command, f"{printable(type(e).__name__)}: {printable(str(e))[:300]} (an internal error; "
+                                  f"YOLODESK_DEBUG=1 prints the traceback)")
+
+
+def _as_row_references(args: argparse.Namespace) -> None:
+    """Row references (see ``ROW_REFERENCES``) made valid UTF-8; ``predict MODEL`` may be a file, so it keeps its bytes."""
+    from app.library.untrusted import utf8_text
+
+    for dest in ROW_REFERENCES:
+        value = getattr(args, dest, None)
+        if dest == "model" and args.command == "predict":
+            continue
+        if isinstance(value, str):
+            setattr(args, dest, utf8_text(value))
+        elif isinstance(value, list):
+            setattr(args, dest, [utf8_text(v) if isinstance(v, str) else v for v in value])

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, stream_job, trust_file
+from app.cli.common import (
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, path_exists, stream_job, trust_file,
+)
 
 
 def _task_of_model(model: str) -> str:
@@ -28,6 +30,7 @@ def _data_argument(text: str) -> str:
 def cmd_train(args: argparse.Namespace) -> int:
     from app.jobs.spec import SpecError, TrainRequest
     from app.library.repository import LibraryError
+    from app.library.untrusted import utf8_text
 
     try:
         kv = parse_pairs(args.pairs)
@@ -43,9 +46,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         project_id = lib.project_by_name(args.project).id if args.project else lib.default_project_id
         if "://" in model:
             raise SpecError({"model": f"{model} is a URL; YOLO Desk works offline and never downloads a model"})
-        if not model.endswith((".yaml", ".yml")) and not Path(model).exists():
+        if not model.endswith((".yaml", ".yml")) and not path_exists(model):
             try:
-                parent = lib.find_model(model)  # a library model: fine-tune it
+                parent = lib.find_model(utf8_text(model))  # a library model: fine-tune it
             except LibraryError as e:
                 raise SpecError({"model": f"{model} is not a model file, a model YAML or a library model ({e})"}) from e
             model, parent_id, task = str(parent.weights_path), parent.id, task or parent.task

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         except CheckpointError as e:
             status = EXIT_REJECTED
             entry: dict[str, Any] = {"path": path, "ok": False, "error": e.message, "code": e.code, **e.details}
-            try:
-                import os
-
-                entry.update(size=os.path.getsize(path), sha256=sha256_file(path))
-            except OSError:
-                entry.update(size=None, sha256=None)
+            entry.update(size=None, sha256=None)
+            try:  # a FIFO or a device is never read: hashing /dev/zero or a pipe would not end
+                if stat.S_ISREG(os.stat(path).st_mode):
+                    entry.update(size=os.path.getsize(path), sha256=sha256_file(path))
+            except (OSError, ValueError):
+                pass
             out.append(entry)
     if args.json:
         print(json.dumps(out, indent=2, default=str))  # ensure_ascii: control characters and surrogates escaped
@@ -77,9 +79,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         return fail("import", e, EXIT_REJECTED)
     status = EXIT_OK
     results = []
-    for path, skip in iter_pt_files(args.paths):
+    blank = [p for p in args.paths if not p.strip()]  # Path("") is the current folder: never import it unasked
+    for path in blank:
+        if not args.json:
+            print(f"– {path!r}: skipped: an empty path")
+        results.append({"path": path, "state": "skipped", "message": "skipped: an empty path"})
+        status = EXIT_REJECTED
+    for path, skip in iter_pt_files([p for p in args.paths if p.strip()]):
         if skip:
-            print(f"– {printable(str(path))}: {skip}")
+            if not args.json:  # the JSON array says it; a text line before it would make stdout unreadable
+                print(f"– {printable(str(path))}: {skip}")
             status = EXIT_REJECTED
             results.append({"path": str(path), "state": "skipped", "message": skip})
             continue

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, open_library, parse_pairs
+from app.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, open_library, parse_pairs, path_exists
 
 
 def _pick_model(ref: str) -> tuple[Any, str | None, list[Any], str | None]:
     """(weights path, task, exports, sha256) for a library model or a file given directly."""
     p = Path(ref)
-    if p.exists():
+    if path_exists(p):
         return p, None, [], None
     from app.exporters.store import ExportStore
+    from app.library.untrusted import utf8_text
 
     lib = open_library()
-    m = lib.find_model(ref)
+    m = lib.find_model(utf8_text(ref))  # a name holds undecodable bytes as \xff, as the import stored it
     return m.weights_path, m.task, ExportStore(lib).for_model(m.id), m.sha256
 
 
@@ -64,6 +67,48 @@ def _frames(source: str) -> Any:
         fs.release()
 
 
+def _value_problems(kv: dict[str, Any]) -> dict[str, str]:
+    """conf and iou in [0, 1], imgsz a whole number of pixels 32…4096: refused before a model is loaded."""
+    problems = {}
+    for key in ("conf", "iou"):
+        value = kv.get(key, 0.5)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:  # NaN fails too
+            problems[key] = f"must be a number from 0 to 1, not {value!r}"
+    size = kv.get("imgsz", 640)
+    if isinstance(size, bool) or not isinstance(size, int | float) or size != size or not 32 <= size <= 4096 \
+            or not float(size).is_integer():
+        problems["imgsz"] = f"must be a whole number of pixels from 32 to 4096, not {size!r}"
+    return problems
+
+
+def _source_problem(source: str) -> str | None:
+    """Why SOURCE cannot be predicted on, found without loading a model (None when it may be fine)."""
+    from app.library.untrusted import printable
+    from app.predict.sources import SourceError, folder_images
+
+    if source.startswith(("http://", "https://")):
+        return None
+    if "://" in source:
+        return f"{printable(source)}: only http(s) URLs are fetched"
+    if source.startswith("camera:"):
+        index = source.split(":", 1)[1]
+        return None if index.isdigit() else f"{printable(source)}: a camera is camera:N, N a number from 0"
+    try:
+        st = os.stat(source)
+    except (OSError, ValueError) as e:
+        return f"{printable(source)[:200]} does not exist" if isinstance(e, FileNotFoundError) or not source else \
+            f"{printable(source)[:200]}: {getattr(e, 'strerror', None) or e}"
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            folder_images(source)
+        except SourceError as e:
+            return printable(str(e))
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or /dev/zero would be read for ever
+        return f"{printable(source)}: not a regular file, a folder, a URL or camera:N"
+    return None
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from app.library.repository import LibraryError
     from app.predict.session import (
@@ -79,6 +124,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if unknown:
         print(f"yolodesk predict: unknown argument(s) {', '.join(sorted(unknown))} (conf, iou, imgsz)", file=sys.stderr)
         return EXIT_USAGE
+    for key, problem in _value_problems(kv).items():
+        print(f"yolodesk predict: {key}: {problem}", file=sys.stderr)
+    if _value_problems(kv):
+        return EXIT_USAGE
+    if (problem := _source_problem(args.source)) is not None:
+        return fail("predict", problem)
+    if args.save and path_exists(args.save) and not Path(args.save).is_dir():
+        return fail("predict", f"--save {args.save}: not a folder")
     try:
         weights, task, exports, sha = _pick_model(args.model)
     except LibraryError as e:

@@ -65,7 +65,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
     store = _store()
     try:
         if args.action == "add":
-            if not args.name or not args.host:
+            if not args.name or not args.host or not args.host.strip() or not args.host.isprintable():
                 print("yolodesk workers add NAME HOST [--port N] [--user U] [--key PATH] [--python PATH]",
                       file=sys.stderr)
                 return EXIT_USAGE
@@ -116,8 +116,17 @@ def cmd_workers(args: argparse.Namespace) -> int:
 
 def _one(args: argparse.Namespace) -> str:
     if not args.name:
-        raise SystemExit(f"yolodesk workers {args.action}: give the worker's NAME")
+        print(f"yolodesk workers {args.action}: give the worker's NAME", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
     return args.name
+
+
+def port_number(text: str) -> int:
+    """``--port``: a TCP port, 1–65535 (argparse turns the ValueError into a usage error)."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(text)
+    return port
 
 
 def add_parsers(sub: Any) -> None:
@@ -125,7 +134,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("action", nargs="?", default="list", choices=("list", "add", "test", "remove", "install"))
     s.add_argument("name", nargs="?", metavar="NAME")
     s.add_argument("host", nargs="?", metavar="HOST", help="an alias of ~/.ssh/config, a host name or an address")
-    s.add_argument("--port", type=int)
+    s.add_argument("--port", type=port_number, help="the SSH port (1-65535)")
     s.add_argument("--user")
     s.add_argument("--key", metavar="PATH", help="private key file (else the ssh-agent and ~/.ssh/id_*)")
     s.add_argument("--python", metavar="PATH", help="the worker's interpreter with torch (default python3)")

@@ -272,6 +272,9 @@ class Toolchains:
             raise ToolchainError(f"{' '.join(cmd[:4])} … failed:\n" + "\n".join(tail))
 
     def remove(self, name: str) -> bool:
+        """Delete an installed toolchain's environment; False when it is not installed."""
+        if name not in TOOLCHAINS:  # the name becomes a folder under the home: `..` would be the home itself
+            raise ToolchainError(f"unknown toolchain {name!r}; toolchains: {', '.join(TOOLCHAINS)}")
         target = self.path(name)
         if not target.exists():
             return False
