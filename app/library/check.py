@@ -48,6 +48,13 @@ def _temp_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def _library_temps(lib: LibraryHome) -> list[Path]:
+    """Temps YOLO Desk itself writes: under models/ and runs/, and beside the database. Never inside toolchain
+    environments or anything else under the home, whose temp files belong to pip or other programs."""
+    top = [p for p in lib.home.glob(f".*{TMP_SUFFIX}")] if lib.home.is_dir() else []
+    return sorted(top + _temp_files(lib.models_dir) + _temp_files(lib.runs_dir))
+
+
 def _model_id_of(lib: LibraryHome, path: Path) -> str | None:
     """The model folder a path lies in, if it lies in one."""
     try:
@@ -120,7 +127,7 @@ def check_library(lib: LibraryHome, repair: bool = False, deep: bool = False) ->
                 orphans.append(d)
     report.orphan_files = [str(d) for d in orphans]
     temps = []
-    for t in _temp_files(lib.home):
+    for t in _library_temps(lib):
         model_id, job_id = _model_id_of(lib, t), _job_id_of(lib, t)
         if (model_id is not None and _folder_state(lib, model_id) == "busy") or (
                 job_id is not None and _job_running(lib, job_id)):

@@ -151,6 +151,9 @@ def test_check_finds_and_repairs_a_crash_between_file_and_row(lib, checkpoints, 
     (orphan / importer.SIDECAR).write_text(json.dumps({"source": "/data/pose.pt", "project_id": lib.default_project_id,
                                                        "name": "pose-run"}))
     (lib.models_dir / keep.id / ".weights.pt.deadbeef.tmp").write_bytes(b"half")
+    pip_temp = lib.home / "toolchains" / "ncnn" / "lib" / ".record.abc.tmp"  # another program's temp: not ours to delete
+    pip_temp.parent.mkdir(parents=True)
+    pip_temp.write_bytes(b"pip")
     gone.weights_path.unlink()
     junk = lib.models_dir / "fedcba987654"
     junk.mkdir()
@@ -168,6 +171,7 @@ def test_check_finds_and_repairs_a_crash_between_file_and_row(lib, checkpoints, 
     assert sorted((m.name, m.status) for m in lib.models()) == [
         ("detect_yolo26n", "Ready"), ("pose-run", "Ready"), ("segment_yolov8n", "Missing")]
     assert not junk.exists() and (lib.home / "damaged" / junk.name / "weights.pt").read_bytes() == b"garbage"
+    assert pip_temp.read_bytes() == b"pip"
 
 
 def test_schema_newer_than_app_is_refused_untouched(home, checkpoints):
