@@ -38,7 +38,9 @@ class Deployed:
 
 
 def _port_free(port: int, lan: bool) -> bool:
+    """Whether a server could listen on ``port`` here now (nothing else listens on it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the agent binds: old TIME_WAIT pairs do not count
         try:
             s.bind(("0.0.0.0" if lan else "127.0.0.1", port))
         except OSError:
