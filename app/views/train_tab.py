@@ -7,8 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QProgressBar, QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
+from superqt import QElidingLabel
 
 from app.jobs.store import JobRecord
 from app.jobs.trust import refused_by_gate
@@ -46,8 +47,9 @@ class TrainTab(QWidget):
         self._measured = False  # a progress event has given the bar a measure (before it, the bar is busy)
 
         self.status = Badge("status")
-        self.title = QLabel()
+        self.title = QElidingLabel()
         self.title.setObjectName("sectionTitle")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # elided, never widening
         self.elapsed = QLabel()
         self.elapsed.setObjectName("muted")
         self.progress = QProgressBar()
@@ -63,7 +65,7 @@ class TrainTab(QWidget):
         self.retry_button.clicked.connect(self._on_retry_clicked)
         head = QHBoxLayout()
         head.addWidget(self.status)
-        head.addWidget(self.title)
+        head.addWidget(self.title, 1)
         head.addStretch(1)
         head.addWidget(self.elapsed)
         head.addWidget(self.cancel_button)
@@ -197,6 +199,7 @@ class TrainTab(QWidget):
             starting = f"Uploading to {self.job.worker} and starting the agent…" if remote else "Starting the agent…"
             self.title.setText({"Starting": starting, "Running": f"Preparing data{on}…"}.get(
                 self.job.status, self.job.status))
+        self.title.setToolTip(self.title.text())  # in full where the head is too narrow for it
         if self.progress.maximum() == 0:
             self.progress.setToolTip(self.title.text())  # the busy bar names the phase it waits on
 

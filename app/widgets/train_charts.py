@@ -65,8 +65,12 @@ class Chart(pg.PlotWidget):
         pi.hideButtons()
         self.legend = QLabel()
         self.legend.setWordWrap(True)
+        policy = self.legend.sizePolicy()
+        policy.setHeightForWidth(False)  # else the whole tab asks its scroll area for its preferred height
+        self.legend.setSizePolicy(policy)
         self.legend.setObjectName("chartLegend")
         self.legend.setStyleSheet("QLabel { background: white; color: #334155; padding: 0 10px 6px 10px; }")  # the chart's card
+        self.legend.hide()
         self.series: dict[str, tuple[list[float], list[float], Any]] = {}
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._reset_range()
@@ -82,6 +86,7 @@ class Chart(pg.PlotWidget):
         self.legend.setText("  ".join(
             f"<span style='color:{COLORS[i % len(COLORS)]}'>━━</span>&nbsp;{label_of(key)}"
             for i, key in enumerate(self.series)))
+        self.legend.setVisible(bool(self.series))  # an empty chart keeps its height for the plot
 
     def add_point(self, key: str, epoch: float, value: float) -> None:
         if key not in self.series:
@@ -103,6 +108,7 @@ class Chart(pg.PlotWidget):
             self.getPlotItem().removeItem(curve)
         self.series.clear()
         self.legend.clear()
+        self.legend.hide()
         self._reset_range()
 
     def values_at(self, epoch: int) -> dict[str, float]:

@@ -1,16 +1,13 @@
 """Issue 13 item 3: the Train tab says only true things — reset charts, a busy bar before the first batch,
-a badge in full, whole-epoch ticks and legends off the lines."""
+whole-epoch ticks and legends off the lines."""
 
 from __future__ import annotations
 
 import json
 import time
 
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app.views.train_tab import TrainTab
-from app.widgets.badge import Badge
 from app.widgets.train_charts import TrainCharts
 
 
@@ -100,19 +97,3 @@ def test_legend_is_a_row_of_its_own_not_over_the_plot(qtbot):
     legend_top = chart.legend.mapTo(charts, chart.legend.rect().topLeft()).y()
     assert chart.legend.isVisible() and legend_top >= chart.mapTo(charts, chart.rect().bottomLeft()).y()
 
-
-def test_badge_is_wide_enough_for_its_bold_text(qtbot):
-    row = QWidget()
-    qtbot.addWidget(row)
-    badge = Badge("status", "Queued")  # as the Train tab's head: a short state first, a longer one later
-    lay = QHBoxLayout(row)
-    lay.addWidget(badge)
-    lay.addStretch(1)
-    row.resize(600, 40)
-    row.show()
-    qtbot.waitExposed(row)
-    badge.set_text("Completed")
-    qtbot.wait(20)
-    bold = QFont(badge.font())
-    bold.setWeight(QFont.Weight.DemiBold)
-    assert badge.width() >= QFontMetrics(bold).horizontalAdvance("Completed") + 18
