@@ -17,7 +17,7 @@ def _slider(lo: int, hi: int, value: int) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
     s.setValue(value)
-    s.setFixedWidth(120)
+    s.setFixedWidth(90)  # the row fits 1024 px at 150 %
     return s
 
 
@@ -31,7 +31,9 @@ class ControlsBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = QComboBox()
-        self.backend.setMinimumWidth(220)
+        # the combo's text ("PyTorch · weights.pt  (fastest here)") must not widen the window
+        self.backend.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.backend.setMinimumContentsLength(14)
         self.backend.currentIndexChanged.connect(self._on_backend_changed)
         self.task = "detect"
         self.conf = _slider(0, 100, CONF_DEFAULT)  # 0 means 0.001: every box an untrained model finds
@@ -48,7 +50,7 @@ class ControlsBar(QWidget):
         self.imgsz.setKeyboardTracking(False)
         self.imgsz.valueChanged.connect(self._on_params_changed)
         self.show_labels = QCheckBox("labels")
-        self.show_conf = QCheckBox("confidence")
+        self.show_conf = QCheckBox("conf")
         self.show_boxes = QCheckBox("boxes")
         self.show_masks = QCheckBox("masks")
         for c in (self.show_labels, self.show_conf, self.show_boxes, self.show_masks):
@@ -58,7 +60,7 @@ class ControlsBar(QWidget):
         params.setContentsMargins(0, 0, 0, 0)  # laid out as a row of the tab, not a framed box
         params.addWidget(QLabel("Backend"))
         params.addWidget(self.backend)
-        params.addSpacing(12)
+        params.addSpacing(8)
         params.addWidget(self.conf_title)
         params.addWidget(self.conf)
         params.addWidget(self.conf_label)
@@ -67,7 +69,7 @@ class ControlsBar(QWidget):
         params.addWidget(self.iou_label)
         params.addWidget(QLabel("imgsz"))
         params.addWidget(self.imgsz)
-        params.addSpacing(12)
+        params.addSpacing(8)
         for c in (self.show_labels, self.show_conf, self.show_boxes, self.show_masks):
             params.addWidget(c)
         params.addStretch(1)

@@ -65,6 +65,8 @@ class ResultsPanel(QWidget):
         classify = p.task == "classify"
         self.table.setHorizontalHeaderLabels(["Class", "Confidence" if classify else "Conf", "Box / angle", "Detail"])
         self.table.setColumnHidden(2, classify)  # a class has no place in the picture
+        self.table.horizontalHeader().setSectionResizeMode(  # the widest shown column fills the panel
+            1, QHeaderView.ResizeMode.Stretch if classify else QHeaderView.ResizeMode.ResizeToContents)
         if classify:
             rows = [(t["name"], t["confidence"], "", "") for t in p.top5]
             self.count.setText(f"Top 5 of {len(p.results.names) if p.results is not None else '?'} classes")
