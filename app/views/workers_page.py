@@ -161,11 +161,13 @@ class AddWorkerDialog(QDialog):
     def _width_for_whole_text(self, form: QFormLayout) -> int:
         """Wide enough that no placeholder, special value or label is cut, at the current font and scale."""
         def advance(widget: QWidget, text: str) -> int:
+            widget.ensurePolished()  # the style sheet's font size, not the default one, is what will be drawn
             return widget.fontMetrics().horizontalAdvance(text)
 
+        text_margins = 40  # the stylesheet's padding and border plus Qt's own frame margin, with room to spare
         fields = [self.name, self.host, self.user, self.secret, self.python]
-        needed = [advance(f, f.placeholderText() or f.text()) + 24 for f in fields]
-        needed.append(advance(self.key, self.key.placeholderText()) + 24 + self.browse.sizeHint().width()
+        needed = [advance(f, f.placeholderText() or f.text()) + text_margins for f in fields]
+        needed.append(advance(self.key, self.key.placeholderText()) + text_margins + self.browse.sizeHint().width()
                       + form.horizontalSpacing())
         needed.append(advance(self.port, self.port.specialValueText()) + 48)  # the arrows take ~40 px
         label_column = max(advance(self, form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget().text())

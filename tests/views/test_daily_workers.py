@@ -91,7 +91,20 @@ def test_the_workers_page_shows_a_refused_test_in_words(qtbot, job_window, tmp_p
     qtbot.waitUntil(lambda: "connection refused" in page.cards["dead-box"].facts.text(), timeout=10000)
 
 
-def test_the_add_worker_dialog_cuts_no_text(qtbot):
+@pytest.fixture
+def app_look(qapp: QApplication) -> Iterator[QApplication]:
+    """The app's own style sheet and palette (its padding is what cuts text); the session's look restored after."""
+    from app.views.theme import apply_theme
+
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    apply_theme(qapp, "light")
+    yield qapp
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setStyle(style)
+
+
+def test_the_add_worker_dialog_cuts_no_text(qtbot, app_look):
     dialog = AddWorkerDialog()
     qtbot.addWidget(dialog)
     dialog.show()
@@ -99,7 +112,7 @@ def test_the_add_worker_dialog_cuts_no_text(qtbot):
     QApplication.processEvents()
     for edit in (dialog.name, dialog.host, dialog.key, dialog.secret):  # each placeholder shown whole
         assert edit.placeholderText()
-        shown = edit.width() - 16  # the frame and the text margins
+        shown = edit.width() - 24  # the style sheet's padding (2 × 8) and border (2 × 1), Qt's margin (2 × 2)
         assert edit.fontMetrics().horizontalAdvance(edit.placeholderText()) <= shown, edit.placeholderText()
     port_text = dialog.port.fontMetrics().horizontalAdvance(dialog.port.specialValueText())
     assert port_text <= dialog.port.lineEdit().width(), dialog.port.width()
