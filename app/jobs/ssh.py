@@ -214,7 +214,9 @@ def connect_failure(error: BaseException, timeout: float) -> str:
     cause = error.__context__ if isinstance(error, paramiko.SSHException) and error.__context__ else error
     if isinstance(cause, socket.gaierror):
         return "host name not found (DNS)"
-    if isinstance(cause, (socket.timeout, TimeoutError)):
+    # paramiko's handshake wait ends at the same timeout and then tries to log in on a dead link
+    handshake_unfinished = isinstance(error, paramiko.SSHException) and str(error) == "No existing session"
+    if isinstance(cause, (socket.timeout, TimeoutError)) or handshake_unfinished:
         return (f"timed out: no SSH answer within {timeout:.0f} s (is the host up, the port right, and is it an "
                 "SSH server?)")
     if isinstance(cause, ConnectionRefusedError):
