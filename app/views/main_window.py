@@ -9,7 +9,8 @@ from __future__ import annotations
 
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox, QSplitter, QStackedWidget
 
 from app.jobs.manager import JobManager
@@ -18,15 +19,18 @@ from app.library.records import DatasetRecord, ModelRecord, ProjectRecord
 from app.library.repository import Library, LibraryError
 from app.qt.import_queue import ImportQueue
 from app.qt.jobs_bridge import JobsBridge
+from app.qt.jobs_rows import load_job_rows
 from app.qt.library_changes import Changes
 from app.qt.library_ops import LibraryOps, Reloader
 from app.qt.tasks import background_errors
 from app.qt.view_data import ModelView, ProjectView, load_model_view, load_project_view
 from app.views.import_flow import ImportFlow
+from app.views.jobs_panel import JobsPanel
 from app.views.model_actions import ModelActions
 from app.views.new_model_flow import NewModelFlow
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
+from app.views.window_shortcuts import WindowShortcuts
 from app.widgets.drop_overlay import DropOverlay
 
 
@@ -63,6 +67,7 @@ class MainWindow(QMainWindow):
         self._workers_page = None
         self._closing = False
         self._closed = False
+        self._ticks = 0
 
         self.sidebar = Sidebar()
         self.project_page = ProjectPage()
@@ -90,6 +95,13 @@ class MainWindow(QMainWindow):
         self.sidebar.renameProjectRequested.connect(self._on_sidebar_rename_project)
         self.sidebar.deleteProjectRequested.connect(self._on_sidebar_delete_project)
         self.sidebar.workersRequested.connect(self.show_workers_page)
+        self.sidebar.jobsRequested.connect(self.show_jobs_panel)
+        self.jobs_panel = JobsPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_panel)
+        self.jobs_panel.hide()  # on demand (sidebar, View menu, Ctrl+J): the pages keep the height
+        self.jobs_panel.visibilityChanged.connect(lambda shown: shown and self._jobs_view.request())
+        self.jobs_panel.cancelRequested.connect(self._on_jobs_panel_cancel_requested)
+        self.jobs_panel.consoleRequested.connect(self.open_model)
         self.project_page.modelActivated.connect(self.open_model)
         self.project_page.addFilesRequested.connect(self.add_paths)
         self.new_model = NewModelFlow(self)
@@ -99,15 +111,15 @@ class MainWindow(QMainWindow):
         background_errors().reported.connect(self._on_background_error)
         self._project_view = Reloader(self.ops, self._project_load, self._show_project_view, "Reading the library")
         self._model_view = Reloader(self.ops, self._model_load, self._show_model_view, "Reading the model")
+        self._jobs_view = Reloader(self.ops, lambda: lambda: load_job_rows(lib), self.jobs_panel.show_rows,
+                                   "Reading the jobs")
         self._redraw = QTimer(self)  # running exports' elapsed time: drawn again, nothing read
         self._redraw.setInterval(1000)
         self._redraw.timeout.connect(self._on_redraw_timeout)
         self._redraw.start()
         self.ops.submit(self.jobs.recover, lambda adopted: adopted and self.refresh(), what="Re-attaching jobs")
 
-        add_action = self.menuBar().addMenu("&File").addAction("Add models…")
-        add_action.setShortcut(QKeySequence.StandardKey.Open)
-        add_action.triggered.connect(self.imports.choose_files)
+        self.shortcuts = WindowShortcuts(self)
         self.statusBar().showMessage(f"Library: {lib.home}")
         self.refresh()
 
@@ -140,6 +152,51 @@ class MainWindow(QMainWindow):
         self.current_model_id = None
         self.stack.setCurrentWidget(self.project_page)
         self.refresh()
+
+    def show_jobs_panel(self) -> None:
+        """Show the Jobs panel (its rows are read on the library thread as it appears)."""
+        self.jobs_panel.show()
+        self.jobs_panel.raise_()
+        self._jobs_view.request()
+
+    def refresh_all(self) -> None:
+        """F5: read the project, the open model and the jobs again."""
+        self.refresh()
+        if self.jobs_panel.isVisible():
+            self._jobs_view.request()
+
+    def go_back(self) -> None:
+        """Alt+Left: from a model or the workers back to the project."""
+        if self.stack.currentWidget() is not self.project_page:
+            self.show_project_page()
+
+    def focus_filter(self) -> None:
+        """Ctrl+F: the project page's filter, text selected to type over."""
+        self.go_back()
+        self.project_page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)  # this reason selects the text
+
+    def step_tab(self, step: int) -> None:
+        """Ctrl+Tab / Ctrl+Shift+Tab: the model page's next / previous enabled tab, wrapping."""
+        if self._model_page is None or self.stack.currentWidget() is not self._model_page:
+            return
+        tabs = self._model_page.tabs
+        i = tabs.currentIndex()
+        for _ in range(tabs.count()):
+            i = (i + step) % tabs.count()
+            if tabs.isTabEnabled(i):
+                tabs.setCurrentIndex(i)
+                return
+
+    def trash_selected_model(self) -> None:
+        """Delete: the shown model, or the project table's selected one, to the trash (after asking)."""
+        if self._model_page is not None and self.stack.currentWidget() is self._model_page:
+            model = self.shown_model
+        elif self.stack.currentWidget() is self.project_page:
+            model = self.project_page.selected_model()
+        else:
+            model = None
+        if model is not None:
+            self.model_actions.trash(model)
 
     def show_workers_page(self) -> None:
         self.workers_page.refresh()
@@ -225,6 +282,8 @@ class MainWindow(QMainWindow):
         self.sidebar.set_models(self.project_models, view.record.id)
 
     def _on_ops_changed(self, changes: Changes) -> None:
+        if changes.jobs and self.jobs_panel.isVisible():
+            self._jobs_view.request()
         if changes.models or changes.projects:
             self._project_view.request()
         if self._model_page is not None and changes.touches_model(self.current_model_id):
@@ -244,7 +303,15 @@ class MainWindow(QMainWindow):
             if train.job is not None and train.job.id == job.id:
                 train.update_job(job)
 
+    def _on_jobs_panel_cancel_requested(self, job_id: str) -> None:
+        self.ops.submit(lambda: self.jobs.cancel(job_id), lambda _job: self._jobs_view.request(), what="Cancel")
+
     def _on_redraw_timeout(self) -> None:
+        self._ticks += 1
+        if self.jobs_panel.isVisible():
+            self.jobs_panel.redraw_elapsed()
+            if self._ticks % 3 == 0 and self.jobs_panel.any_active():
+                self._jobs_view.request()  # epochs are in the events file, not the database: read them now and then
         if self._model_page is not None and self.current_model_id and self.model_page.export.isVisible():
             if any(e.status in ACTIVE for e in self.model_page.export.exports.values()):
                 self.exports.redraw()

@@ -67,8 +67,12 @@ class ModelActions(QObject):
 
     def _on_overview_trash_requested(self, model_id: str) -> None:
         m = self._shown_model()
-        if m is None or m.id != model_id:
-            return
+        if m is not None and m.id == model_id:
+            self.trash(m)
+
+    def trash(self, m: ModelRecord) -> None:
+        """Ask, then move ``m`` to the trash on the library thread; back to the project if it was shown."""
+        model_id = m.id
         answer = QMessageBox.question(
             self.window, "Move to trash", f"Move “{m.name}” to the trash? It is kept for 30 days and can be restored "
             f"with `yolodesk restore {m.id}`.",
@@ -76,7 +80,9 @@ class ModelActions(QObject):
         if answer == QMessageBox.StandardButton.Yes:
             def trashed(_r: None) -> None:
                 self.window.statusBar().showMessage(f"Moved “{m.name}” to the trash", 8000)
-                self._leave_model()
+                shown = self._shown_model()
+                if shown is not None and shown.id == model_id:
+                    self._leave_model()
 
             self.ops.submit(lambda: self.lib.trash_model(model_id), trashed, what="Moving to the trash")
 

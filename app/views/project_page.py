@@ -124,6 +124,12 @@ class ProjectPage(QWidget):
         self.table_model.set_records(models)
         self.stack.setCurrentWidget(self.table if models else self.empty)
 
+    def selected_model(self) -> ModelRecord | None:
+        """The table's selected model, if any (the Delete shortcut's target)."""
+        rows = self.table.selectionModel().selectedRows()
+        rec = self.proxy.data(rows[0], RECORD_ROLE) if rows else None
+        return rec if isinstance(rec, ModelRecord) else None
+
     def _on_table_activated(self, index: QModelIndex) -> None:
         rec = self.proxy.data(index, RECORD_ROLE)
         if isinstance(rec, ModelRecord):

@@ -35,6 +35,7 @@ class Sidebar(QWidget):
     renameProjectRequested = Signal(int)
     deleteProjectRequested = Signal(int)
     workersRequested = Signal()
+    jobsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +81,12 @@ class Sidebar(QWidget):
         self.workers_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.workers_button.clicked.connect(self.workersRequested.emit)
         lay.addWidget(self.workers_button)
+        self.jobs_button = QToolButton()
+        self.jobs_button.setObjectName("sidebarLink")
+        self.jobs_button.setText("☰  Jobs")
+        self.jobs_button.setToolTip("Every training and export, local and remote (Ctrl+J)")
+        self.jobs_button.clicked.connect(self.jobsRequested.emit)
+        lay.addWidget(self.jobs_button)
         self._updating = False
 
     def set_projects(self, projects: list[ProjectRecord], current_id: int) -> None:
