@@ -5,18 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-    QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget,
+    QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea, QSizePolicy, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 from superqt import QCollapsible
 
 from app.jobs.spec import FAMILIES, SCALES, SpecError, TrainRequest, base_model_name, base_model_source
 from app.library.records import DatasetRecord, ModelRecord
 from app.qt.tasks import run_in_background
+from app.views.new_model_settings import restore_fields, save_fields, settings_at
 
 TASKS = ("detect", "segment", "pose", "obb", "classify")
+CHOOSE_DATA = "Choose a data set: a data.yaml, a classification folder, or Demo data."
 
 
 class NewModelDialog(QDialog):
@@ -25,10 +28,13 @@ class NewModelDialog(QDialog):
     demoDataRequested = Signal(str)  # task
 
     def __init__(self, models: list[ModelRecord], datasets: list[DatasetRecord], weights_dir: Path,
-                 devices: list[tuple[str, str]] | None, project_id: int, parent: QWidget | None = None) -> None:
+                 devices: list[tuple[str, str]] | None, project_id: int, parent: QWidget | None = None,
+                 settings_path: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New Model")
-        self.setMinimumWidth(620)
+        self.setMinimumWidth(600)
+        self._settings = settings_at(settings_path) if settings_path is not None else None
+        self._preferred_device: str | None = None  # the device saved last, chosen once the agent lists it
         self.request: TrainRequest | None = None
         self._weights_dir = weights_dir
         self._project_id = project_id
@@ -65,6 +71,9 @@ class NewModelDialog(QDialog):
         self.data = QComboBox()
         self.data.setEditable(True)
         self.data.lineEdit().setPlaceholderText("path to a data.yaml or a classification folder")
+        self.data.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.data.setMinimumContentsLength(36)  # a path is long: the field is wide, a longer one scrolls
+        self.data.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         for d in datasets:
             self.data.addItem(f"{d.location}", d.location)
         self.data.setCurrentText("")
@@ -72,14 +81,16 @@ class NewModelDialog(QDialog):
         browse_file.clicked.connect(self._on_browse_file_clicked)
         browse_dir = QPushButton("Folder…")
         browse_dir.clicked.connect(self._on_browse_dir_clicked)
-        self.demo = QPushButton("Create demo data")
+        self.demo = QPushButton("Demo data")
         self.demo.setToolTip("Write a small synthetic data set for this task (trains in about a minute on a CPU)")
         self.demo.clicked.connect(self._on_demo_clicked)
-        data_row = QHBoxLayout()
-        data_row.addWidget(self.data, 1)
-        data_row.addWidget(browse_file)
-        data_row.addWidget(browse_dir)
-        data_row.addWidget(self.demo)
+        data_row = QVBoxLayout()  # the path on its own line (wide), its three sources under it
+        data_row.addWidget(self.data)
+        data_buttons = QHBoxLayout()
+        for b in (browse_file, browse_dir, self.demo):
+            data_buttons.addWidget(b)
+        data_buttons.addStretch(1)
+        data_row.addLayout(data_buttons)
 
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100_000)
@@ -110,7 +121,7 @@ class NewModelDialog(QDialog):
 
         self.advanced = QCollapsible("Advanced arguments")
         adv = QWidget()
-        af = QFormLayout(adv)
+        af = QGridLayout(adv)  # two columns of arguments: Advanced open still fits a 700-px screen
         self.patience = QSpinBox()
         self.patience.setRange(0, 100_000)
         self.patience.setValue(100)
@@ -137,12 +148,15 @@ class NewModelDialog(QDialog):
         self.mosaic.setRange(0, 1)
         self.mosaic.setSingleStep(0.1)
         self.mosaic.setValue(1.0)
-        for label, w in (("Patience", self.patience), ("Optimizer", self.optimizer), ("lr0", self.lr0),
-                         ("Workers", self.workers), ("Seed", self.seed), ("Cache", self.cache), ("Mosaic", self.mosaic),
-                         ("", self.cos_lr), ("", self.amp), ("", self.plots)):
-            af.addRow(label, w)
+        for i, (label, w) in enumerate((("Patience", self.patience), ("Optimizer", self.optimizer),
+                                        ("lr0", self.lr0), ("Workers", self.workers), ("Seed", self.seed),
+                                        ("Cache", self.cache), ("Mosaic", self.mosaic))):
+            af.addWidget(QLabel(label), i // 2, (i % 2) * 2)
+            af.addWidget(w, i // 2, (i % 2) * 2 + 1)
+        for i, w in enumerate((self.cos_lr, self.amp, self.plots)):
+            af.addWidget(w, 4 + i // 2, (i % 2) * 2, 1, 2)
+        af.addWidget(self._with_error("arguments", QWidget()), 6, 0, 1, 4)  # any other refused argument, by name
         self.advanced.addWidget(adv)
-        af.addRow(self._with_error("arguments", QWidget()))  # any other refused argument (task, lr0…), by name
 
         self.buttons = QDialogButtonBox()
         self.start = self.buttons.addButton("Start training", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -151,16 +165,45 @@ class NewModelDialog(QDialog):
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
 
+        body = QWidget()
+        bl = QVBoxLayout(body)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addLayout(form)
+        bl.addWidget(self.advanced)
+        bl.addStretch(1)
+        scroll = QScrollArea()  # a short screen scrolls the fields; the buttons stay in sight
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        self.scroll = scroll
         lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.advanced)
-        lay.addStretch(1)
+        lay.addWidget(scroll, 1)
         lay.addWidget(self.buttons)
+        self.resize(max(self.minimumWidth(), body.sizeHint().width() + 24), self._fitting_height())
+        # opening Advanced grows the dialog to show it all (up to the screen), once the unfolding is done
+        self.advanced.toggled.connect(lambda on: QTimer.singleShot(self.advanced._animation.duration() + 20,
+                                                                   lambda: self._fit_height(shrink=not on)))
 
         for w in (self.family, self.scale, self.task):
             w.currentIndexChanged.connect(self._on_base_changed)
         self.from_arch.toggled.connect(self._on_base_changed)
         self.library_model.currentIndexChanged.connect(self._on_base_changed)
+        self._remembered = {"family": self.family, "scale": self.scale, "task": self.task, "data": self.data,
+                            "epochs": self.epochs, "batch": self.batch, "imgsz": self.imgsz,
+                            "patience": self.patience, "optimizer": self.optimizer, "lr0": self.lr0,
+                            "workers": self.workers, "seed": self.seed, "cache": self.cache, "mosaic": self.mosaic,
+                            "cos_lr": self.cos_lr, "amp": self.amp, "plots": self.plots}
+        if self._settings is not None:
+            restore_fields(self._settings, self._remembered)
+            saved = self._settings.value("new_model/device")
+            self._preferred_device = str(saved) if saved is not None else None
+            self.set_devices(devices)
+        # a message goes once its field is changed (the next Start checks everything again)
+        self.data.currentTextChanged.connect(lambda _t: self._clear_problem("dataset"))
+        for key, w in (("epochs", self.epochs), ("batch", self.batch), ("imgsz", self.imgsz)):
+            w.valueChanged.connect(lambda _v, k=key: self._clear_problem(k))
+        self.device.currentIndexChanged.connect(lambda _i: self._clear_problem("device"))
         self._on_base_changed()
 
     def _with_error(self, key: str, content: Any) -> QWidget:
@@ -191,6 +234,8 @@ class NewModelDialog(QDialog):
             self.device.addItem("looking for GPUs…", None)
             self.device.model().item(self.device.count() - 1).setEnabled(False)
         idx = self.device.findData(current)
+        if self._preferred_device is not None and self.device.findData(self._preferred_device) >= 0:
+            idx = self.device.findData(self._preferred_device)
         self.device.setCurrentIndex(idx if idx >= 0 else (1 if devices else 0))
 
     def set_dataset(self, location: str) -> None:
@@ -231,6 +276,33 @@ class NewModelDialog(QDialog):
         for key, label in self._errors.items():
             label.setText(problems.get(key, ""))
             label.setVisible(key in problems)
+        if problems and self.isVisible():
+            QTimer.singleShot(0, self._fit_height)  # the messages' lines: grown to keep every field in sight
+
+    def _fitting_height(self) -> int:
+        """The height that shows every field, within the screen (a smaller screen scrolls the fields)."""
+        wanted = self.scroll.widget().sizeHint().height() + self.buttons.sizeHint().height() + 36
+        screen = self.screen().availableGeometry().height() if self.screen() is not None else 700
+        return min(wanted, screen - 60)
+
+    def _fit_height(self, shrink: bool = False) -> None:
+        """Show every field; grow only, unless Advanced was just folded away."""
+        self.resize(self.width(), self._fitting_height() if shrink else max(self.height(), self._fitting_height()))
+
+    def _clear_problem(self, key: str) -> None:
+        self._errors[key].clear()
+        self._errors[key].hide()
+
+    def _problems(self, problems: dict[str, str], data: str) -> dict[str, str]:
+        """No data set yet is asked for as such (the check would call the empty path "`.`")."""
+        return {**problems, "dataset": CHOOSE_DATA} if not data else problems
+
+    def remember(self) -> None:
+        """Save the fields for the next New Model (in the library home's window.ini)."""
+        if self._settings is not None:
+            save_fields(self._settings, self._remembered)
+            self._settings.setValue("new_model/device", self.device.currentData() or "cpu")
+            self._settings.sync()
 
     # ------------------------------------------------------------------ slots
     def _on_base_changed(self, *_: Any) -> None:
@@ -272,28 +344,30 @@ class NewModelDialog(QDialog):
 
     def demo_ready(self, location: str) -> None:
         self.demo.setEnabled(True)
-        self.demo.setText("Create demo data")
+        self.demo.setText("Demo data")
         self.set_dataset(location)
         if self.imgsz.value() > 160:
             self.imgsz.setValue(128)  # the demo images are 128 px
 
     def _on_buttons_accepted(self) -> None:
+        data = self.data.currentText().strip()
         try:
             req = self.build_request()
         except SpecError as e:
-            self.show_problems(e.problems)
+            self.show_problems(self._problems(e.problems, data))
             return
         self.start.setEnabled(False)
         self.start.setText("Checking…")
 
         def done(_ds: Any) -> None:
             self.request = req
+            self.remember()
             self.accept()
 
         def failed(e: Exception) -> None:
             self.start.setEnabled(True)
             self.start.setText("Start training")
-            self.show_problems(e.problems if isinstance(e, SpecError) else {"dataset": str(e)})
+            self.show_problems(self._problems(e.problems if isinstance(e, SpecError) else {"dataset": str(e)}, data))
 
         run_in_background(req.validate, done, failed)  # reads the data set: never on the GUI thread
 

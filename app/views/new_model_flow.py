@@ -39,7 +39,8 @@ class NewModelFlow(QObject):
         from app.views.new_model_dialog import NewModelDialog, devices_from_info
 
         w = self.window
-        dialog = NewModelDialog(w.all_models, w.datasets, w.lib.home / "weights", w._devices, w.current_project_id, w)
+        dialog = NewModelDialog(w.all_models, w.datasets, w.lib.home / "weights", w._devices, w.current_project_id, w,
+                                settings_path=w.lib.home / "window.ini")
         self.dialog = dialog
         dialog.demoDataRequested.connect(self._on_dialog_demo_data_requested)
         if w._devices is None:
