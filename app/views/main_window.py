@@ -24,6 +24,7 @@ from app.qt.library_changes import Changes
 from app.qt.library_ops import LibraryOps, Reloader
 from app.qt.tasks import background_errors
 from app.qt.view_data import ModelView, ProjectView, load_model_view, load_project_view
+from app.views.busy_cue import BusyCue
 from app.views.import_flow import ImportFlow
 from app.views.jobs_panel import JobsPanel
 from app.views.model_actions import ModelActions
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self.ops.submit(self.jobs.recover, lambda adopted: adopted and self.refresh(), what="Re-attaching jobs")
 
         self.shortcuts = WindowShortcuts(self)
+        self.busy = BusyCue(self.statusBar())
         self.statusBar().showMessage(f"Library: {lib.home}")
         self.refresh()
 
@@ -137,8 +139,14 @@ class MainWindow(QMainWindow):
     def open_model(self, model_id: str, tab: str | None = None) -> None:
         """Read a model on the library thread, then show its page (on ``tab``, else the Overview)."""
         lib = self.lib
-        self.ops.submit(lambda: load_model_view(lib, model_id), lambda view: self._on_model_opened(view, tab),
-                        lambda e: self.statusBar().showMessage(str(e), 8000), "Opening the model")
+        self.busy.start("Opening the model")
+
+        def failed(e: Exception) -> None:
+            self.busy.stop("Opening the model")
+            self.statusBar().showMessage(str(e), 8000)
+
+        self.ops.submit(lambda: load_model_view(lib, model_id), lambda view: self._on_model_opened(view, tab), failed,
+                        "Opening the model")
 
     def open_new_model_dialog(self) -> None:
         """New Model: pick a base and a data set; the training starts as a job."""
@@ -209,6 +217,7 @@ class MainWindow(QMainWindow):
     @property
     def model_page(self):  # noqa: ANN201 (created on first use: keeps pyqtgraph out of start-up)
         if self._model_page is None:
+            self.busy.start_now("Preparing the model page")  # ~1 s the first time (pyqtgraph, the tabs)
             from app.views.model_page import ModelPage
 
             self._model_page = ModelPage()
@@ -222,6 +231,7 @@ class MainWindow(QMainWindow):
             self.backends = BackendFinder(self._model_page.predict, self.lib, self.ops, self)
             self.imports.watch(self._model_page)
             self.stack.addWidget(self._model_page)
+            self.busy.stop("Preparing the model page")
         return self._model_page
 
     @property
@@ -272,6 +282,12 @@ class MainWindow(QMainWindow):
             self.exports.show(view.exports)
 
     def _on_model_opened(self, view: ModelView, tab: str | None) -> None:
+        try:
+            self._show_opened_model(view, tab)
+        finally:
+            self.busy.stop("Opening the model")
+
+    def _show_opened_model(self, view: ModelView, tab: str | None) -> None:
         self.current_model_id = view.record.id
         page = self.model_page
         self._show_model_view(view)
