@@ -34,7 +34,7 @@ def main(out: Path) -> None:
     lib = Library(home)
     w = MainWindow(lib)
     w.confirm_close = False
-    w.resize(1400, 880)
+    w.resize(1280, 800)
     w.show()
     out.mkdir(parents=True, exist_ok=True)
 

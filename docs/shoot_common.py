@@ -46,7 +46,7 @@ def open_default() -> tuple[Any, Session]:
 
 
 def open_window(lib: Any) -> Session:
-    """A QApplication with YOLO Desk's style and the main window (1400×880) on ``lib``, shown."""
+    """A QApplication with YOLO Desk's style and the main window (1280×800 logical pixels) on ``lib``, shown."""
     from PySide6.QtWidgets import QApplication
 
     from app.views.theme import apply_theme
@@ -56,6 +56,27 @@ def open_window(lib: Any) -> Session:
     apply_theme(app)  # as the app starts: Fusion, the light or dark palette (YOLODESK_THEME), the stylesheet
     w = MainWindow(lib)
     w.confirm_close = False
-    w.resize(1400, 880)
+    w.resize(1280, 800)
     w.show()
     return Session(app, w)
+
+
+PNG_LIMIT = 300_000  # bytes: the README's pictures stay light to clone
+
+
+def save_png(widget: Any, path: Any) -> int:
+    """Grab ``widget`` into ``path`` as PNG, reduced to 256 colours when it would pass PNG_LIMIT; bytes written."""
+    from pathlib import Path
+
+    path = Path(path)
+    widget.grab().save(str(path))
+    if path.stat().st_size > PNG_LIMIT * 0.8:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            rgb = im.convert("RGB")
+        for colours in (256, 128, 64):  # fewer colours only for a picture (noise, photos) still too heavy
+            rgb.quantize(colours, method=Image.Quantize.FASTOCTREE).save(path, optimize=True)
+            if path.stat().st_size <= PNG_LIMIT:
+                break
+    return path.stat().st_size
