@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -123,3 +125,25 @@ def test_delete_stops_it_and_forgets_it(deployed) -> None:
     assert not (home / "endpoint-tokens" / info["id"]).exists()
     again = cli(home, "endpoint", "stop", info["id"])
     assert again.returncode == 1 and "no endpoint" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_an_agent_killed_shows_failed_with_the_reason(deployed) -> None:
+    from app.deploy.store import EndpointStore
+    from app.jobs.store import JobStore
+    from app.library.repository import Library
+
+    home, info = deployed
+    lib = Library(home)
+    try:
+        job = JobStore(lib).get(EndpointStore(lib).get(info["id"]).job_id or "")
+    finally:
+        lib.close()
+    os.killpg(job.pid or 0, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = listing(home)[0]
+        if row["state"] != "Ready":
+            break
+        time.sleep(0.5)
+    assert row["state"] == "Failed", row
+    assert row["error"] and "agent process ended without reporting a result" in row["error"]

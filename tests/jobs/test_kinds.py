@@ -142,7 +142,7 @@ def test_the_registry_names_its_kinds_and_refuses_a_second_echo(echo):
     assert {"train", "export", "echo"} <= set(registered()) and handler_for("echo") is echo
     with pytest.raises(ValueError, match="registered already"):
         register(EchoKind())
-    with pytest.raises(UnknownKind, match=r"does not run jobs of kind 'val' \(it runs: echo, export, train"):
+    with pytest.raises(UnknownKind, match=r"does not run jobs of kind 'val' \(it runs: echo, export, serve, train"):
         handler_for("val")
 
 
