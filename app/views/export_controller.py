@@ -18,7 +18,7 @@ from app.library.repository import LibraryError
 from app.library.storage import atomic_copy
 from app.qt.tasks import run_in_background
 from app.qt.view_data import ExportView, load_export_view
-from app.views.export_tab import ExportTab
+from app.views.export_tab import ExportTab, suggested_export_name
 
 if TYPE_CHECKING:
     from app.jobs.manager import JobManager
@@ -195,11 +195,13 @@ class ExportController(QObject):
         if rec is None:
             return
         src = Path(rec.path or "")
+        model_name = self.tab.model.name if self.tab.model is not None else src.stem
+        name = suggested_export_name(model_name, rec.format, src.name, src.is_dir())
         if src.is_dir():
             dest = QFileDialog.getExistingDirectory(self.parent_widget, f"Save the {rec.format} export into…")
-            target = Path(dest) / src.name if dest else None
+            target = Path(dest) / name if dest else None
         else:
-            dest, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save export", src.name)
+            dest, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save export", name)
             target = Path(dest) if dest else None
         if target is not None:
             self.save(src, target)

@@ -352,3 +352,15 @@ class ExportTab(QWidget):
         e = self.exports.get(fmt.argument) if fmt else None
         if e is not None:
             self.deleteRequested.emit(e.id)
+
+
+def suggested_export_name(model_name: str, export_format: str, src_name: str, is_dir: bool = False) -> str:
+    """What Save offers for an export: ``<model name>-<format>`` and the export's own extension.
+
+    ultralytics names every export after its weights file ("weights.onnx"), which says nothing once saved.
+    """
+    stem = "".join(c if c.isalnum() or c in "-_. " else "_" for c in model_name).strip(" .") or "model"
+    if is_dir:
+        return f"{stem}-{export_format}"
+    suffix = src_name[src_name.rfind("."):] if "." in src_name else ""
+    return f"{stem}-{export_format}{suffix}"
