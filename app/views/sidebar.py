@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu, QToolButton, QVBoxLayout, QWidget,
 )
 
 from app.library.records import ModelRecord, ProjectRecord
+from app.views.theme import dot_icon
 from app.widgets.badge import badge_color
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 def _dot(color: str) -> QIcon:
-    pm = QPixmap(12, 12)
-    pm.fill(QColor(0, 0, 0, 0))
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setBrush(QColor(color))
-    p.setPen(Qt.PenStyle.NoPen)
-    p.drawEllipse(2, 2, 8, 8)
-    p.end()
-    return QIcon(pm)
+    return dot_icon(color)  # drawn at the screen's scale: sharp at 150 % and 200 %
 
 
 class Sidebar(QWidget):

@@ -137,3 +137,12 @@ def test_icons_are_drawn_at_the_screen_scale_not_scaled_up(qapp, scale):
         assert not icon.isNull()
         pixmap = icon.pixmap(QSize(16, 16), scale)
         assert pixmap.width() == round(16 * scale) and pixmap.devicePixelRatio() == pytest.approx(scale)
+
+
+def test_the_sidebar_model_dots_are_sharp_at_200_percent(qtbot, lib, checkpoints):
+    folder, _manifest = checkpoints
+    lib.import_checkpoint(folder / "detect_yolo26n.pt")
+    w = shown_window(qtbot, lib)
+    qtbot.waitUntil(lambda: w.sidebar.models.count() == 1, timeout=10000)
+    pixmap = w.sidebar.models.item(0).icon().pixmap(QSize(12, 12), 2.0)
+    assert (pixmap.width(), pixmap.devicePixelRatio()) == (24, 2.0)
