@@ -163,7 +163,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except PredictError as e:
         return fail("predict", e)
-    out: list[dict[str, Any]] = []
     save = Path(args.save) if args.save else None
     if save:
         save.mkdir(parents=True, exist_ok=True)
@@ -171,7 +170,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for label, image in _frames(args.source):
             pred = session.predict(image, conf=float(kv.get("conf", 0.25)), iou=float(kv.get("iou", 0.7)),
                                    imgsz=int(kv.get("imgsz", 640)), source=label)
-            out.append(pred.to_json())
+            if args.json:  # JSON Lines: one object a line, printed as it comes (a video or camera is a stream)
+                print(json.dumps(pred.to_json()), flush=True)
             if save:
                 import cv2
 
@@ -186,13 +186,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print(f"{label}: {what}{more}  [{pred.backend}: {s.get('preprocess', 0):.1f} + "
                       f"{s.get('inference', 0):.1f} + {s.get('postprocess', 0):.1f} ms]", flush=True)
     except SourceError as e:
-        if args.json and out:
-            print(json.dumps(out, indent=2))
-        return fail("predict", e)
+        return fail("predict", e)  # the lines printed so far stay valid JSON Lines
     except PredictError as e:
         return fail("predict", e)
-    if args.json:
-        print(json.dumps(out, indent=2))
     if save and not args.json:
         print(f"annotated pictures written to {save}")
     return EXIT_OK
@@ -206,7 +202,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--backend", metavar="NAME", help="pt, onnx, openvino, torchscript, engine (default: the fastest "
                                                      "verified one here)")
     s.add_argument("--save", metavar="DIR", help="write the annotated pictures there")
-    s.add_argument("--json", action="store_true", help="one JSON object per image or frame")
+    s.add_argument("--json", action="store_true", help="JSON Lines: one JSON object per image or frame, a line each")
     s.add_argument("--trust", action="store_true",
                    help="trust this .pt (its sha256 is remembered in the library) and load it even if the safe loader "
                         "refuses it: that runs code from the file, only for files you trust")

@@ -227,12 +227,13 @@ def test_cli_predict_json_and_save(capsys, checkpoints, home, tmp_path, video):
                  "--save", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert code == 0
-    data = json.loads(out)
-    assert len(data) == 1 and data[0]["task"] == "segment" and data[0]["backend"] == "PyTorch"
+    lines = out.splitlines()
+    data = [json.loads(line) for line in lines]  # JSON Lines: one object a line
+    assert len(lines) == 1 and data[0]["task"] == "segment" and data[0]["backend"] == "PyTorch"
     assert set(data[0]["speed"]) == {"preprocess", "inference", "postprocess"} and "mask" in data[0]["detections"][0]
     assert (tmp_path / "out" / "shapes.jpg").exists()
     code = main(["predict", str(folder / TASKS["classify"]), str(video), "imgsz=64", "--json"])
-    frames = json.loads(capsys.readouterr().out)
+    frames = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 0 and len(frames) == 60 and frames[0]["source"].endswith("#0") and len(frames[0]["top5"]) == 2
     assert main(["predict", str(folder / TASKS["detect"]), str(tmp_path / "nope.png")]) == 1
     assert "does not exist" in capsys.readouterr().err
