@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 TASK_COLORS = {
@@ -63,7 +63,12 @@ class Badge(QLabel):
         self.setText(text)
         # rgba(): an 8-digit hex colour in a style sheet is read as #AARRGGBB, not #RRGGBBAA
         self.setStyleSheet(
-            f"QLabel {{ color: {c.darker(115).name()}; background: rgba({c.red()}, {c.green()}, {c.blue()}, 38);"
+            f"QLabel {{ color: {_ink(c, self.palette()).name()}; background: rgba({c.red()}, {c.green()}, {c.blue()}, 38);"
             f" border-radius: 9px; padding: 1px 9px; font-weight: 600; }}"
         )
         self.setAccessibleName(f"{self._kind}: {text}")
+
+
+def _ink(c: QColor, palette: QPalette) -> QColor:
+    """The badge's text: its colour darkened on a light window, lightened on a dark one (readable on its tint)."""
+    return c.lighter(150) if palette.color(QPalette.ColorRole.Window).lightness() < 128 else c.darker(115)

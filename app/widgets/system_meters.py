@@ -7,6 +7,8 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from app.widgets.chart_style import chart_colors, style_plot
+
 SERIES_COLORS = {"CPU": "#2563eb", "RAM": "#16a34a", "Disk": "#6b7280"}
 GPU_COLORS = ["#dc2626", "#d97706", "#9333ea", "#db2777"]
 WINDOW = 300  # samples kept (10 minutes at one per 2 s)
@@ -67,15 +69,16 @@ class SystemMeters(QWidget):
             self.grid.setColumnStretch(column, 1)  # CPU, RAM and disk share the row whether or not GPUs follow
         self.note = QLabel("No samples yet: meters update every 2 s while a job runs.")
         self.note.setObjectName("muted")
-        self.plot = pg.PlotWidget(background="w")
+        bg, text, _axis = chart_colors()
+        self.plot = pg.PlotWidget(background=bg)
         pi = self.plot.getPlotItem()
-        pi.setTitle(TITLE_GPU, color="#334155", size="10pt")
+        style_plot(pi, TITLE_GPU)
         pi.setLabel("bottom", "seconds")
         pi.showGrid(x=True, y=True, alpha=0.15)
         pi.setYRange(0, 100)
         pi.setMenuEnabled(False)
         pi.hideButtons()
-        pi.addLegend(offset=(-8, 8), labelTextColor="#334155")
+        pi.addLegend(offset=(-8, 8), labelTextColor=text)
         self.history: dict[str, tuple[list[float], list[float], Any]] = {}
         self._t0: float | None = None
         lay = QVBoxLayout(self)
@@ -128,7 +131,7 @@ class SystemMeters(QWidget):
         note = None if gpus else gpu_note_text(ev.get("gpu_note")) or NO_GPU
         # no GPU: said in the chart's title, not a row of its own, so the meters and chart keep the room
         title = TITLE_GPU if gpus else f"Utilisation (%)  ·  {note}"
-        self.plot.getPlotItem().setTitle(title, color="#334155", size="10pt")
+        style_plot(self.plot.getPlotItem(), title)
         self.plot.setToolTip("" if gpus else str(ev.get("gpu_note") or note))
         self.note.setText("")
         self.note.setVisible(False)
@@ -138,7 +141,7 @@ class SystemMeters(QWidget):
             self.plot.getPlotItem().removeItem(curve)
         self.history.clear()
         self._t0 = None
-        self.plot.getPlotItem().setTitle(TITLE_GPU, color="#334155", size="10pt")
+        style_plot(self.plot.getPlotItem(), TITLE_GPU)
         self.plot.setToolTip("")
         self.note.setText("No samples yet: meters update every 2 s while a job runs.")
         self.note.setVisible(True)

@@ -10,6 +10,8 @@ import math
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from app.widgets.chart_style import chart_colors, style_plot
+
 COLORS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#9333ea", "#0d9488", "#db2777", "#4b5563"]
 CHARTS = (
     ("metrics", "Metrics"),
@@ -55,10 +57,11 @@ class Chart(pg.PlotWidget):
     """One chart; its legend is a label row of its own (never drawn over the lines); series appear as they arrive."""
 
     def __init__(self, title: str) -> None:
-        super().__init__(background="w", axisItems={"bottom": EpochAxis("bottom")})
+        bg, text, _axis = chart_colors()
+        super().__init__(background=bg, axisItems={"bottom": EpochAxis("bottom")})
         self.title = title
         pi = self.getPlotItem()
-        pi.setTitle(title, color="#334155", size="10pt")
+        style_plot(pi, title)
         pi.showGrid(x=True, y=True, alpha=0.15)
         pi.setLabel("bottom", "epoch")
         pi.setMenuEnabled(False)
@@ -69,7 +72,7 @@ class Chart(pg.PlotWidget):
         policy.setHeightForWidth(False)  # else the whole tab asks its scroll area for its preferred height
         self.legend.setSizePolicy(policy)
         self.legend.setObjectName("chartLegend")
-        self.legend.setStyleSheet("QLabel { background: white; color: #334155; padding: 0 10px 6px 10px; }")  # the chart's card
+        self.legend.setStyleSheet(f"QLabel {{ background: {bg}; color: {text}; padding: 0 10px 6px 10px; }}")  # the card
         self.legend.hide()
         self.series: dict[str, tuple[list[float], list[float], Any]] = {}
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)

@@ -146,3 +146,28 @@ def test_the_sidebar_model_dots_are_sharp_at_200_percent(qtbot, lib, checkpoints
     qtbot.waitUntil(lambda: w.sidebar.models.count() == 1, timeout=10000)
     pixmap = w.sidebar.models.item(0).icon().pixmap(QSize(12, 12), 2.0)
     assert (pixmap.width(), pixmap.devicePixelRatio()) == (24, 2.0)
+
+
+def test_charts_and_badges_follow_the_dark_theme(qtbot, themed, monkeypatch):
+    """pyqtgraph draws its own background: the training charts and meters take the palette's, not white; a badge's
+    text is lightened on a dark window so it stays readable on its tint."""
+    from app.widgets.badge import Badge
+    from app.widgets.system_meters import SystemMeters
+    from app.widgets.train_charts import Chart
+
+    monkeypatch.setenv("YOLODESK_THEME", "dark")
+    apply_theme(themed)
+    chart, meters, badge = Chart("loss"), SystemMeters(), Badge("task", "detect")
+    for w in (chart, meters, badge):
+        qtbot.addWidget(w)
+    chart.resize(300, 200)
+    chart.show()
+    qtbot.waitExposed(chart)
+    corner = chart.grab().toImage().pixelColor(5, 5)
+    assert is_dark(corner), corner.name()
+    assert is_dark(meters.plot.backgroundBrush().color())
+    from app.widgets.badge import badge_color
+
+    ink = QColor(badge.styleSheet().split("color: ")[1].split(";")[0])
+    base = QColor(badge_color("task", "detect"))
+    assert ink.lightness() > base.lightness(), (ink.name(), base.name())  # lighter than its tint's colour, not darker
