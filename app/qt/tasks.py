@@ -59,9 +59,16 @@ class _Task(QRunnable):
             result = self._fn()
         except Exception as e:  # relayed to the GUI thread, never swallowed
             e.__yd_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
-            self._relay.done.emit(None, e)
+            self._deliver(None, e)
         else:
-            self._relay.done.emit(result, None)
+            self._deliver(result, None)
+
+    def _deliver(self, result: Any, error: Any) -> None:
+        try:
+            self._relay.done.emit(result, error)
+        except RuntimeError:  # the relay went with the application (closing): there is no one left to tell
+            if error is not None:
+                log.error("background task failed after the window closed: %s", error)
 
 
 _live: set[_Relay] = set()
