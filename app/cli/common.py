@@ -43,19 +43,22 @@ def path_exists(path: str | Path) -> bool:
         return False
 
 
+def shown(text: object, limit: int = 120) -> str:
+    """A user-given value for a message: terminal-safe (escapes shown) and cut to ``limit`` characters."""
+    from app.library.untrusted import printable
+
+    text = printable(str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def os_problem(e: OSError) -> str:
     """An OSError as one line: what went wrong and with which path (escaped, cut to 120 characters)."""
     import errno
 
-    from app.library.untrusted import printable
-
     what = e.strerror or str(e)
     if e.errno == errno.ENOSPC:
         what = "the disk is full"
-    path = printable(str(e.filename)) if e.filename is not None else ""
-    if len(path) > 120:
-        path = path[:117] + "…"
-    return f"{what}: {path}" if path else what
+    return f"{what}: {shown(e.filename)}" if e.filename is not None else what
 
 
 def parse_value(text: str) -> Any:

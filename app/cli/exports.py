@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from app.cli.common import (
-    EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, open_library, parse_pairs, stream_job, trust_file,
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, open_library, parse_pairs, shown, stream_job, trust_file,
 )
 
 
@@ -107,12 +107,11 @@ def cmd_exports(args: argparse.Namespace) -> int:
 
 def cmd_toolchains(args: argparse.Namespace) -> int:
     from app.exporters.toolchains import TOOLCHAINS, ToolchainError, Toolchains
-    from app.library.untrusted import printable
     from app.paths import library_home
 
     tcs = Toolchains(library_home())
     if args.action != "list" and args.name not in TOOLCHAINS:  # a name is a folder under the home: `..` was the home
-        return fail("toolchains", f"unknown toolchain {printable(str(args.name))!r}; toolchains: {', '.join(TOOLCHAINS)}")
+        return fail("toolchains", f"unknown toolchain {shown(args.name)!r}; toolchains: {', '.join(TOOLCHAINS)}")
     if args.action in ("install", "repair"):  # repair: install afresh over it (the old one stays until it succeeds)
         try:
             manifest = tcs.install(args.name, log=lambda line: print(line, flush=True))

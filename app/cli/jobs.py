@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.common import (
-    EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, path_exists, stream_job, trust_file,
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, path_exists, shown, stream_job, trust_file,
 )
 
 
@@ -50,7 +50,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             try:
                 parent = lib.find_model(utf8_text(model))  # a library model: fine-tune it
             except LibraryError as e:
-                raise SpecError({"model": f"{model} is not a model file, a model YAML or a library model ({e})"}) from e
+                raise SpecError({"model": f"{shown(model)} is not a model file, a model YAML or a library "
+                                            f"model ({shown(e, 160)})"}) from e
             model, parent_id, task = str(parent.weights_path), parent.id, task or parent.task
         elif model.endswith(".pt"):
             from app.library.checkpoint import CheckpointError, inspect_checkpoint

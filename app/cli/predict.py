@@ -39,12 +39,12 @@ def _trusted_sha256(choice: Any, sha256: str | None, trust: bool) -> list[str]:
     return [sha256] if trust or lib.is_trusted(sha256) else []
 
 
-def _frames(source: str) -> Any:
-    """(label, image) pairs for an image, URL, folder, video file or ``camera:N``."""
+def _frames(source: str, fetched: Any = None) -> Any:
+    """(label, image) pairs for an image, URL (``fetched`` already, if given), folder, video file or ``camera:N``."""
     from app.predict.sources import IMAGE_EXTS, FrameSource, fetch_url, folder_images, load_image
 
     if source.startswith(("http://", "https://")):
-        yield source, fetch_url(source)
+        yield source, fetched if fetched is not None else fetch_url(source)
         return
     if source.startswith("camera:"):
         fs = FrameSource(int(source.split(":", 1)[1]))
@@ -153,6 +153,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if choice is None:
             print(f"yolodesk predict: {weights} is not there", file=sys.stderr)
             return EXIT_FAILED
+    fetched = None
+    if args.source.startswith(("http://", "https://")):  # an unreachable URL is told before the model loads
+        from app.predict.sources import fetch_url
+
+        try:
+            fetched = fetch_url(args.source)
+        except SourceError as e:
+            return fail("predict", e)
     try:
         trusted = _trusted_sha256(choice, sha, args.trust)
         session = PredictSession(choice, task, trusted=trusted)
@@ -167,7 +175,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if save:
         save.mkdir(parents=True, exist_ok=True)
     try:
-        for label, image in _frames(args.source):
+        for label, image in _frames(args.source, fetched):
             pred = session.predict(image, conf=float(kv.get("conf", 0.25)), iou=float(kv.get("iou", 0.7)),
                                    imgsz=int(kv.get("imgsz", 640)), source=label)
             if args.json:  # JSON Lines: one object a line, printed as it comes (a video or camera is a stream)
