@@ -119,9 +119,10 @@ def test_live_frames_stay_smooth_drop_stale_frames_and_stop_when_the_tab_is_left
 def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):
     folder, _ = checkpoints
     base, root = http_root
-    cv2.imwrite(str(root / "web.png"), picture(96))
+    (root / "tab").mkdir(exist_ok=True)  # the server's folder is shared by the session: keep its top level as others left it
+    cv2.imwrite(str(root / "tab" / "web.png"), picture(96))
     _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
-    tab.url.setText(f"{base}/web.png")
+    tab.url.setText(f"{base}/tab/web.png")
     tab.url.returnPressed.emit()  # Enter in the URL field
     qtbot.waitUntil(lambda: tab.prediction is not None and tab.prediction.source.endswith("web.png"), timeout=30000)
     tab.open_url(f"{base}/nothing.png")
