@@ -31,13 +31,15 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         if args.lan and not args.json:
             print("warning: --lan: the endpoint listens on every network interface (0.0.0.0), reachable from "
                   "other machines; only the token protects it", file=sys.stderr)
-        ep = eps.wait_for(deployed.endpoint.id, ("Ready",), READY_TIMEOUT_S)
+        ep = eps.wait_ready(deployed.endpoint.id, READY_TIMEOUT_S)
         if ep.state != "Ready":
             return fail("deploy", f"endpoint {ep.id} {ep.state.lower()}" + (f": {ep.error}" if ep.error else ""))
         if args.json:
             print(json.dumps({"id": ep.id, "url": ep.url, "token": deployed.token, "state": ep.state}))
         else:
             print(f"✓ {ep.name} is ready ({ep.backend})\nid:    {ep.id}\nurl:   {ep.url}\ntoken: {deployed.token}")
+            if ep.worker != "local":
+                print(f"(on {ep.worker}: its port stays on its loopback; this URL is an SSH tunnel from here)")
         return EXIT_OK
     except LibraryError as e:
         return fail("deploy", e)
@@ -88,7 +90,7 @@ def cmd_endpoint(args: argparse.Namespace) -> int:
             ep = eps.stop(args.id)
         elif args.action == "start":
             eps.start(args.id)
-            ep = eps.wait_for(args.id, ("Ready",), READY_TIMEOUT_S)
+            ep = eps.wait_ready(args.id, READY_TIMEOUT_S)
         elif args.action == "delete":
             ep = eps.delete(args.id)
             print(f"deleted endpoint {ep.name} ({ep.id})")
@@ -111,7 +113,7 @@ def cmd_endpoint(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     s = sub.add_parser("deploy", help="serve a model over HTTP (an endpoint); exits once it is Ready")
     s.add_argument("model", metavar="MODEL")
-    s.add_argument("--worker", metavar="NAME", help="serve on this worker (not available yet)")
+    s.add_argument("--worker", metavar="NAME", help="serve on this worker (reached through an SSH tunnel from here)")
     s.add_argument("--port", type=int, default=0, help="the port to listen on (0, the default: a free one)")
     s.add_argument("--lan", action="store_true", help="listen on every interface (0.0.0.0), not only 127.0.0.1")
     s.add_argument("--backend", metavar="NAME", help="runtime: a verified export's format (onnx, openvino…) or pt")

@@ -10,12 +10,18 @@ job manager adopts its job (:meth:`EndpointManager.recover`).
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from app.deploy.serve_job import SERVE
 from app.deploy.store import LIVE, EndpointRecord, EndpointStore
@@ -46,6 +52,16 @@ def _port_free(port: int, lan: bool) -> bool:
         except OSError:
             return False
     return True
+
+
+def _tunnel_alive(ep: EndpointRecord) -> bool:
+    """Whether the endpoint's tunnel process runs (its pid, and the command line is ours: pids are reused)."""
+    if not ep.tunnel_pid:
+        return False
+    try:
+        return "app.deploy.tunnel_process" in " ".join(psutil.Process(ep.tunnel_pid).cmdline())
+    except psutil.Error:
+        return False
 
 
 def _last_endpoint_event(events: Path) -> dict[str, Any] | None:
@@ -106,14 +122,14 @@ class EndpointManager:
         """Check everything, make the endpoint and its token, start its job; refusals leave nothing behind."""
         model = self.lib.find_model(model_ref)
         where = self.jobs.worker_name(worker)
-        if where != "local":
-            raise LibraryError("endpoints on a worker are not available yet (the SSH tunnel to them is not built); "
-                               "deploy on this machine")
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise LibraryError(f"port {port!r} is not a port number (0 picks a free one)")
-        if port and not _port_free(port, lan):
+        if port and not _port_free(port, lan and where == "local"):
             raise LibraryError(f"port {port} is in use on this machine: pick another, or --port 0 for a free one")
-        choices = self.choices(model.id)
+        if where != "local" and lan:
+            raise LibraryError("--lan is for this machine: a worker's endpoint stays on its loopback, reached "
+                               "through an SSH tunnel from here")
+        choices = self.choices(model.id) if where == "local" else self.choices(model.id)[-1:]  # a worker: the .pt
         if not choices:
             raise LibraryError(f"{model.name!r} has no weights or verified export to serve")
         choice = choices[0]
@@ -132,8 +148,9 @@ class EndpointManager:
             unique, n = f"{base}-{n}", n + 1
         token = new_token()
         endpoint_id = self.store.create(name=unique, model_id=model.id, worker=where, backend=choice.format,
-                                        weights=choice.path, imgsz=choice.imgsz, port=port, lan=lan,
-                                        token_store="pending").id
+                                        weights=choice.path, imgsz=choice.imgsz, lan=lan, token_store="pending",
+                                        port=port if where == "local" else 0,  # a worker's: free there
+                                        tunnel_port=(port or None) if where != "local" else None).id
         kept, note = store_token(self.lib.home, endpoint_id, token)
         self.store.set(endpoint_id, token_store=kept)
         SERVE.submit(self.jobs, self.store.get(endpoint_id))
@@ -158,7 +175,7 @@ class EndpointManager:
             if (Path(job.run_dir) / CANCEL_MARKER).exists():
                 state = "Stopping"
             fields["state"] = state
-            if ev.get("url"):
+            if ev.get("url") and ep.worker == "local":  # a worker's URL is its tunnel's, here
                 fields["url"] = ev["url"]
             if isinstance(ev.get("port"), int):
                 fields["port"] = ev["port"]  # kept: the next start binds the same one, so the URL stays
@@ -183,6 +200,32 @@ class EndpointManager:
             if ep.state in states or ep.state in ("Failed", "Stopped") or time.monotonic() > deadline:
                 return ep
             time.sleep(0.1)
+
+    def wait_ready(self, ref: str, timeout: float) -> EndpointRecord:
+        """Wait until Ready (or Failed / Stopped); a worker's endpoint then gets its tunnel and local URL."""
+        ep = self.wait_for(ref, ("Ready",), timeout)
+        if ep.state == "Ready" and ep.worker != "local" and not _tunnel_alive(ep):
+            ep = self._open_tunnel(ep, timeout)
+        return ep
+
+    def _open_tunnel(self, ep: EndpointRecord, timeout: float) -> EndpointRecord:
+        """Start the detached process that holds the SSH local port forward; the row gets its local URL."""
+        log = self.lib.home / "endpoint-tunnels" / f"{ep.id}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "app.deploy.tunnel_process", str(self.lib.home), ep.id],
+                                    stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
+                                    cwd=Path(__file__).resolve().parents[2])
+        deadline = time.monotonic() + min(timeout, 60)
+        while time.monotonic() < deadline:
+            ep = self.store.get(ep.id)
+            if ep.tunnel_pid == proc.pid:
+                return ep
+            if proc.poll() is not None:
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["it exited"]
+                raise LibraryError(f"the SSH tunnel to {ep.worker} could not be opened: {tail[0]}")
+            time.sleep(0.1)
+        raise LibraryError(f"the SSH tunnel to {ep.worker} was not open after {min(timeout, 60):.0f} s")
 
     def token(self, ep: EndpointRecord) -> str | None:
         """The endpoint's bearer token from the keyring (or its file)."""
@@ -213,6 +256,8 @@ class EndpointManager:
         self.recover()  # this process follows the job to its end, whoever started it
         self.jobs.cancel(ep.job_id)
         self.jobs.wait(ep.job_id, timeout)
+        if _tunnel_alive(ep) and ep.tunnel_pid:
+            os.kill(ep.tunnel_pid, signal.SIGTERM)  # it would see the job's end within a second anyway
         return self.refresh(ep.id)
 
     def start(self, ref: str) -> EndpointRecord:
@@ -220,8 +265,9 @@ class EndpointManager:
         ep = self.refresh(ref)
         if ep.state in LIVE:
             raise LibraryError(f"endpoint {ep.name!r} is {ep.state.lower()} already")
-        if ep.port and not _port_free(ep.port, ep.lan):
-            raise LibraryError(f"port {ep.port} is in use on this machine now: the endpoint cannot get its URL back")
+        local_port = ep.port if ep.worker == "local" else ep.tunnel_port
+        if local_port and not _port_free(local_port, ep.lan):
+            raise LibraryError(f"port {local_port} is in use on this machine now: the endpoint cannot get its URL back")
         if not self.token(ep):
             raise LibraryError(f"the token of endpoint {ep.name!r} is gone; rotate-token makes a new one")
         SERVE.submit(self.jobs, ep)
@@ -245,7 +291,7 @@ class EndpointManager:
         if ep.state in LIVE:
             ep = self.stop(ep.id)
             self.start(ep.id)
-            ep = self.wait_for(ep.id, ("Ready",), timeout)
+            ep = self.wait_ready(ep.id, timeout)
         return ep, token
 
     def logs(self, ref: str) -> str:

@@ -51,7 +51,10 @@ class ServeKind(JobKind):
         if not token:
             raise LibraryError(f"the token of endpoint {endpoint.name!r} is gone ({endpoint.token_store}); "
                                "rotate it to make a new one")
-        write_private(Path(job.run_dir) / TOKEN_NAME, token)
+        if job.worker == "local":
+            write_private(Path(job.run_dir) / TOKEN_NAME, token)
+        else:
+            _send_token(ctx, job, token)
 
     def complete(self, ctx: JobContext, job: JobRecord, state: str, result: dict[str, Any],
                  transport: Transport) -> dict[str, Any]:
@@ -67,6 +70,26 @@ class ServeKind(JobKind):
         """The token file goes with the job (the keyring or the home's token file keeps the token)."""
         (Path(job.run_dir) / TOKEN_NAME).unlink(missing_ok=True)
         super().release(job, transport, handle)
+
+
+def _send_token(ctx: JobContext, job: JobRecord, token: str) -> None:
+    """Write the token into the job's folder on the worker, owner-only before a byte of it is written."""
+    from app.jobs.ssh_link import Link  # paramiko loads only for a worker's job
+    from app.jobs.workers import WorkerStore, sftp_makedirs
+
+    store = WorkerStore(ctx.lib)
+    link = Link(store, store.get(job.worker))
+    try:
+        link.client()
+        assert link.layout is not None
+        job_dir = link.layout.job(job.id)
+        sftp = link.sftp()
+        sftp_makedirs(sftp, job_dir)
+        with sftp.open(f"{job_dir}/{TOKEN_NAME}", "wb") as f:
+            f.chmod(0o600)
+            f.write(token.encode())
+    finally:
+        link.close()
 
 
 def _mark(ctx: JobContext, job: JobRecord, state: str, error: str | None) -> None:

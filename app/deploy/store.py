@@ -31,6 +31,8 @@ class Endpoint(Base):
     weights: Mapped[str] = mapped_column(Text)  # the .pt or the export's path
     imgsz: Mapped[int | None] = mapped_column(Integer, nullable=True)
     port: Mapped[int] = mapped_column(Integer)  # 0 until the first start binds one; then kept (the URL stays)
+    tunnel_port: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a worker's: the local end, kept too
+    tunnel_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the process holding that tunnel
     lan: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default="Creating")
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -51,6 +53,8 @@ class EndpointRecord:
     weights: str
     imgsz: int | None
     port: int
+    tunnel_port: int | None
+    tunnel_pid: int | None
     lan: bool
     state: str
     url: str | None
@@ -67,7 +71,8 @@ class EndpointRecord:
 
 
 def _record(e: Endpoint) -> EndpointRecord:
-    return EndpointRecord(e.id, e.name, e.model_id, e.worker, e.backend, e.weights, e.imgsz, e.port, bool(e.lan),
+    return EndpointRecord(e.id, e.name, e.model_id, e.worker, e.backend, e.weights, e.imgsz, e.port, e.tunnel_port,
+                          e.tunnel_pid, bool(e.lan),
                           e.state, e.url, e.error, e.token_store, e.job_id, aware(e.created_at) or e.created_at,
                           aware(e.updated_at) or e.updated_at)
 

@@ -24,6 +24,8 @@ def upgrade() -> None:
         sa.Column("weights", sa.Text, nullable=False),
         sa.Column("imgsz", sa.Integer, nullable=True),
         sa.Column("port", sa.Integer, nullable=False),
+        sa.Column("tunnel_port", sa.Integer, nullable=True),
+        sa.Column("tunnel_pid", sa.Integer, nullable=True),
         sa.Column("lan", sa.Boolean, nullable=False),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("url", sa.Text, nullable=True),
