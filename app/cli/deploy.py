@@ -31,7 +31,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         if args.lan and not args.json:
             print("warning: --lan: the endpoint listens on every network interface (0.0.0.0), reachable from "
                   "other machines; only the token protects it", file=sys.stderr)
-        ep = eps.wait_ready(deployed.endpoint.id, READY_TIMEOUT_S)
+        try:
+            ep = eps.wait_ready(deployed.endpoint.id, READY_TIMEOUT_S)
+        except KeyboardInterrupt:  # interrupted before it was Ready: leave nothing serving behind
+            eps.stop(deployed.endpoint.id)
+            return 130
         if ep.state != "Ready":
             return fail("deploy", f"endpoint {ep.id} {ep.state.lower()}" + (f": {ep.error}" if ep.error else ""))
         if args.json:

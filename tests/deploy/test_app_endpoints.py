@@ -147,3 +147,36 @@ def test_an_agent_killed_shows_failed_with_the_reason(deployed) -> None:
         time.sleep(0.5)
     assert row["state"] == "Failed", row
     assert row["error"] and "agent process ended without reporting a result" in row["error"]
+
+
+def test_ctrl_c_before_ready_leaves_nothing_serving(tmp_path: Path, task_weights: dict[str, Path]) -> None:
+    home = tmp_path / "home"
+    assert cli(home, "import", str(task_weights["detect"])).returncode == 0
+    env = dict(os.environ, YOLODESK_HOME=str(home), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "deploy", "detect_yolo26n"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((home / "runs").glob("*/events.jsonl")):
+        time.sleep(0.05)  # the agent has started: now interrupt the wait for Ready
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 130, proc.stderr.read() if proc.stderr else ""
+    rows = listing(home)
+    assert [r["state"] for r in rows] == ["Stopped"]
+    from app.jobs.store import JobStore
+    from app.library.repository import Library
+
+    lib = Library(home)
+    try:
+        job = JobStore(lib).list()[0]
+    finally:
+        lib.close()
+    assert job.status == "Cancelled" and job.pid and not _alive(job.pid)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
