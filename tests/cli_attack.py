@@ -64,7 +64,8 @@ def row_counts(home: Path) -> dict[str, int]:
     if not db.is_file():
         return {}
     try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)
+        # immutable: no -shm or -wal is created, so counting leaves the home exactly as the command left it
+        con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True, timeout=2)
         try:
             names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
             return {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names

@@ -136,3 +136,48 @@ def test_predict_source_that_cannot_be_read_is_refused_at_once(seeded, source):
 def test_no_refused_input_above_left_a_row(seeded):
     counts = row_counts(seeded[0])
     assert counts["models"] == 1 and counts.get("jobs", 0) == 0 and counts.get("workers", 0) == 0
+
+
+@pytest.mark.parametrize("layout", ["home-is-a-file", "home-under-a-file"])
+@pytest.mark.parametrize("command", [("list",), ("check",), ("import", "x.pt"), ("train", "model=yolo26n.yaml", "data=d.yaml")])
+def test_a_file_where_the_library_folder_goes_is_named_in_one_line(tmp_path, layout, command):
+    blocker = tmp_path / "home"
+    blocker.write_text("my notes")
+    home = blocker if layout == "home-is-a-file" else blocker / "library"
+    o = yolodesk(home, *command, timeout=20, cwd=tmp_path)
+    assert not o.problems, o.problems
+    assert o.code == 1 and ("which is a file" in o.err or "is a file, not a folder" in o.err), o.err
+    assert blocker.read_text() == "my notes"
+
+
+def test_a_full_disk_under_the_database_is_not_called_malformed(tmp_path):
+    import shutil
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(disk)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root and mount permission): {r.stderr.strip()}")
+    try:
+        home = disk / "home"
+        assert yolodesk(home, "projects", "add", "mine", cwd=tmp_path).code == 0
+        before = (home / "library.db").read_bytes()
+        fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)  # fill what is left of the disk
+        try:
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        assert shutil.disk_usage(disk).free < 100_000
+        listed = yolodesk(home, "list", cwd=tmp_path)
+        checked = yolodesk(home, "check", cwd=tmp_path)
+        for o in (listed, checked):
+            assert not o.problems and o.code == 1, (o.problems, o.err)
+            assert "the disk holding it is full" in o.err and "malformed" not in o.err, o.err
+        assert "free some space" in checked.out and "move library.db aside" not in checked.out, checked.out
+        assert (home / "library.db").read_bytes() == before
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

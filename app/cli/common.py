@@ -15,11 +15,25 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_REJECTED = EXIT_FAILED  # the library commands' word for it: an input was refused
 
 
+class HomeUnusable(Exception):
+    """The library folder itself cannot be used (a file stands where it, or a folder above it, should be)."""
+
+
 def open_library() -> Any:
     """The library at ``YOLODESK_HOME`` (or the user's data folder); raises ``LibraryUnavailable`` if it cannot open."""
     from app.library.repository import Library
+    from app.paths import library_home
 
-    return Library.open_default()
+    try:
+        return Library.open_default()
+    except OSError as e:
+        home = library_home()
+        blocker = next((p for p in (home, *home.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is None:
+            raise
+        what = "is a file, not a folder" if blocker == home else f"is under {shown(blocker)}, which is a file"
+        raise HomeUnusable(f"the library folder {shown(home)} {what}; nothing was changed (set YOLODESK_HOME to a "
+                           "folder)") from e
 
 
 def job_manager() -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from app import __version__
 from app.cli import deploy, exports, jobs, library, predict, workers
-from app.cli.common import EXIT_REJECTED, fail, os_problem, path_exists
+from app.cli.common import EXIT_REJECTED, HomeUnusable, fail, os_problem, path_exists
 
 COMMANDS: set[str] = set()  # filled by build_parser
 # Arguments that name a row (model, project, job, worker…), never a file: SQLite's TEXT cannot take undecodable bytes
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
-    except (SchemaTooNew, LibraryUnavailable) as e:
+    except (SchemaTooNew, LibraryUnavailable, HomeUnusable) as e:
         print(f"yolodesk: {e}", file=sys.stderr)
         return EXIT_REJECTED
     except KeyboardInterrupt:

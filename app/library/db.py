@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,9 +94,19 @@ def _classified(db_path: Path, e: sqlite3.Error) -> LibraryUnavailable:
     if "locked" in text or "busy" in text:
         return LibraryUnavailable(db_path, "another program holds a lock on it (an exclusive SQLite lock); close "
                                   "that program and try again", "locked")
-    if "full" in text:
-        return LibraryUnavailable(db_path, "the disk holding it is full", "disk_full")
+    free = _free_bytes(db_path.parent)
+    # SQLite says "disk I/O error" when a full disk stops it creating the WAL index: that file is not malformed
+    if "full" in text or ("disk I/O" in text and free is not None and free < 1_000_000):
+        return LibraryUnavailable(db_path, f"the disk holding it is full ({(free or 0) / 1e6:.1f} MB free)",
+                                  "disk_full")
     return LibraryUnavailable(db_path, f"it is malformed ({text})", "malformed")
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 @contextmanager
