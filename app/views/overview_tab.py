@@ -108,10 +108,15 @@ class OverviewTab(QScrollArea):
         head.addWidget(self.task_badge)
         head.addWidget(self.status_badge)
         head.addWidget(self.arch_label)
-        head.addSpacing(12)
-        head.addWidget(self.download_button)
-        head.addWidget(self.trash_button)
-        self._lay.addLayout(head)
+        self._head = QGridLayout()  # the actions sit beside the name when there is room, under it when not
+        self._head.addLayout(head, 0, 0)
+        self._actions = QHBoxLayout()
+        self._actions.addStretch(1)
+        self._actions.addWidget(self.download_button)
+        self._actions.addWidget(self.trash_button)
+        self._head.addLayout(self._actions, 0, 1)
+        self._lay.addLayout(self._head)
+        self._columns = 4
 
         # Facts grid
         facts, facts_lay = _card("Model")
@@ -224,6 +229,35 @@ class OverviewTab(QScrollArea):
         self.facts.addWidget(lab, row * 2, col // 2)
         self.facts.addWidget(val, row * 2 + 1, col // 2)
         self._fact_labels[key] = val
+        self._fact_keys = getattr(self, "_fact_keys", []) + [lab]
+
+    # ------------------------------------------------------------------ layout
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 — Qt's name
+        super().resizeEvent(event)
+        self._reflow(4 if self.viewport().width() >= 900 else 2)
+
+    def _reflow(self, columns: int) -> None:
+        """Four columns of facts and metrics on a wide page, two on a narrow one (a laptop at 150 %), actions
+        under the name: the page never needs to be wider than the window."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        self._head.removeItem(self._actions)
+        if columns == 4:
+            self._head.addLayout(self._actions, 0, 1)
+        else:
+            self._head.addLayout(self._actions, 1, 0)
+        for i, lab in enumerate(self._fact_keys):
+            val = self._fact_labels[lab.text()]
+            row, col = i // columns, i % columns
+            for w in (lab, val):
+                self.facts.removeWidget(w)
+            self.facts.addWidget(lab, row * 2, col)
+            self.facts.addWidget(val, row * 2 + 1, col)
+        tiles = [self.metrics_grid.itemAt(i).widget() for i in range(self.metrics_grid.count())]
+        for i, tile in enumerate(t for t in tiles if t is not None):
+            self.metrics_grid.removeWidget(tile)
+            self.metrics_grid.addWidget(tile, i // columns, i % columns)
 
     # ------------------------------------------------------------------ show
     def show_record(self, m: ModelRecord) -> None:
@@ -275,7 +309,7 @@ class OverviewTab(QScrollArea):
             shown = [(k, k.split("/")[-1]) for k in m.metrics if k.startswith("metrics/")]
         for i, (key, label) in enumerate(shown):
             tile = MetricTile(label, m.metrics.get(key), m.results.get(key, []))
-            self.metrics_grid.addWidget(tile, i // 4, i % 4)
+            self.metrics_grid.addWidget(tile, i // self._columns, i % self._columns)
         self.metrics_empty.setVisible(not shown)
 
     def _show_classes(self, names: list[str]) -> None:

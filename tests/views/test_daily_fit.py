@@ -77,3 +77,19 @@ def test_a_model_opened_starts_at_the_top(qtbot, window, lib):
     window.open_model(b.id)
     window.ops.wait_idle()
     assert bar.value() == 0
+
+
+def test_overview_actions_stay_on_screen_on_a_laptop_at_150_percent(qtbot, window, lib):
+    """A 1280×800 screen at 150 % is 853×533 logical pixels, and larger fonts or a wider sidebar take more: the
+    Overview reflows (two columns, actions under the name) so that even in a 720 px window Download and Move to
+    trash are inside the page, with no sideways scrolling."""
+    window.open_model(next(m for m in lib.models() if m.task == "classify").id)
+    window.ops.wait_idle()
+    window.resize(720, 533)
+    qtbot.wait(100)
+    overview = window.model_page.overview
+    viewport = overview.viewport()
+    assert not overview.horizontalScrollBar().isVisible() or overview.horizontalScrollBar().maximum() == 0
+    for button in (overview.download_button, overview.trash_button):
+        right = button.mapTo(viewport, button.rect().topRight()).x()
+        assert button.isVisible() and right <= viewport.width(), (button.text(), right, viewport.width())
