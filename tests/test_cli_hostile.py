@@ -181,3 +181,9 @@ def test_a_full_disk_under_the_database_is_not_called_malformed(tmp_path):
         assert (home / "library.db").read_bytes() == before
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.mark.parametrize("fmt", ["nonsense", "ONNX2", "../onnx"])
+def test_export_to_an_unknown_format_is_a_usage_error_without_a_job(seeded, fmt):
+    o = _run(seeded, "export", seeded[1], f"format={fmt}")
+    _one_line_verdict(o, 2, "yolodesk export: unknown export format")

@@ -67,7 +67,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         for field, problem in e.problems.items():
             print(f"yolodesk export: {field}: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except (LibraryError, KeyError) as e:
+    except KeyError as e:  # the registry's "unknown export format …": str() of a KeyError would add quotes
+        return fail("export", e.args[0] if e.args else e, EXIT_USAGE)
+    except LibraryError as e:
         return fail("export", e)
     finally:
         manager.shutdown()
