@@ -63,7 +63,7 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
     try:
         eps = _endpoints(manager)
         names = {m.id: m.name for m in manager.lib.models()}
-        rows = [_row(eps, ep, names) for ep in eps.list()]
+        rows = [_row(eps, ep, names) for ep in eps.listing()]
     finally:
         manager.shutdown()
     if args.json:

@@ -187,7 +187,7 @@ class EndpointManager:
             ep = self.store.set(ep.id, **fields)
         return ep
 
-    def list(self) -> list[EndpointRecord]:
+    def listing(self) -> list[EndpointRecord]:
         """Every endpoint, after settling jobs whose agent is gone (a killed endpoint shows Failed)."""
         self.jobs.list_jobs()
         return [self.refresh(e.id) for e in self.store.list()]

@@ -64,7 +64,8 @@ def token_for(home: Path, endpoint_id: str, where: str) -> str | None:
     """The endpoint's token from where :func:`store_token` put it; None when it is not there."""
     if where == "keyring":
         try:
-            return _keyring().get_password(SERVICE, endpoint_id)
+            stored = _keyring().get_password(SERVICE, endpoint_id)
+            return str(stored) if stored else None
         except NoKeyring:
             return None
     try:
