@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from app.jobs.store import JobStore
-from app.jobs.workers import WorkerStore
+from app.library.orm import Worker
 from app.library.repository import Library
 
 
@@ -54,7 +56,8 @@ def take_snapshot(lib: Library) -> Snapshot:
               for m in lib.models()}
     projects = {p.id: (p.name, p.model_count) for p in lib.projects()}
     jobs = {j.id: (j.status, j.model_id, j.kind, j.error) for j in JobStore(lib).list()}
-    workers = {w.name: (w.host, w.port, w.user, w.tested_at, w.last_error) for w in WorkerStore(lib).list()}
+    with lib.read() as s:  # the rows themselves: WorkerStore would bring paramiko into the window's start-up
+        workers = {w.name: (w.host, w.port, w.user, w.tested_at, w.last_error) for w in s.scalars(select(Worker))}
     return Snapshot(models, projects, jobs, workers)
 
 
