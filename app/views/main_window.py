@@ -229,10 +229,15 @@ class MainWindow(QMainWindow):
             self.exports = ExportController(self._model_page.export, self.lib, self.ops, self.jobs, self,
                                             lambda: self.current_model_id, self.statusBar().showMessage)
             self.backends = BackendFinder(self._model_page.predict, self.lib, self.ops, self)
+            self._model_page.deploy.attach(self.lib, self.ops, self.jobs)  # its endpoint work runs on the library thread
+            self._model_page.predict.busyChanged.connect(self._on_predict_busy_changed)
             self.imports.watch(self._model_page)
             self.stack.addWidget(self._model_page)
             self.busy.stop("Preparing the model page")
         return self._model_page
+
+    def _on_predict_busy_changed(self, what: str, going: bool) -> None:
+        (self.busy.start if going else self.busy.stop)(what)
 
     @property
     def workers_page(self):  # noqa: ANN201 (created on first use)

@@ -28,6 +28,8 @@ from app.widgets.image_view import ImageView
 PAINT_INTERVAL_MS = 33
 
 
+LOADING = "Loading the model for Predict"
+
 class _Bridge(QObject):
     outcome = Signal(object)  # emitted on the engine's thread, delivered on the GUI thread
 
@@ -37,6 +39,7 @@ class PredictTab(QWidget):
 
     trustRequested = Signal(str, str)  # sha256, name: the user chose to load a refused checkpoint
     backendsRequested = Signal()  # the window computes the choices off the GUI thread
+    busyChanged = Signal(str, bool)  # what, going: loading a model can take seconds (the window shows a busy cue)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +51,7 @@ class PredictTab(QWidget):
         self.image = None  # the last picture predicted on (BGR)
         self.source_label = ""
         self._seq = 0
+        self._loading = False
         self._backends_asked = False
         self._latest: Outcome | None = None
         self.bridge = _Bridge(self)
@@ -172,6 +176,7 @@ class PredictTab(QWidget):
             return
         self.loaded = choice
         self.readout.setText(f"loading {choice.name}…")
+        self._set_loading(True)
         self.controls.fit_imgsz(choice.imgsz, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
         self.engine.set_params(imgsz=self.imgsz.value())
         trusted = [self.model.sha256] if self.trusted and self.model.sha256 else []  # the gate checks these bytes
@@ -260,8 +265,15 @@ class PredictTab(QWidget):
         if not self._paint.isActive():
             self._paint.start()
 
+    def _set_loading(self, going: bool) -> None:
+        if going != self._loading:
+            self._loading = going
+            self.busyChanged.emit(LOADING, going)
+
     def _on_loaded(self, o: Outcome) -> None:
         choice = o.tag[1]
+        if choice is self.loaded or choice == self.loaded:
+            self._set_loading(False)
         if o.error is None:
             self.readout.setText(f"{choice.name} ready")
             self.banner.hide()
@@ -376,4 +388,5 @@ class PredictTab(QWidget):
 
     def hideEvent(self, event) -> None:  # noqa: N802, ANN001
         self.stop_live()  # leaving the tab releases the camera
+        self._set_loading(False)  # the cue is about this tab: it goes with it
         super().hideEvent(event)

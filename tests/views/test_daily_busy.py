@@ -49,3 +49,24 @@ def test_quick_work_shows_no_cue(qtbot, lib):
     w.busy.stop("Slow")
     assert not w.busy.shown and QApplication.overrideCursor() is None
     w.ops.wait_idle()
+
+
+def test_loading_a_model_for_predict_shows_the_busy_cue_until_it_is_ready(qtbot, lib, checkpoints):
+    """The first prediction of a model loads torch and ultralytics (seconds): the status bar says so meanwhile."""
+    from app.views.predict_tab import LOADING
+
+    folder, _ = checkpoints
+    m = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    w = MainWindow(lib)
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    w.show()
+    w.ops.wait_idle()
+    w.open_model(m.id)
+    w.ops.wait_idle()
+    page = w.model_page
+    page.tabs.setCurrentWidget(page.predict)
+    qtbot.waitUntil(lambda: w.busy.going.get(LOADING, 0) > 0, timeout=20000)  # a bool: None would pass at once
+    qtbot.waitUntil(lambda: page.predict.readout.text().endswith("ready"), timeout=60000)
+    assert LOADING not in w.busy.going and not w.busy.shown
+    w.queue.shutdown()
