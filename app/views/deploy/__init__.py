@@ -1,0 +1,1 @@
+"""Parts of the Deploy tab: the new-endpoint form and the live metrics chart."""

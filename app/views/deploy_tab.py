@@ -1,0 +1,366 @@
+"""The Deploy tab: a model's HTTP endpoints — make one, watch its state and traffic, copy how to call it, stop it.
+
+Every EndpointManager call runs on the window's library thread (``LibraryOps``); the /metrics readings and token
+look-ups run on the thread pool with a bounded timeout. The GUI thread never touches SQLite or the network.
+A poll every 2 s while the tab is shown keeps the states (Creating → Deploying → Ready / Failed) current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from app.library.records import ModelRecord
+from app.views.deploy.endpoint_form import EndpointForm, EndpointRequest
+from app.views.deploy.metrics_chart import MetricsChart
+
+POLL_MS = 2000
+LOG_LINES = 200
+COLUMNS = ("Name", "State", "Where", "Runtime", "URL", "Token")
+LIVE = ("Creating", "Deploying", "Ready", "Stopping")  # as app.deploy.store: importing it would load SQLAlchemy here
+TOKEN_MASK = "••••••••"
+
+
+def curl_snippet(url: str, token: str) -> str:
+    """A curl call of the endpoint's /predict with ``token`` (or a placeholder)."""
+    return f'curl -X POST {url}/predict \\\n  -H "Authorization: Bearer {token}" \\\n  -F "file=@image.jpg"'
+
+
+def python_snippet(url: str, token: str) -> str:
+    """The same call in Python with httpx."""
+    return ("import httpx\n\n"
+            f'with open("image.jpg", "rb") as f:\n'
+            f'    r = httpx.post("{url}/predict", headers={{"Authorization": "Bearer {token}"}},\n'
+            f'                   files={{"file": f}}, timeout=30)\n'
+            "print(r.json())")
+
+
+class DeployTab(QWidget):
+    """The form on the left; the endpoints, the chart, the snippets and the log on the right."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model: ModelRecord | None = None
+        self.endpoints: list[Any] = []  # EndpointRecord rows of this model, newest reading
+        self.tokens: dict[str, str] = {}  # shown once at deploy; otherwise read from the keyring on copy
+        self._lib: Any = None
+        self._ops: Any = None
+        self._jobs: Any = None
+        self._manager: Any = None  # EndpointManager, made on the library thread
+        self._polling = False
+        self._reading_metrics = False
+        self._chart_endpoint: str | None = None
+        self._pending_select: str | None = None  # the endpoint just deployed: selected once its row arrives
+
+        self.form = EndpointForm()
+        self.form.deployRequested.connect(self._on_form_deploy_requested)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(120)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.start_button = QPushButton("Start")
+        self.stop_button = QPushButton("Stop")
+        self.delete_button = QPushButton("Delete")
+        self.copy_token_button = QPushButton("Copy token")
+        self.start_button.clicked.connect(self._on_start_button_clicked)
+        self.stop_button.clicked.connect(self._on_stop_button_clicked)
+        self.delete_button.clicked.connect(self._on_delete_button_clicked)
+        self.copy_token_button.clicked.connect(self._on_copy_token_button_clicked)
+        actions = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.delete_button, self.copy_token_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.chart = MetricsChart()
+        self.snippets = QTabWidget()
+        self.curl = QPlainTextEdit(readOnly=True)
+        self.python = QPlainTextEdit(readOnly=True)
+        self.snippets.addTab(self.curl, "curl")
+        self.snippets.addTab(self.python, "Python")
+        self.copy_snippet_button = QPushButton("Copy with token")
+        self.copy_snippet_button.clicked.connect(self._on_copy_snippet_button_clicked)
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(LOG_LINES)
+        self.log.setMinimumHeight(100)
+        right = QVBoxLayout()
+        right.addWidget(self.table, 2)
+        right.addLayout(actions)
+        right.addWidget(self.verdict)
+        right.addWidget(self.chart, 2)
+        snippet_row = QHBoxLayout()
+        snippet_row.addWidget(self.snippets, 1)
+        snippet_row.addWidget(self.copy_snippet_button, 0, Qt.AlignmentFlag.AlignTop)
+        right.addLayout(snippet_row, 1)
+        right.addWidget(QLabel("Log"))
+        right.addWidget(self.log, 1)
+        lay = QHBoxLayout(self)
+        lay.addWidget(self.form, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(right, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ wiring
+    def attach(self, lib: Any, ops: Any, jobs: Any) -> None:
+        """The window's library, its library thread and its job manager (the tab runs nothing without them)."""
+        self._lib, self._ops, self._jobs = lib, ops, jobs
+
+    def show_model(self, model: ModelRecord) -> None:
+        """Show ``model``'s endpoints; its runtimes and the workers are read again."""
+        changed = self.model is None or self.model.id != model.id
+        self.model = model
+        if changed:
+            self.endpoints = []
+            self.table.setRowCount(0)
+            self.chart.clear()
+            self._chart_endpoint = None
+            self.log.clear()
+            self.form.name.clear()
+            self.verdict.clear()
+        if self._ops is None:
+            return
+        model_id = model.id
+        self._ops.submit(lambda: self._choices_and_workers(model_id), self._on_choices_read,
+                         what="Reading the model's runtimes")
+        self.poll()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.timer.start()
+        self.poll()
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.timer.stop()  # a hidden tab reads nothing
+
+    # ------------------------------------------------------- library thread work
+    def _eps(self) -> Any:
+        if self._manager is None:
+            from app.deploy.endpoints import EndpointManager  # SQLAlchemy-backed: loaded on first use only
+
+            self._manager = EndpointManager(self._jobs)
+        return self._manager
+
+    def _choices_and_workers(self, model_id: str) -> tuple[list[Any], list[str]]:
+        from app.jobs.workers import WorkerStore
+
+        return self._eps().choices(model_id), [w.name for w in WorkerStore(self._lib).list()]
+
+    def _read_endpoints(self, model_id: str, selected: str | None) -> tuple[list[Any], str]:
+        eps = self._eps()
+        rows = [e for e in eps.listing() if e.model_id == model_id]
+        for e in rows:  # a worker's Ready endpoint needs its tunnel here before its URL means anything
+            if e.worker != "local" and e.state == "Ready" and not e.url:
+                eps.wait_ready(e.id, 60)
+        rows = [eps.refresh(e.id) for e in rows]
+        log = eps.logs(selected) if selected and any(e.id == selected for e in rows) else ""
+        return rows, log
+
+    def _stop(self, endpoint_id: str) -> Any:
+        """Ask the agent to stop (SIGTERM) without waiting: the poll shows Stopping, then Stopped."""
+        eps = self._eps()
+        ep = eps.refresh(endpoint_id)
+        if ep.state in LIVE and ep.job_id:
+            eps.recover()
+            self._jobs.cancel(ep.job_id)
+        return eps.refresh(endpoint_id)
+
+    # ------------------------------------------------------------------- GUI side
+    def poll(self) -> None:
+        """Read the endpoints' states (and the selected one's log); then their /metrics."""
+        if self._ops is None or self.model is None or self._polling:
+            return
+        self._polling = True
+        model_id, selected = self.model.id, self.selected_id()
+        self._ops.submit(lambda: self._read_endpoints(model_id, selected), self._on_endpoints_read,
+                         self._on_poll_failed, "Reading the endpoints")
+
+    def _on_poll_failed(self, error: Exception) -> None:
+        self._polling = False
+        self.verdict.setText(f"Could not read the endpoints: {str(error).splitlines()[0] if str(error) else error!r}")
+
+    def _on_choices_read(self, result: tuple[list[Any], list[str]]) -> None:
+        choices, workers = result
+        self.form.set_choices(choices, workers)
+
+    def _on_endpoints_read(self, result: tuple[list[Any], str]) -> None:
+        self._polling = False
+        rows, log = result
+        if self.model is None or any(r.model_id != self.model.id for r in rows):
+            return  # another model was opened meanwhile
+        selected, self._pending_select = self._pending_select or self.selected_id(), None
+        self.endpoints = rows
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(rows))
+        for i, ep in enumerate(rows):
+            state = ep.state + (f": {ep.error}" if ep.state == "Failed" and ep.error else "")
+            where = "this machine" + (" (LAN)" if ep.lan else "") if ep.worker == "local" else ep.worker
+            for col, text in enumerate((ep.name, state, where, ep.backend, ep.url or "—", TOKEN_MASK)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                item.setData(Qt.ItemDataRole.UserRole, ep.id)
+                self.table.setItem(i, col, item)
+            if ep.id == selected:
+                self.table.selectRow(i)
+        if selected is None and rows:
+            self.table.selectRow(0)
+        self.table.blockSignals(False)
+        if log and self.log.toPlainText() != log.rstrip("\n"):
+            self.log.setPlainText("\n".join(log.rstrip("\n").splitlines()[-LOG_LINES:]))
+            self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+        self._on_table_selection_changed()
+        self._read_metrics()
+
+    def _read_metrics(self) -> None:
+        ep = self.selected()
+        if ep is None or ep.state != "Ready" or self._reading_metrics or self._manager is None:
+            return
+        from app.qt.tasks import run_in_background
+
+        self._reading_metrics = True
+        eps, endpoint_id = self._manager, ep.id
+        run_in_background(lambda: eps.metrics(ep), lambda m: self._on_metrics_read(endpoint_id, m),
+                          lambda _e: setattr(self, "_reading_metrics", False))
+
+    def _on_metrics_read(self, endpoint_id: str, reading: tuple[int | None, float | None]) -> None:
+        self._reading_metrics = False
+        requests, p95 = reading
+        if endpoint_id == self._chart_endpoint and requests is not None:
+            self.chart.add(requests, p95)
+
+    def selected_id(self) -> str | None:
+        """The id of the endpoint selected in the table."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def selected(self) -> Any:
+        """The selected endpoint's record (None when none is)."""
+        wanted = self.selected_id()
+        return next((e for e in self.endpoints if e.id == wanted), None)
+
+    def _on_table_selection_changed(self) -> None:
+        ep = self.selected()
+        if ep is not None and ep.id != self._chart_endpoint:
+            self._chart_endpoint = ep.id
+            self.chart.clear()
+            self.log.clear()
+        url = (ep.url if ep is not None else None) or "http://127.0.0.1:PORT"
+        for box, text in ((self.curl, curl_snippet(url, "$YOLODESK_TOKEN")),
+                          (self.python, python_snippet(url, "YOUR_TOKEN"))):
+            if box.toPlainText() != text:
+                box.setPlainText(text)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        ep = self.selected()
+        live = ep is not None and ep.state in LIVE
+        self.start_button.setEnabled(ep is not None and not live)
+        self.stop_button.setEnabled(live and ep.state != "Stopping")
+        self.delete_button.setEnabled(ep is not None and not live)  # stop first: deleting never blocks the window
+        self.copy_token_button.setEnabled(ep is not None)
+        self.copy_snippet_button.setEnabled(ep is not None)
+
+    # ---------------------------------------------------------------- actions
+    def _on_form_deploy_requested(self, request: EndpointRequest) -> None:
+        if self._ops is None or self.model is None:
+            return
+        model_id = self.model.id
+        self.form.set_busy(True)
+        self._ops.submit(lambda: self._eps().deploy(model_id, worker=request.worker, port=request.port,
+                                                    lan=request.lan, backend=request.backend, name=request.name),
+                         self._on_deployed, self._on_deploy_failed, "Deploying")
+
+    def _on_deployed(self, deployed: Any) -> None:
+        self.form.set_busy(False)
+        self.tokens[deployed.endpoint.id] = deployed.token
+        self.form.verdict.setText(f"{deployed.endpoint.name}: {deployed.endpoint.state}…"
+                                  + (f" ({deployed.note})" if deployed.note else ""))
+        self.table.clearSelection()
+        self._pending_select = deployed.endpoint.id
+        self.poll()
+
+    def _on_deploy_failed(self, error: Exception) -> None:
+        self.form.set_busy(False)
+        self.form.verdict.setText(f"Not deployed: {_one_line(error)}")
+
+    def _act(self, what: str, fn: Any) -> None:
+        ep = self.selected()
+        if ep is None or self._ops is None:
+            return
+        endpoint_id = ep.id
+        self.verdict.setText(f"{what} {ep.name}…")
+        self._ops.submit(lambda: fn(endpoint_id), lambda _r: self._on_action_done(what),
+                         lambda e: self.verdict.setText(f"{what} failed: {_one_line(e)}"), what)
+
+    def _on_action_done(self, what: str) -> None:
+        self.verdict.setText("")
+        self.poll()
+
+    def _on_start_button_clicked(self) -> None:
+        self._act("Starting", lambda i: self._eps().start(i))
+
+    def _on_stop_button_clicked(self) -> None:
+        self._act("Stopping", self._stop)
+
+    def _on_delete_button_clicked(self) -> None:
+        self._act("Deleting", lambda i: self._eps().delete(i))
+
+    def _with_token(self, then: Any) -> None:
+        """Hand ``then`` the selected endpoint and its token (the keyring is read off the GUI thread)."""
+        ep = self.selected()
+        if ep is None:
+            return
+        if ep.id in self.tokens:
+            then(ep, self.tokens[ep.id])
+            return
+        if self._manager is None:
+            return
+        from app.qt.tasks import run_in_background
+
+        eps = self._manager
+
+        def arrived(token: str | None) -> None:
+            if token:
+                self.tokens[ep.id] = token
+                then(ep, token)
+            else:
+                self.verdict.setText(f"The token of {ep.name} is gone; rotate it from the command line.")
+
+        run_in_background(lambda: eps.token(ep), arrived,
+                          lambda e: self.verdict.setText(f"Reading the token failed: {_one_line(e)}"))
+
+    def _on_copy_token_button_clicked(self) -> None:
+        def copy(ep: Any, token: str) -> None:
+            QGuiApplication.clipboard().setText(token)
+            self.verdict.setText(f"Token of {ep.name} copied.")
+
+        self._with_token(copy)
+
+    def _on_copy_snippet_button_clicked(self) -> None:
+        python = self.snippets.currentWidget() is self.python
+
+        def copy(ep: Any, token: str) -> None:
+            url = ep.url or "http://127.0.0.1:PORT"
+            QGuiApplication.clipboard().setText(python_snippet(url, token) if python else curl_snippet(url, token))
+            self.verdict.setText(f"{'Python' if python else 'curl'} snippet with the token copied.")
+
+        self._with_token(copy)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
