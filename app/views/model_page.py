@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
 from app.jobs.store import JobRecord
@@ -11,9 +11,6 @@ from app.library.records import ModelRecord
 from app.views.export_tab import ExportTab
 from app.views.overview_tab import OverviewTab
 from app.views.train_tab import TrainTab
-
-# Tabs whose feature has not landed: disabled, and the tooltip says so (never fake content).
-PENDING_TABS = (("Deploy", "Local inference endpoints are not in this build yet."),)
 
 
 class ScrollingTabs(QTabWidget):
@@ -88,11 +85,10 @@ class ModelPage(QWidget):
         self.tabs.addTab(self.predict, "Predict")
         self.export = ExportTab()
         self.tabs.addTab(self.export, "Export")
-        for title, why in PENDING_TABS:
-            pending = QLabel(why)
-            index = QTabWidget.addTab(self.tabs, pending, title)
-            self.tabs.setTabEnabled(index, False)
-            self.tabs.setTabToolTip(index, why)
+        from app.views.deploy_tab import DeployTab
+
+        self.deploy = DeployTab()  # the window attaches its library thread and job manager
+        self.tabs.addTab(self.deploy, "Deploy")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(16, 8, 16, 8)
         lay.addLayout(head)
@@ -104,3 +100,4 @@ class ModelPage(QWidget):
         self.crumb.setToolTip(m.name)
         self.overview.show_record(m)
         self.train.show_model(m, job)
+        self.deploy.show_model(m)
