@@ -155,7 +155,15 @@ def open_engine(db_path: Path) -> Engine:
 
     Raises :class:`SchemaTooNew` or :class:`LibraryUnavailable`, in both cases without writing to the file.
     """
-    current = examine(db_path)
+    try:
+        current = examine(db_path)
+    except LibraryUnavailable as e:
+        if e.kind not in ("foreign", "malformed"):
+            raise
+        # A library another process is creating or migrating right now looks half-made (only alembic_version, or
+        # some of our tables): judge it again once that process has let go of the creation lock.
+        with creation_lock(db_path):
+            current = examine(db_path)
     _refuse_newer(db_path, current)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30, "check_same_thread": False})

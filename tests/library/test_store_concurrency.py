@@ -91,3 +91,36 @@ def test_many_processes_creating_one_new_library_all_succeed(tmp_path):
         finally:
             con.close()
 
+
+
+def test_a_library_half_made_by_another_process_is_waited_for_not_called_foreign(tmp_path):
+    """While one process creates a library, the file may hold only ``alembic_version`` for a moment. Another
+    process opening it then must wait for the creation lock and look again, not call it another program's."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from app.library.db import creation_lock
+
+    done = tmp_path / "done" / "home"
+    Library(done).close()  # a finished library, to put in place as the creator would finish it
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "library.db"
+    with creation_lock(db):
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")  # the creator's first step
+        con.commit()
+        con.close()
+        opener = subprocess.Popen([sys.executable, "-m", "app.cli", "list", "--json"],
+                                  env=dict(os.environ, YOLODESK_HOME=str(home)), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        assert opener.poll() is None, opener.communicate()  # it waits for the creator instead of refusing
+        for suffix in ("", "-wal", "-shm"):
+            (home / f"library.db{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(done / "library.db", db)  # the creator finishes
+    out, err = opener.communicate(timeout=60)
+    assert opener.returncode == 0, err
+    assert json.loads(out) == []
