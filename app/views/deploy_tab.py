@@ -65,7 +65,8 @@ class DeployTab(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(120)
+        self.table.setMinimumHeight(100)
+        self.table.setMaximumHeight(170)  # a few endpoints; the chart, snippets and log need the room
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
@@ -82,9 +83,11 @@ class DeployTab(QWidget):
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.chart = MetricsChart()
+        self.chart.setMaximumHeight(240)  # the snippets stay in view at 800 px
         self.snippets = QTabWidget()
         self.curl = QPlainTextEdit(readOnly=True)
         self.python = QPlainTextEdit(readOnly=True)
+        self.snippets.setMaximumHeight(150)  # five lines of code
         self.snippets.addTab(self.curl, "curl")
         self.snippets.addTab(self.python, "Python")
         self.copy_snippet_button = QPushButton("Copy with token")
@@ -93,18 +96,22 @@ class DeployTab(QWidget):
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setMinimumHeight(100)
         right = QVBoxLayout()
-        right.addWidget(self.table, 2)
+        right.addWidget(self.table)
         right.addLayout(actions)
         right.addWidget(self.verdict)
-        right.addWidget(self.chart, 2)
+        right.addWidget(self.chart, 1)
         snippet_row = QHBoxLayout()
         snippet_row.addWidget(self.snippets, 1)
         snippet_row.addWidget(self.copy_snippet_button, 0, Qt.AlignmentFlag.AlignTop)
         right.addLayout(snippet_row, 1)
-        right.addWidget(QLabel("Log"))
-        right.addWidget(self.log, 1)
+        left = QVBoxLayout()  # the log under the form: the column has the height to spare
+        left.addWidget(self.form)
+        left.addWidget(QLabel("Log of the selected endpoint"))
+        left.addWidget(self.log, 1)
+        self.form.setMaximumWidth(340)
+        self.log.setMaximumWidth(340)
         lay = QHBoxLayout(self)
-        lay.addWidget(self.form, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(left)
         lay.addLayout(right, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -287,8 +294,8 @@ class DeployTab(QWidget):
     def _on_deployed(self, deployed: Any) -> None:
         self.form.set_busy(False)
         self.tokens[deployed.endpoint.id] = deployed.token
-        self.form.verdict.setText(f"{deployed.endpoint.name}: {deployed.endpoint.state}…"
-                                  + (f" ({deployed.note})" if deployed.note else ""))
+        self.form.verdict.setText(f"Endpoint {deployed.endpoint.name} made; its state is in the table."
+                                  + (f" Note: {deployed.note}" if deployed.note else ""))
         self.table.clearSelection()
         self._pending_select = deployed.endpoint.id
         self.poll()

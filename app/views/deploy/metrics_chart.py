@@ -27,7 +27,7 @@ class MetricsChart(QWidget):
             pi.setLabel("bottom", "s")
             pi.setMenuEnabled(False)
             pi.hideButtons()
-            plot.setMinimumHeight(160)
+            plot.setMinimumHeight(150)
         self.rate_curve = self.rate_plot.plot(pen=pg.mkPen("#2563eb", width=2))
         self.p95_curve = self.p95_plot.plot(pen=pg.mkPen("#dc2626", width=2))
         lay = QHBoxLayout(self)
