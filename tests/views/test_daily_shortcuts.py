@@ -45,8 +45,13 @@ def test_find_back_tabs_refresh(qtbot, window, lib, monkeypatch):
     _keys(qtbot, w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
     _keys(qtbot, w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
     assert page.tabs.currentWidget() is page.overview
-    _keys(qtbot, w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)  # wraps, skipping the disabled Deploy
+    _keys(qtbot, w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)  # wraps to the last tab
+    assert page.tabs.currentWidget() is page.deploy
+    page.tabs.setTabEnabled(page.tabs.indexOf(page.deploy), False)  # a disabled tab is skipped
+    page.tabs.setCurrentWidget(page.overview)
+    _keys(qtbot, w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
     assert page.tabs.currentWidget() is page.export
+    page.tabs.setTabEnabled(page.tabs.indexOf(page.deploy), True)
     _keys(qtbot, w, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert w.stack.currentWidget() is w.project_page
     w.project_page.search.setText("old text")
