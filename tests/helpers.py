@@ -113,6 +113,25 @@ def job_window(qtbot: Any, lib: Any) -> Iterator[Any]:
         w.jobs.wait(job.id, 60)
 
 
+@pytest.fixture
+def two_model_window(qtbot: Any, lib: Any, checkpoints: Any) -> Iterator[Any]:
+    """The main window, shown and active, over a library holding a detector and a classifier."""
+    from app.views.main_window import MainWindow
+
+    folder, _ = checkpoints
+    for name in ("detect_yolo26n.pt", "classify_yolo11n.pt"):
+        lib.import_checkpoint(folder / name)
+    w = MainWindow(lib)
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    w.ops.wait_idle()
+    yield w
+    w.queue.shutdown()
+
+
 def open_export_tab(window: Any, lib: Any, checkpoint: Path) -> tuple[Any, Any]:
     """Import ``checkpoint``, open its model page on the Export tab: (model record, tab)."""
     model = lib.import_checkpoint(checkpoint).model

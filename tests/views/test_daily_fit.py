@@ -11,18 +11,8 @@ SIZE = (1024, 700)
 
 
 @pytest.fixture
-def window(qtbot, lib, checkpoints):
-    folder, _ = checkpoints
-    for name in ("detect_yolo26n.pt", "classify_yolo11n.pt"):
-        lib.import_checkpoint(folder / name)
-    w = MainWindow(lib)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.ops.wait_idle()
-    yield w
-    w.queue.shutdown()
+def window(two_model_window):
+    return two_model_window
 
 
 def _fits(qtbot, w: MainWindow) -> None:
