@@ -29,6 +29,7 @@ from app.views.import_flow import ImportFlow
 from app.views.jobs_panel import JobsPanel
 from app.views.model_actions import ModelActions
 from app.views.new_model_flow import NewModelFlow
+from app.views.pages import PAGES, SidePages
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
 from app.views.window_shortcuts import WindowShortcuts
@@ -65,7 +66,6 @@ class MainWindow(QMainWindow):
         self.datasets: list[DatasetRecord] = []
         self.shown_model: ModelRecord | None = None
         self._model_page = None
-        self._workers_page = None
         self._closing = False
         self._closed = False
         self._ticks = 0
@@ -95,7 +95,10 @@ class MainWindow(QMainWindow):
         self.sidebar.createProjectRequested.connect(self._on_sidebar_create_project)
         self.sidebar.renameProjectRequested.connect(self._on_sidebar_rename_project)
         self.sidebar.deleteProjectRequested.connect(self._on_sidebar_delete_project)
-        self.sidebar.workersRequested.connect(self.show_workers_page)
+        self.pages = SidePages(self)  # Workers, Trash, Datasets…: app/views/pages.py
+        for spec in PAGES:
+            self.sidebar.add_link(spec.key, spec.link, spec.tooltip)
+        self.sidebar.pageRequested.connect(self.show_page)
         self.sidebar.jobsRequested.connect(self.show_jobs_panel)
         self.jobs_panel = JobsPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_panel)
@@ -206,9 +209,13 @@ class MainWindow(QMainWindow):
         if model is not None:
             self.model_actions.trash(model)
 
+    def show_page(self, key: str):  # noqa: ANN201 (the page's own type)
+        """Show a side page (see app/views/pages.py), made on first use."""
+        self.current_model_id = None
+        return self.pages.show(key)
+
     def show_workers_page(self) -> None:
-        self.workers_page.refresh()
-        self.stack.setCurrentWidget(self.workers_page)
+        self.show_page("workers")
 
     def refresh_exports(self) -> None:
         if self._model_page is not None:
@@ -241,13 +248,7 @@ class MainWindow(QMainWindow):
 
     @property
     def workers_page(self):  # noqa: ANN201 (created on first use)
-        if self._workers_page is None:
-            from app.views.workers_page import WorkersPage
-
-            self._workers_page = WorkersPage(self.lib, self.ops)
-            self._workers_page.workersChanged.connect(self._on_workers_changed)
-            self.stack.addWidget(self._workers_page)
-        return self._workers_page
+        return self.pages.get("workers")
 
     def save_model_file(self, m: ModelRecord, dest: str) -> None:
         """Copy a model's weights to ``dest`` off the GUI thread; report in the status bar."""
@@ -311,8 +312,9 @@ class MainWindow(QMainWindow):
             self._model_view.request()
         if changes.workers:
             self._on_workers_changed()
-            if self._workers_page is not None:
-                self._workers_page.refresh()
+            if (workers := self.pages.made("workers")) is not None:
+                workers.refresh()
+        self.pages.on_changes(changes)
 
     def _on_background_error(self, message: str) -> None:
         self.statusBar().showMessage(f"⚠ {message}", 15000)

@@ -27,7 +27,7 @@ class Sidebar(QWidget):
     createProjectRequested = Signal()
     renameProjectRequested = Signal(int)
     deleteProjectRequested = Signal(int)
-    workersRequested = Signal()
+    pageRequested = Signal(str)  # a side page's key (app/views/pages.py)
     jobsRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -67,13 +67,11 @@ class Sidebar(QWidget):
         lay.addSpacing(6)
         lay.addWidget(self.models_title)
         lay.addWidget(self.models, 5)
-        self.workers_button = QToolButton()
-        self.workers_button.setObjectName("sidebarLink")
-        self.workers_button.setText("⚙  Workers")
-        self.workers_button.setToolTip("GPU boxes reached over SSH, for trainings and exports")
-        self.workers_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.workers_button.clicked.connect(self.workersRequested.emit)
-        lay.addWidget(self.workers_button)
+        self.links: dict[str, QToolButton] = {}  # the side pages' links (app/views/pages.py), added by the window
+        self._links = QVBoxLayout()
+        self._links.setContentsMargins(0, 0, 0, 0)
+        self._links.setSpacing(0)
+        lay.addLayout(self._links)
         self.jobs_button = QToolButton()
         self.jobs_button.setObjectName("sidebarLink")
         self.jobs_button.setText("☰  Jobs")
@@ -81,6 +79,22 @@ class Sidebar(QWidget):
         self.jobs_button.clicked.connect(self.jobsRequested.emit)
         lay.addWidget(self.jobs_button)
         self._updating = False
+
+    def add_link(self, key: str, text: str, tooltip: str) -> QToolButton:
+        """A link to a side page; clicking it emits ``pageRequested(key)``."""
+        button = QToolButton()
+        button.setObjectName("sidebarLink")
+        button.setText(text)
+        button.setToolTip(tooltip)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.clicked.connect(lambda: self.pageRequested.emit(key))
+        self._links.addWidget(button)
+        self.links[key] = button
+        return button
+
+    @property
+    def workers_button(self) -> QToolButton:
+        return self.links["workers"]
 
     def set_projects(self, projects: list[ProjectRecord], current_id: int) -> None:
         self._updating = True
