@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Every revision this app knows, oldest first; the last one is head (a test checks it against Alembic's scripts).
 REVISIONS = ["0001_initial", "0002_jobs", "0003_exports", "0004_workers", "0005_trusted", "0006_owner_started",
-             "0007_endpoints"]
+             "0007_endpoints", "0008_validations", "0009_dataset_stats", "0010_worker_kind"]
 HEAD = REVISIONS[-1]
 
 

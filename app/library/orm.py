@@ -43,6 +43,10 @@ class Dataset(Base):
     task: Mapped[str | None] = mapped_column(String(20), nullable=True)
     class_names: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)  # yaml | folder | zip (migration 0009)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # per split and class; problems
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # bytes on disk
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Model(Base):
@@ -149,6 +153,8 @@ class Worker(Base):
     tested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20), default="ssh", server_default="ssh")  # ssh | slurm | ray (0010)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the kind's settings
 
 
 class TrustedCheckpoint(Base):
