@@ -29,6 +29,9 @@ on serving, then swaps it in between two inferences: URL and token stay, no requ
 ``endpoint`` with ``state: "Ready", "replaced": true``; a model that cannot be loaded emits ``replace_failed``
 with the reason, and the old model keeps serving. A control file, not an HTTP route: whoever holds the token
 may send pictures, only whoever can write the job's folder may make the server open a model file.
+
+Rotating the token: the owner writes ``<run_dir>/control/token`` (mode 0600, atomically); the agent takes it,
+serves with it from the next request on (the old one gets 403) and emits ``endpoint`` with ``token_rotated``.
 """
 
 from __future__ import annotations
@@ -141,6 +144,20 @@ def _take_replace(control: Path) -> dict[str, Any] | None:
     return doc
 
 
+def _take_token(control: Path, state: Any, emitter: Emitter) -> None:
+    """A rotated token from the owner (``control/token``, 0600): the next request must carry it, the old one 403s."""
+    path = control / "token"
+    if not path.exists():
+        return
+    try:
+        state.token = read_token({"token_file": str(path)})
+        emitter.emit("endpoint", state="Ready", token_rotated=True)
+    except ValueError as e:
+        emitter.emit("endpoint", state="Ready", rotate_failed=str(e))
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _replace(doc: dict[str, Any], worker: Any, metrics: Any, run_dir: Path, n: int, emitter: Emitter) -> None:
     from remote_agent.checkpoint_scan import CheckpointError
 
@@ -206,6 +223,7 @@ def run_serve(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tup
             except ValueError as e:
                 emitter.emit("endpoint", state="Ready", replace_failed=str(e))
                 doc = None
+            _take_token(control, state, emitter)
             if doc is not None:
                 replacements += 1
                 _replace(doc, worker, state.metrics, run_dir, replacements, emitter)
