@@ -7,9 +7,9 @@ never cross threads.
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,15 +18,15 @@ from sqlalchemy import func, select
 
 from app.library.check import check_library
 from app.library.importer import attach_checkpoint, import_checkpoint
-from app.library.orm import Dataset, Model, Project, TrustedCheckpoint, aware, utcnow
+from app.library.orm import Dataset, Model, Project, TrustedCheckpoint
 from app.library.records import CheckReport, DatasetRecord, ImportResult, ModelRecord, ProjectRecord
 from app.library.rows import unique_name
+from app.library import trash
+from app.library.trash import TRASH_DAYS, Restored, TrashedModel, TrashError
 from app.library.unit_of_work import DEFAULT_PROJECT, LibraryHome
 from app.paths import library_home
 
 __all__ = ["DEFAULT_PROJECT", "TRASH_DAYS", "Library", "LibraryError"]
-
-TRASH_DAYS = 30
 
 
 class LibraryError(Exception):
@@ -85,19 +85,14 @@ class Library(LibraryHome):
                 raise LibraryError("that project no longer exists")
             p.name = name
 
-    def delete_project(self, project_id: int) -> None:
-        """Delete an empty project (models in the trash count: restore or purge them first)."""
-        with self.write() as s:
-            n = s.scalar(select(func.count()).select_from(Model).where(Model.project_id == project_id)) or 0
-            if n:
-                raise LibraryError(f"the project still holds {n} model(s) (the trash included); it can be deleted once empty")
-            if s.scalar(select(func.count()).select_from(Project)) == 1:
-                raise LibraryError("the last project cannot be deleted")
-            p = s.get(Project, project_id)
-            if p is not None:
-                s.delete(p)
-        if project_id == self.default_project_id:
-            self.default_project_id = self.ensure_default_project()
+    def delete_project(self, project_id: int, with_trash: bool = False) -> int:
+        """Delete a project without live models; ``with_trash``: its trashed models go for ever with it (their count)."""
+        with _as_library_error():
+            return trash.delete_project(self, project_id, with_trash)
+
+    def project_contents(self, project_id: int) -> tuple[int, int]:
+        """How many (live, trashed) models a project holds."""
+        return trash.project_contents(self, project_id)
 
     # ------------------------------------------------------------------- models
     def models(self, project_id: int | None = None, *, trashed: bool = False) -> list[ModelRecord]:
@@ -152,39 +147,37 @@ class Library(LibraryHome):
                 raise LibraryError("that model no longer exists")
             m.visibility = visibility
 
+    # -------------------------------------------------------------------- trash (app/library/trash.py)
     def trash_model(self, model_id: str) -> None:
         """Move a model to the trash; its files stay until the trash is emptied (after 30 days)."""
-        with self.write() as s:
-            m = s.get(Model, model_id)
-            if m is None:
-                raise LibraryError("that model no longer exists")
-            m.deleted_at = utcnow()
+        with _as_library_error():
+            trash.trash_model(self, model_id)
 
     def restore_model(self, model_id: str) -> ModelRecord:
-        with self.write() as s:
-            m = s.get(Model, model_id)
-            if m is None or m.deleted_at is None:
-                raise LibraryError("that model is not in the trash")
-            clash = s.scalar(select(Model).where(Model.project_id == m.project_id, Model.sha256 == m.sha256,
-                                                 Model.deleted_at.is_(None)))
-            if clash:
-                raise LibraryError(f"the same weights are already in the project as {clash.name!r}")
-            m.deleted_at = None
-            s.flush()
-            return self.record(s, m)
+        """Bring a model back from the trash (see :meth:`restore` for where it went and why)."""
+        return self.restore(model_id).model
+
+    def restore(self, model_id: str) -> Restored:
+        """Bring a model back; its ``note`` says so when it went to another project or got another name."""
+        with _as_library_error():
+            return trash.restore_model(self, model_id)
+
+    def trashed(self) -> list[TrashedModel]:
+        """Every model in the trash with its days left and size on disk."""
+        return trash.trashed_models(self)
+
+    def delete_forever(self, model_ids: list[str]) -> list[str]:
+        """Delete trashed models for ever (rows, weights, exports); the ids deleted."""
+        with _as_library_error():
+            return trash.delete_forever(self, model_ids)
+
+    def empty_trash(self) -> list[str]:
+        """Delete everything in the trash for ever; the ids deleted."""
+        return trash.empty_trash(self)
 
     def purge_trash(self, older_than: timedelta = timedelta(days=TRASH_DAYS)) -> list[str]:
         """Delete trashed models (rows and files) whose time in the trash is up; return their ids."""
-        cutoff = utcnow() - older_than
-        with self.write() as s:
-            doomed = [m for m in s.scalars(select(Model).where(Model.deleted_at.is_not(None)))
-                      if aware(m.deleted_at) <= cutoff]
-            ids = [m.id for m in doomed]
-            for m in doomed:
-                s.delete(m)
-        for model_id in ids:  # files after the rows: a crash leaves orphans that `check` removes
-            shutil.rmtree(self.models_dir / model_id, ignore_errors=True)
-        return ids
+        return trash.purge_trash(self, older_than)
 
     def datasets(self) -> list[DatasetRecord]:
         with self.read() as s:
@@ -249,3 +242,12 @@ class Library(LibraryHome):
     def check(self, repair: bool = False, deep: bool = False) -> CheckReport:
         """Rows against files (``deep``: every stored file against its sha256 too); ``repair`` fixes what it finds."""
         return check_library(self, repair, deep)
+
+
+@contextmanager
+def _as_library_error() -> Iterator[None]:
+    """The trash's refusals as the library's (every caller catches ``LibraryError``)."""
+    try:
+        yield
+    except TrashError as e:
+        raise LibraryError(str(e)) from e
