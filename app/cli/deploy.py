@@ -1,4 +1,4 @@
-"""Endpoint commands of the ``yolodesk`` CLI: deploy, endpoints, endpoint stop|start|delete|logs|rotate-token."""
+"""Endpoint commands of the ``yolodesk`` CLI: deploy, endpoints, endpoint stop|start|delete|logs|rotate-token|replace."""
 
 from __future__ import annotations
 
@@ -99,10 +99,15 @@ def cmd_endpoint(args: argparse.Namespace) -> int:
             ep = eps.delete(args.id)
             print(f"deleted endpoint {ep.name} ({ep.id})")
             return EXIT_OK
+        elif args.action == "replace":
+            if not args.model:
+                return fail("endpoint replace", "which model? yolodesk endpoint replace ID MODEL [--backend NAME]")
+            ep = eps.replace(args.id, args.model, backend=args.backend, timeout=READY_TIMEOUT_S)
+            print(f"{ep.name} ({ep.id}) now serves {args.model} ({ep.backend}); URL and token unchanged")
         else:
             ep, token = eps.rotate_token(args.id)
             print(f"new token: {token}")
-        wanted = {"stop": "Stopped", "start": "Ready"}.get(args.action, ep.state)
+        wanted = {"stop": "Stopped", "start": "Ready", "replace": "Ready"}.get(args.action, ep.state)
         if ep.state != wanted and ep.state in ("Failed", "Stopped", "Stopping", "Creating", "Deploying"):
             return fail(f"endpoint {args.action}", f"endpoint {ep.id} is {ep.state.lower()}"
                         + (f": {ep.error}" if ep.error else ""))
@@ -127,7 +132,10 @@ def add_parsers(sub: Any) -> None:
     s = sub.add_parser("endpoints", help="list endpoints with their state, URL, requests and p95 latency")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_endpoints)
-    s = sub.add_parser("endpoint", help="stop, start, delete an endpoint, show its log, or rotate its token")
-    s.add_argument("action", choices=("stop", "start", "delete", "logs", "rotate-token"))
+    s = sub.add_parser("endpoint", help="stop, start, delete an endpoint, show its log, rotate its token, or "
+                                        "replace its model (zero failed requests; URL and token stay)")
+    s.add_argument("action", choices=("stop", "start", "delete", "logs", "rotate-token", "replace"))
     s.add_argument("id", metavar="ID")
+    s.add_argument("model", metavar="MODEL", nargs="?", help="replace: the model to serve now (same task)")
+    s.add_argument("--backend", metavar="NAME", help="replace: its runtime (a verified export's format, or pt)")
     s.set_defaults(func=cmd_endpoint)

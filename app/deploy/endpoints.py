@@ -109,6 +109,7 @@ class EndpointManager:
         self.jobs = jobs
         self.lib = jobs.lib
         self.store = EndpointStore(jobs.lib)
+        self._opening: dict[str, subprocess.Popen[bytes]] = {}  # tunnel processes started, not yet holding
 
     # ------------------------------------------------------------------ create
     def choices(self, model_id: str) -> list[BackendChoice]:
@@ -116,6 +117,20 @@ class EndpointManager:
         model = self.lib.model(model_id)
         imgsz = model.imgsz if isinstance(model.imgsz, int) else None
         return backend_choices(model.weights_path, ExportStore(self.lib).for_model(model.id), imgsz, cuda=False)
+
+    def pick_choice(self, model_id: str, where: str, backend: str | None) -> BackendChoice:
+        """The runtime to serve ``model_id`` with on ``where``: ``backend`` if it is offered, else the fastest."""
+        model = self.lib.model(model_id)
+        choices = self.choices(model.id) if where == "local" else self.choices(model.id)[-1:]  # a worker: the .pt
+        if not choices:
+            raise LibraryError(f"{model.name!r} has no weights or verified export to serve")
+        if not backend:
+            return choices[0]
+        found = [c for c in choices if backend.lower() in (c.name.lower(), c.format.lower())]
+        if not found:
+            raise LibraryError(f"{model.name!r} cannot be served with {backend!r} here (it can: "
+                               f"{', '.join(c.format for c in choices)})")
+        return found[0]
 
     def deploy(self, model_ref: str, worker: str | None = None, port: int = 0, lan: bool = False,
                backend: str | None = None, name: str | None = None) -> Deployed:
@@ -129,16 +144,7 @@ class EndpointManager:
         if where != "local" and lan:
             raise LibraryError("--lan is for this machine: a worker's endpoint stays on its loopback, reached "
                                "through an SSH tunnel from here")
-        choices = self.choices(model.id) if where == "local" else self.choices(model.id)[-1:]  # a worker: the .pt
-        if not choices:
-            raise LibraryError(f"{model.name!r} has no weights or verified export to serve")
-        choice = choices[0]
-        if backend:
-            found = [c for c in choices if backend.lower() in (c.name.lower(), c.format.lower())]
-            if not found:
-                raise LibraryError(f"{model.name!r} cannot be served with {backend!r} here (it can: "
-                                   f"{', '.join(c.format for c in choices)})")
-            choice = found[0]
+        choice = self.pick_choice(model.id, where, backend)
         taken = self.store.names()
         base = name or model.name
         if name and name in taken:
@@ -208,22 +214,50 @@ class EndpointManager:
             ep = self._open_tunnel(ep, timeout)
         return ep
 
-    def _open_tunnel(self, ep: EndpointRecord, timeout: float) -> EndpointRecord:
-        """Start the detached process that holds the SSH local port forward; the row gets its local URL."""
-        log = self.lib.home / "endpoint-tunnels" / f"{ep.id}.log"
+    def ensure_tunnel(self, ref: str) -> EndpointRecord:
+        """Without waiting: a worker's Ready endpoint gets its tunnel process started (once); the row as it is now.
+
+        The tunnel writes the local URL to the row when it is open, so a poll sees it; the window's library thread
+        calls this on every poll instead of waiting for the tunnel (an SSH handshake can take seconds)."""
+        ep = self.refresh(ref)
+        if ep.state != "Ready" or ep.worker == "local" or _tunnel_alive(ep):
+            self._opening.pop(ep.id, None)
+            return ep
+        proc = self._opening.get(ep.id)
+        if proc is None:
+            self._opening[ep.id] = self._spawn_tunnel(ep)
+        elif proc.poll() is not None:
+            del self._opening[ep.id]  # the next poll tries again: the worker may be back
+            raise LibraryError(self._tunnel_failure(ep))
+        return ep
+
+    def _tunnel_log(self, ep: EndpointRecord) -> Path:
+        return self.lib.home / "endpoint-tunnels" / f"{ep.id}.log"
+
+    def _tunnel_failure(self, ep: EndpointRecord) -> str:
+        log = self._tunnel_log(ep)
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        return f"the SSH tunnel to {ep.worker} could not be opened: {(tail or ['it exited'])[0]}"
+
+    def _spawn_tunnel(self, ep: EndpointRecord) -> subprocess.Popen[bytes]:
+        """Start the detached process that holds the SSH local port forward (it writes the row's local URL)."""
+        log = self._tunnel_log(ep)
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "app.deploy.tunnel_process", str(self.lib.home), ep.id],
+            return subprocess.Popen([sys.executable, "-m", "app.deploy.tunnel_process", str(self.lib.home), ep.id],
                                     stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
                                     cwd=Path(__file__).resolve().parents[2])
+
+    def _open_tunnel(self, ep: EndpointRecord, timeout: float) -> EndpointRecord:
+        """Start the tunnel process and wait until it holds the forward; the row then has its local URL."""
+        proc = self._spawn_tunnel(ep)
         deadline = time.monotonic() + min(timeout, 60)
         while time.monotonic() < deadline:
             ep = self.store.get(ep.id)
             if ep.tunnel_pid == proc.pid:
                 return ep
             if proc.poll() is not None:
-                tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["it exited"]
-                raise LibraryError(f"the SSH tunnel to {ep.worker} could not be opened: {tail[0]}")
+                raise LibraryError(self._tunnel_failure(ep))
             time.sleep(0.1)
         raise LibraryError(f"the SSH tunnel to {ep.worker} was not open after {min(timeout, 60):.0f} s")
 
@@ -283,16 +317,17 @@ class EndpointManager:
         return ep
 
     def rotate_token(self, ref: str, timeout: float = 120) -> tuple[EndpointRecord, str]:
-        """A new token replaces the old one; a running endpoint restarts on its port with it (the URL stays)."""
-        ep = self.refresh(ref)
-        token = new_token()
-        kept, _note = store_token(self.lib.home, ep.id, token)
-        self.store.set(ep.id, token_store=kept)
-        if ep.state in LIVE:
-            ep = self.stop(ep.id)
-            self.start(ep.id)
-            ep = self.wait_ready(ep.id, timeout)
-        return ep, token
+        """A new token replaces the old one; a running endpoint takes it without a restart (the URL stays)."""
+        from app.deploy.endpoint_control import request_rotation, wait_answer
+
+        request = request_rotation(self, ref)
+        return wait_answer(self, request, timeout), request.token or ""
+
+    def replace(self, ref: str, model_ref: str, backend: str | None = None, timeout: float = 300) -> EndpointRecord:
+        """Serve another model of the same task: loaded and warmed beside the old one, then swapped in."""
+        from app.deploy.endpoint_control import request_replace, wait_answer
+
+        return wait_answer(self, request_replace(self, ref, model_ref, backend), timeout)
 
     def logs(self, ref: str) -> str:
         """The console of the endpoint's current (or last) job: the agent's log lines and any failure."""

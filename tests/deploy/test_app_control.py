@@ -1,0 +1,99 @@
+"""Changing a running endpoint without a restart, from separate ``yolodesk`` processes: ``endpoint replace`` under
+load (zero failed requests, the new model answers) and ``endpoint rotate-token`` (the same agent refuses the old)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.deploy.test_app_endpoints import cli, deployed, listing, predict
+
+pytestmark = pytest.mark.slow
+__all__ = ["deployed"]  # the fixture, shared
+
+
+def _job(home: Path, endpoint_id: str) -> tuple[str | None, int | None]:
+    from app.deploy.store import EndpointStore
+    from app.jobs.store import JobStore
+    from app.library.repository import Library
+
+    lib = Library(home)
+    try:
+        job_id = EndpointStore(lib).get(endpoint_id).job_id
+        return job_id, JobStore(lib).get(job_id or "").pid
+    finally:
+        lib.close()
+
+
+class Load:
+    """A thread posting the picture again and again until stopped; every status and served model kept."""
+
+    def __init__(self, url: str, image: Path, token: str) -> None:
+        self.url, self.body, self.token = url, image.read_bytes(), token
+        self.answers: list[tuple[int, str | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=60) as client:
+            while not self._stop.is_set():
+                r = client.post(f"{self.url}/predict", files={"file": ("a.png", self.body, "image/png")})
+                model = r.json()["metadata"]["model"] if r.status_code == 200 else None
+                self.answers.append((r.status_code, model))
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+
+def test_replace_under_load_fails_no_request(deployed, task_weights: dict[str, Path],
+                                             task_images: dict[str, Path]) -> None:
+    home, info = deployed
+    other = task_weights["detect"].parent / "yolov5nu_untrained.pt"
+    assert cli(home, "import", str(other)).returncode == 0
+    before = _job(home, info["id"])
+    with Load(info["url"], task_images["detect"], info["token"]) as load:
+        out = cli(home, "endpoint", "replace", info["id"], "yolov5nu_untrained")
+        n = len(load.answers)
+        while len(load.answers) < n + 3:  # a few answers from the new model before the load stops
+            threading.Event().wait(0.05)
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "now serves yolov5nu_untrained" in out.stdout
+    statuses = [s for s, _ in load.answers]
+    models = [m for _, m in load.answers]
+    assert len(statuses) > 5 and set(statuses) == {200}, statuses
+    assert models[0] == "detect_yolo26n" and models[-1] == "yolov5nu_untrained"
+    assert _job(home, info["id"]) == before  # the same agent: swapped, not restarted
+    row = listing(home)[0]
+    assert row["model"] == "yolov5nu_untrained" and row["url"] == info["url"] and row["state"] == "Ready"
+    assert predict(info["url"], task_images["detect"], info["token"]).status_code == 200  # the token stays
+
+
+def test_rotate_token_takes_effect_in_the_same_agent(deployed, task_weights: dict[str, Path],
+                                                     task_images: dict[str, Path]) -> None:
+    home, info = deployed
+    before = _job(home, info["id"])
+    rotated = cli(home, "endpoint", "rotate-token", info["id"])
+    assert rotated.returncode == 0, rotated.stderr
+    new = rotated.stdout.split("new token: ", 1)[1].split()[0]
+    assert _job(home, info["id"]) == before  # no restart: the same job, the same process
+    assert predict(info["url"], task_images["detect"], info["token"]).status_code == 403
+    assert predict(info["url"], task_images["detect"], new).status_code == 200
+    run_dir = next((home / "runs").iterdir())
+    assert not (run_dir / "control" / "token").exists()  # taken by the agent, not left lying there
+    # Refusals are one line and change nothing: another task, or no model named.
+    assert cli(home, "import", str(task_weights["classify"])).returncode == 0
+    wrong = cli(home, "endpoint", "replace", info["id"], "classify_yolo11n")
+    assert wrong.returncode == 1 and "is a classify model" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+    bare = cli(home, "endpoint", "replace", info["id"])
+    assert bare.returncode == 1 and "which model?" in bare.stderr
+    assert listing(home)[0]["model"] == "detect_yolo26n"
+    assert predict(info["url"], task_images["detect"], new).json()["metadata"]["model"] == "detect_yolo26n"
