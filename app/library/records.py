@@ -26,6 +26,9 @@ class DatasetRecord:
     location: str
     task: str | None
     class_names: list[str]
+    kind: str | None = None  # yaml | folder | zip; None: registered by a training, never scanned
+    size: int | None = None  # bytes on disk at the last scan
+    checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

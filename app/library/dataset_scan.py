@@ -1,0 +1,376 @@
+"""Check a data set on disk the way ultralytics will read it, without letting ultralytics download or run anything.
+
+A ``data.yaml`` (detect / segment / pose / obb) or a classification folder (``train/ val/ [test/]`` with one
+sub-folder per class) is walked once: images per split, instances per class per split, and what is wrong per file
+(a missing label, a line with the wrong column count for the task, a class id ≥ nc, coordinates outside 0…1, an
+image that does not decode). Paths follow ultralytics' conventions (``data/utils.py``: ``img2label_paths`` maps the
+last ``/images/`` to ``/labels/``; a split is a folder, a ``.txt`` list of images, or a list of either).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from remote_agent.data_check import load_yaml_like_ultralytics, yaml_reason
+
+# ultralytics.data.utils.IMG_FORMATS (8.4), copied: importing ultralytics would pull in torch
+IMG_FORMATS = {"avif", "bmp", "dng", "heic", "heif", "jp2", "jpeg", "jpeg2000", "jpg", "mpo", "png", "tif", "tiff",
+               "webp", "pfm"}
+SPLITS = ("train", "val", "test")
+SAMPLES_PER_SPLIT = 24  # image paths kept in the stats for the dataset page's grid
+MAX_PROBLEMS_KEPT = 500  # a broken set of 100k images would otherwise store 100k lines
+
+Progress = Callable[[int, int, str], None]  # (done, total, what)
+Cancel = Callable[[], bool]
+
+
+class ScanCancelled(Exception):
+    """The scan was cancelled through its ``cancel`` callback."""
+
+
+class DatasetUnusable(Exception):
+    """The path is not a data set that can be used (no data.yaml, a refused YAML, no images); ``scan`` holds what
+    a scan found when it got that far (its per-file problems)."""
+
+    def __init__(self, message: str, scan: ScanResult | None = None) -> None:
+        super().__init__(message)
+        self.scan = scan
+
+
+@dataclass
+class Problem:
+    """One thing wrong with one file; ``error`` problems make the file unusable, ``warning`` ones do not."""
+
+    file: str
+    message: str
+    severity: str = "error"
+
+
+@dataclass
+class SplitStats:
+    """What one split holds: images, images with a label file, instances per class name, background images."""
+
+    images: int = 0
+    labelled: int = 0
+    instances: dict[str, int] = field(default_factory=dict)
+    background: int = 0
+
+
+@dataclass
+class ScanResult:
+    """A data set as scanned: its layout, classes, counts per split, problems, size on disk and sample images."""
+
+    location: str  # what training is given: the data.yaml, or the classification folder
+    root: str  # the folder the data lives in
+    kind: str  # yaml | folder | zip
+    task: str
+    names: list[str]
+    kpt_shape: list[int] | None = None
+    splits: dict[str, SplitStats] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    size: int = 0
+    samples: dict[str, list[str]] = field(default_factory=dict)  # split -> image paths (absolute)
+    source: str | None = None  # the zip it came from
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def usable(self) -> bool:
+        """Trainable: a train split and a val split with images (bad files are skipped by ultralytics)."""
+        return self.unusable_reason is None
+
+    @property
+    def unusable_reason(self) -> str | None:
+        """Why training could not use it, or None."""
+        empty = [s for s in ("train", "val") if not (self.splits.get(s) and self.splits[s].images > 0)]
+        return f"no images in {' and '.join(empty)}" if empty else None
+
+    def stats(self) -> dict[str, Any]:
+        """The JSON kept in ``datasets.stats``."""
+        return {"root": self.root, "kpt_shape": self.kpt_shape, "source": self.source,
+                "splits": {k: asdict(v) for k, v in self.splits.items()},
+                "problems": [asdict(p) for p in self.problems[:MAX_PROBLEMS_KEPT]],
+                "problem_count": self.problem_count, "samples": self.samples}
+
+    def add_problem(self, file: str | Path, message: str, severity: str = "error") -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(Problem(str(file), message, severity))
+
+
+def scan_dataset(path: str | Path, progress: Progress | None = None, cancel: Cancel | None = None,
+                 task: str | None = None) -> ScanResult:
+    """Scan the data.yaml or classification folder at ``path``; raises :class:`DatasetUnusable` with a one-line
+    reason when it is not a data set at all, :class:`ScanCancelled` when ``cancel()`` turned True."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetUnusable(f"{path} does not exist")
+    if path.is_dir():
+        yamls = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+        if (path / "train").is_dir():
+            return _scan_classify(path, progress, cancel)
+        if len(yamls) == 1:
+            path = yamls[0]
+        else:
+            raise DatasetUnusable(f"{path} is neither a classification folder (train/ and val/ with a folder per "
+                                  "class) nor a folder with one data.yaml")
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise DatasetUnusable(f"{path.name} is not a data.yaml, a classification folder or a .zip of either")
+    return _scan_yaml(path, progress, cancel, task)
+
+
+# ------------------------------------------------------------------------------------------------------- data.yaml
+def _names(data: dict[str, Any]) -> list[str]:
+    names = data.get("names")
+    if isinstance(names, dict):
+        try:
+            return [str(names[k]) for k in sorted(names, key=int)]
+        except (TypeError, ValueError):
+            raise DatasetUnusable("`names:` keys must be class ids 0, 1, 2…") from None
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    if isinstance(data.get("nc"), int) and data["nc"] > 0:
+        return [f"class{i}" for i in range(data["nc"])]
+    raise DatasetUnusable("the data.yaml has no `names:` (nor `nc:`)")
+
+
+def _split_images(root: Path, spec: Any, result: ScanResult) -> list[Path]:
+    """The image files of one split entry: a folder (searched recursively), a .txt list, or a list of these."""
+    images: list[Path] = []
+    for entry in spec if isinstance(spec, list) else [spec]:
+        p = Path(str(entry)).expanduser()
+        p = p if p.is_absolute() else root / p
+        if p.is_dir():
+            images += sorted(f for f in p.rglob("*.*") if f.suffix[1:].lower() in IMG_FORMATS and f.is_file())
+        elif p.is_file() and p.suffix == ".txt":
+            for line in p.read_text(errors="replace").splitlines():
+                line = line.strip()
+                if line:
+                    f = Path(line)
+                    images.append(f if f.is_absolute() else p.parent / line.removeprefix("./"))
+        else:
+            result.add_problem(p, "this split's folder or list does not exist")
+    return images
+
+
+def label_path(image: Path) -> Path:
+    """ultralytics' ``img2label_paths``: the last ``/images/`` becomes ``/labels/``, the suffix ``.txt``."""
+    sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
+    s = str(image)
+    head, sep, tail = s.rpartition(sa)
+    return Path((head + sb + tail) if sep else s).with_suffix(".txt")
+
+
+def _guess_task(rows: list[list[str]]) -> str:
+    """detect (mostly 5 columns), obb (mostly 9), segment (polygons: 1 + 2k columns, k varying); a few bad lines
+    do not change the verdict, they are reported against it."""
+    lengths = Counter(len(r) for r in rows)
+    if not lengths:
+        return "detect"
+    polygons = sum(n for k, n in lengths.items() if k >= 7 and k % 2 and k != 9)
+    if polygons >= 0.2 * sum(lengths.values()):
+        return "segment"
+    return "obb" if lengths.most_common(1)[0][0] == 9 else "detect"
+
+
+def _scan_yaml(yaml_path: Path, progress: Progress | None, cancel: Cancel | None, task: str | None) -> ScanResult:
+    reason = yaml_reason(yaml_path)
+    if reason:
+        raise DatasetUnusable(reason)
+    try:
+        data = load_yaml_like_ultralytics(yaml_path)
+    except (OSError, ValueError) as e:
+        raise DatasetUnusable(str(e)) from None
+    if not isinstance(data, dict):
+        raise DatasetUnusable(f"{yaml_path.name} is not a mapping of train/val/names")
+    names = _names(data)
+    # ultralytics resolves a relative `path:` against its own DATASETS_DIR; next to the YAML is what a user means
+    root = Path(str(data.get("path") or ".")).expanduser()
+    root = root if root.is_absolute() else (yaml_path.parent / root)
+    kpt = data.get("kpt_shape")
+    kpt_shape = [int(k) for k in kpt] if isinstance(kpt, list) and len(kpt) == 2 else None
+    result = ScanResult(str(yaml_path), str(root), "yaml", task or ("pose" if kpt_shape else ""), names, kpt_shape)
+    for key in ("train", "val"):
+        if not data.get(key):
+            raise DatasetUnusable(f"{yaml_path.name} has no `{key}:` split")
+    per_split = {s: _split_images(root, data[s], result) for s in SPLITS if data.get(s)}
+    total = sum(len(v) for v in per_split.values())
+    done = 0
+    parsed: list[tuple[str, Path, list[list[str]] | None]] = []
+    for split, images in per_split.items():
+        for image in images:
+            _tick(progress, cancel, done, total, image.name)
+            done += 1
+            lp = label_path(image)
+            try:
+                rows = [line.split() for line in lp.read_text(errors="replace").splitlines() if line.strip()]
+            except FileNotFoundError:
+                rows = None
+            except OSError as e:
+                result.add_problem(lp, f"the label cannot be read: {e.strerror or e}")
+                rows = []
+            parsed.append((split, image, rows))
+    if not result.task:
+        result.task = _guess_task([r for _, _, rows in parsed if rows for r in rows])
+    for split in per_split:
+        result.splits[split] = SplitStats(instances={n: 0 for n in names})
+    for split, image, rows in parsed:
+        stats = result.splits[split]
+        stats.images += 1
+        if len(result.samples.setdefault(split, [])) < SAMPLES_PER_SPLIT:
+            result.samples[split].append(str(image))
+        _check_image(image, result)
+        if rows is None:
+            result.add_problem(image, f"no label file ({label_path(image).name}): trained as background", "warning")
+            stats.background += 1
+            continue
+        stats.labelled += 1
+        if not rows:
+            stats.background += 1
+        _check_rows(label_path(image), rows, result, stats)
+    result.size = _size_on_disk(root, yaml_path)
+    _tick(progress, None, total, total, "done")
+    return result
+
+
+def _check_rows(lp: Path, rows: list[list[str]], result: ScanResult, stats: SplitStats) -> None:
+    """Each line of a label file against the task's format (ultralytics ``verify_image_label``)."""
+    nc, task = len(result.names), result.task
+    for n, row in enumerate(rows, 1):
+        where = f"line {n}"
+        want = _columns_ok(task, len(row), result.kpt_shape)
+        if want:
+            result.add_problem(lp, f"{where}: {len(row)} columns, a {task} label has {want}")
+            continue
+        try:
+            values = [float(v) for v in row]
+        except ValueError:
+            result.add_problem(lp, f"{where}: a value is not a number")
+            continue
+        cls = values[0]
+        if cls != int(cls) or cls < 0:
+            result.add_problem(lp, f"{where}: class id {row[0]} is not a whole number ≥ 0")
+            continue
+        if int(cls) >= nc:
+            result.add_problem(lp, f"{where}: class id {int(cls)} ≥ nc ({nc} classes)")
+            continue
+        coords = values[1:5] + _kpt_xy(values[5:], result.kpt_shape) if task == "pose" else values[1:]
+        if any(v < 0 or v > 1 for v in coords):
+            result.add_problem(lp, f"{where}: coordinates outside 0…1 (labels must be normalised)")
+            continue
+        name = result.names[int(cls)]
+        stats.instances[name] = stats.instances.get(name, 0) + 1
+
+
+def _kpt_xy(values: list[float], kpt_shape: list[int] | None) -> list[float]:
+    ndim = kpt_shape[1] if kpt_shape else 3
+    return [v for i, v in enumerate(values) if i % ndim < 2]
+
+
+def _columns_ok(task: str, n: int, kpt_shape: list[int] | None) -> str | None:
+    """None if ``n`` columns fit the task, else what it expects."""
+    if task == "detect":
+        return None if n == 5 else "5 (class x y w h)"
+    if task == "obb":
+        return None if n == 9 else "9 (class x1 y1 … x4 y4)"
+    if task == "segment":
+        return None if n == 5 or (n >= 7 and n % 2 == 1) else "1 + 2×points (at least 3 points)"
+    if task == "pose":
+        want = 5 + (kpt_shape[0] * kpt_shape[1] if kpt_shape else 0)
+        return None if (kpt_shape and n == want) or (not kpt_shape and n > 5) else f"{want} (box + keypoints)"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------- classify
+def _scan_classify(root: Path, progress: Progress | None, cancel: Cancel | None) -> ScanResult:
+    names = sorted(d.name for d in (root / "train").iterdir() if d.is_dir())
+    if not names:
+        raise DatasetUnusable(f"{root / 'train'} has no class folders")
+    result = ScanResult(str(root), str(root), "folder", "classify", names)
+    files = {s: sorted(f for f in (root / s).rglob("*") if f.is_file()) for s in SPLITS if (root / s).is_dir()}
+    if "val" not in files and "test" in files:
+        files["val"] = files.pop("test")  # ultralytics' check_cls_dataset falls back to test/ for validation
+    if "val" not in files:
+        raise DatasetUnusable(f"{root} has no val/ (or test/) folder")
+    total, done = sum(len(v) for v in files.values()), 0
+    for split, split_files in files.items():
+        stats = result.splits[split] = SplitStats(instances={n: 0 for n in names})
+        for f in split_files:
+            _tick(progress, cancel, done, total, f.name)
+            done += 1
+            if f.suffix[1:].lower() not in IMG_FORMATS:
+                result.add_problem(f, "not an image (ignored)", "warning")
+                continue
+            cls = f.relative_to(root / split).parts[0]
+            if len(f.relative_to(root / split).parts) < 2:
+                result.add_problem(f, "an image outside any class folder (ignored)", "warning")
+                continue
+            if cls not in names:
+                result.add_problem(f, f"class folder {cls!r} is not among train/'s classes")
+                continue
+            stats.images += 1
+            stats.labelled += 1
+            if _check_image(f, result):
+                stats.instances[cls] += 1
+            if len(result.samples.setdefault(split, [])) < SAMPLES_PER_SPLIT:
+                result.samples[split].append(str(f))
+    result.size = _size_on_disk(root, None)
+    _tick(progress, None, total, total, "done")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------------ shared
+def _check_image(image: Path, result: ScanResult) -> bool:
+    """Whether the image opens and decodes (PIL verify; a JPEG also decoded at 1/8 scale, which is cheap)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(image) as im:
+            im.verify()
+        with Image.open(image) as im:
+            if im.format == "JPEG":
+                im.draft("RGB", (max(1, im.width // 8), max(1, im.height // 8)))
+            im.load()
+            if min(im.size) < 2:
+                result.add_problem(image, f"image is only {im.width}×{im.height} pixels")
+                return False
+        return True
+    except FileNotFoundError:
+        result.add_problem(image, "listed but not on disk")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        result.add_problem(image, f"does not decode as an image ({type(e).__name__}: {str(e)[:80]})")
+    except Image.DecompressionBombError:
+        result.add_problem(image, "image too large to decode safely")
+    return False
+
+
+def _size_on_disk(root: Path, yaml_path: Path | None) -> int:
+    """Bytes of the files under ``root`` (links not followed), plus the YAML if it lies outside."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    if yaml_path is not None and root not in yaml_path.parents:
+        try:
+            total += yaml_path.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def _tick(progress: Progress | None, cancel: Cancel | None, done: int, total: int, what: str) -> None:
+    if cancel is not None and cancel():
+        raise ScanCancelled("the scan was cancelled")
+    if progress is not None and (done % 16 == 0 or done == total):
+        progress(done, total, what)
