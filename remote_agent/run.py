@@ -26,10 +26,11 @@ from remote_agent.gate import require_safe_load_env
 from remote_agent.serve import run_serve
 from remote_agent.system import SystemSampler
 from remote_agent.train import CancelFlag, run_train
+from remote_agent.val import run_val
 
 Runner = Callable[[dict[str, Any], Emitter, CancelFlag], tuple[str, dict[str, Any]]]
 # One runner per kind; the app-side twin of each is the handler of the same name in app/jobs/kinds.py.
-KINDS: dict[str, Runner] = {"train": run_train, "export": run_export, "serve": run_serve}
+KINDS: dict[str, Runner] = {"train": run_train, "export": run_export, "serve": run_serve, "val": run_val}
 EXTRA_KINDS_ENV = "YOLODESK_AGENT_KINDS"
 
 

@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 QT = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "pyqtgraph", "superqt")
 # ARCHITECTURE.md's "may import Qt? no" rows; app.deploy is listed before it exists so its arrival is not missed.
-QT_FREE_PACKAGES = ["app.library", "app.jobs", "app.exporters", "app.predict", "app.deploy", "remote_agent"]
+QT_FREE_PACKAGES = ["app.library", "app.jobs", "app.exporters", "app.predict", "app.deploy", "app.validation",
+                    "remote_agent"]
 QT_FREE_TOP_MODULES = ["app.offline", "app.paths", "app.demo_data"]
 
 

@@ -1,0 +1,1 @@
+"""Validation: the val job kind, its captures in the library, re-thresholding and comparing models (no Qt)."""
