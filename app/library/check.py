@@ -31,6 +31,7 @@ from app.library.unit_of_work import LibraryHome
 
 DAMAGED_SUFFIX = ".damaged"
 DAMAGED_DIR = "damaged"
+CLONE_OF = "clone_of"  # in a sidecar: the folder is a clone of that model in the making (app/library/clone.py)
 
 
 def _temp_files(root: Path) -> list[Path]:
@@ -225,6 +226,9 @@ def _adopt_or_set_aside(lib: LibraryHome, folder: Path) -> str:
         meta = json.loads((folder / SIDECAR).read_text())
     except (OSError, ValueError):
         meta = {}
+    if _clone_original_intact(lib, meta):  # the original holds these bytes: the half-made clone is a copy
+        shutil.rmtree(folder, ignore_errors=True)
+        return f"removed {folder}: a clone of model {meta[CLONE_OF]} that stopped before it was committed"
     if not weights.exists():  # a crash before the copy was complete: the source is still where it was
         shutil.rmtree(folder, ignore_errors=True)
         return f"removed {folder}: an import that stopped before its copy was complete"
@@ -250,3 +254,13 @@ def _adopt_or_set_aside(lib: LibraryHome, folder: Path) -> str:
         s.add(row)
     (folder / SIDECAR).unlink(missing_ok=True)
     return f"adopted {folder} back into the library as {name!r}"
+
+
+def _clone_original_intact(lib: LibraryHome, meta: dict) -> bool:
+    """Whether the sidecar names a clone's original whose row and weights file are still in place."""
+    original = meta.get(CLONE_OF) if isinstance(meta, dict) else None
+    if not isinstance(original, str) or not lib.weights_path(original).is_file():
+        return False
+    with lib.read() as s:
+        m = s.get(Model, original)
+        return m is not None and m.sha256 is not None and m.status not in MARKED
