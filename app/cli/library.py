@@ -105,6 +105,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return status
 
 
+LIST_KEYS = ("id", "project", "name", "task", "architecture", "status", "metrics", "names", "nc", "imgsz", "params",
+             "sha256", "size", "visibility", "created_at", "deleted_at", "parent_id")
+
+
+def model_json(m: Any) -> dict[str, Any]:
+    """One model as ``list --json`` prints it; ``dataset`` is the linked data set's name, else the checkpoint's data ref."""
+    d = m.to_json()
+    return {**{k: d[k] for k in LIST_KEYS}, "dataset": m.dataset.name if m.dataset else m.dataset_ref}
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from app.library.repository import LibraryError
     from app.library.untrusted import printable
@@ -116,9 +126,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return fail("list", e, EXIT_REJECTED)
     models = lib.models(pid, trashed=args.trash)
     if args.json:
-        keys = ("id", "project", "name", "task", "architecture", "status", "metrics", "names", "nc", "imgsz", "params",
-                "sha256", "size", "visibility", "created_at", "deleted_at")
-        print(json.dumps([{k: m.to_json()[k] for k in keys} for m in models], indent=2, default=str))
+        print(json.dumps([model_json(m) for m in models], indent=2, default=str))
         return EXIT_OK
     if not models:
         print("no models" + (f" in project {args.project!r}" if args.project else ""))
