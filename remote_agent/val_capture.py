@@ -16,6 +16,9 @@ from typing import Any
 
 FORMAT_VERSION = 1
 MATRIX_IOU = 0.45  # ultralytics' ConfusionMatrix.process_batch default, used by every detection validator
+# The stored matrix's confidence: ultralytics' long-time matrix default, not val's 0.001 (a matrix of every faint
+# box is all background); a higher val conf= wins. Views re-threshold from the per-image data at any other.
+MATRIX_CONF = 0.25
 ARG_KEYS = ("conf", "iou", "imgsz", "batch", "max_det", "split", "device", "single_cls", "agnostic_nms", "half")
 
 
@@ -65,6 +68,11 @@ def detection_image(validator: Any, detections: dict[str, Any], pbatch: dict[str
     }
 
 
+def matrix_conf(validator: Any) -> float:
+    """The confidence the stored detection matrix is counted at: :data:`MATRIX_CONF`, or val's ``conf`` if higher."""
+    return max(float(validator.args.conf), MATRIX_CONF)
+
+
 def capturing_validator(base: type) -> type:
     """A subclass of the task's validator that records every image the confusion matrix sees, and draws no plots."""
 
@@ -84,7 +92,7 @@ def capturing_validator(base: type) -> type:
             def process_batch(detections: dict[str, Any], batch: dict[str, Any], conf: float = 0.25,
                               iou_thres: float = MATRIX_IOU) -> None:
                 self.captured_images.append(detection_image(self, detections, batch, iou_thres))
-                process(detections, batch, conf=conf, iou_thres=iou_thres)
+                process(detections, batch, conf=matrix_conf(self), iou_thres=iou_thres)
 
             matrix.process_batch = process_batch
 
@@ -168,9 +176,12 @@ def build_capture(validator: Any, metrics: Any, task: str, names: list[str], dat
         overall = {"precision": _num(box.mp), "recall": _num(box.mr), "map50": _num(box.map50),
                    "map50_95": _num(box.map), "fitness": _num(metrics.fitness)}
     speed = {k: _num(metrics.speed.get(k, 0.0)) for k in ("preprocess", "inference", "postprocess")}
+    root = (getattr(validator, "data", None) or {}).get("path") or data  # a classification folder has no "path"
     return {
         "version": FORMAT_VERSION, "task": task, "names": names, "data": data, "split": split, "args": args,
-        "matrix_conf": _num(validator.args.conf), "matrix_iou": MATRIX_IOU, "confusion_matrix": matrix,
+        "data_root": str(Path(root).resolve()),
+        "matrix_conf": _num(validator.args.conf if task == "classify" else matrix_conf(validator)),
+        "matrix_iou": MATRIX_IOU, "confusion_matrix": matrix,
         "curves": curves, "per_class": per_class, "overall": overall, "speed": speed,
         "images": validator.captured_images,
     }

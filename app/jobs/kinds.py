@@ -12,6 +12,7 @@ from app.exporters.export_job import EXPORT
 from app.jobs.job_kind import JobKind
 from app.jobs.train_job import TRAIN
 from app.library.repository import LibraryError
+from app.validation.val_job import VAL
 
 _HANDLERS: dict[str, JobKind] = {}
 
@@ -52,3 +53,4 @@ def registered() -> dict[str, JobKind]:
 register(TRAIN)
 register(EXPORT)
 register(SERVE)
+register(VAL)

@@ -19,6 +19,7 @@ from app.jobs.trust import trusted_for
 from app.library.architecture import architecture_from_yaml
 from app.library.checkpoint import CheckpointError
 from app.library.repository import LibraryError
+from app.validation.val_job import queue_after_training
 
 
 class TrainKind(JobKind):
@@ -81,6 +82,8 @@ class TrainKind(JobKind):
             except (CheckpointError, OSError, LibraryError) as e:
                 msg = e.message if isinstance(e, CheckpointError) else str(e)
                 raise KindFailure(f"training finished but its weights could not be added: {msg}", result) from e
+            if state == "completed":
+                result = {**result, **queue_after_training(ctx, job)}  # its validation, on the same machine
         elif job.model_id:
             if state == "completed":
                 raise KindFailure("training finished without writing weights", result)

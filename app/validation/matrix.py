@@ -13,7 +13,9 @@ data, so that ``confusion_at(capture, c)`` equals the matrix a fresh ``val conf=
 
 The IoUs are those the agent computed with ultralytics' ``box_iou`` / ``batch_probiou`` on the tensors the matrix
 matched (``overlaps``: [truth index, prediction index, IoU], only pairs above the threshold), so no box geometry is
-redone here. Predictions below the run's own ``conf`` were never kept: asking for less gives the run's matrix.
+redone here. Predictions below the run's own ``conf`` (``args.conf``, 0.001 by default) were never kept: asking
+for less gives the matrix at that ``conf``. The stored matrix itself is at ``matrix_conf`` (0.25 unless val ran
+with a higher ``conf``), as ultralytics' validator counted it.
 Classification ignores the confidence: its matrix is top-1 class against true class, as ultralytics counts it.
 """
 
@@ -76,6 +78,11 @@ def match_image(image: dict[str, Any], conf: float, iou_thres: float = DEFAULT_M
     return matched, [t for t in range(len(truth)) if t not in claimed], [p for p in kept if p not in used]
 
 
+def run_conf(capture: dict[str, Any]) -> float:
+    """The ``conf`` the validation ran with: no prediction below it was kept."""
+    return float((capture.get("args") or {}).get("conf") or 0.0)
+
+
 def _n_classes(capture: dict[str, Any]) -> int:
     return len(capture["names"])
 
@@ -90,7 +97,7 @@ def confusion_at(capture: dict[str, Any], conf: float) -> list[list[int]]:
             if image["pred"] and image["truth"]:
                 matrix[image["pred"][0]["cls"]][image["truth"][0]["cls"]] += 1
         return matrix
-    conf = max(float(conf), float(capture.get("matrix_conf") or 0.0))
+    conf = max(float(conf), run_conf(capture))
     iou_thres = float(capture.get("matrix_iou", DEFAULT_MATCH_IOU))
     matrix = [[0] * (nc + 1) for _ in range(nc + 1)]
     for image in capture["images"]:
@@ -113,7 +120,7 @@ def _cell_parts(capture: dict[str, Any], image: dict[str, Any], conf: float, pre
     if capture["task"] == "classify":
         hit = bool(preds and truth and preds[0]["cls"] == predicted and truth[0]["cls"] == true)
         return (truth, preds[:1]) if hit else ([], [])
-    conf = max(float(conf), float(capture.get("matrix_conf") or 0.0))
+    conf = max(float(conf), run_conf(capture))
     matched, lone_truth, lone_pred = match_image(image, conf, float(capture.get("matrix_iou", DEFAULT_MATCH_IOU)),
                                                  capture["task"])
     if predicted == nc:
