@@ -1,0 +1,214 @@
+"""The Validation view on real captures: the agent's ``run_val`` on the tiny trained detector and classifier.
+
+The heat map's ImageItem holds exactly the matrix (or its per-true-column shares), the slider recounts through
+``matrix.confusion_at``, a cell click shows that cell's images, the curves' class toggles hide and show their lines,
+the table sorts by number, and the exports hold what the capture holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_VAL = """
+import os, sys
+from remote_agent.events import Emitter
+from remote_agent.train import CancelFlag
+from remote_agent.val import run_val
+model, data, out = sys.argv[1:4]
+state, result = run_val({"args": {"model": model, "data": data, "split": "val", "imgsz": 64, "batch": 4,
+                                  "workers": 0, "device": "cpu", "conf": 0.001}, "run_dir": out},
+                        Emitter("test", os.open(os.devnull, os.O_WRONLY)), CancelFlag())
+assert state == "completed", state
+"""
+
+
+@pytest.fixture(scope="session")
+def val_captures(checkpoints: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Capture files of a real validation of the tiny detector and classifier (the agent in a child process)."""
+    folder, manifest = checkpoints
+    out: dict[str, Path] = {}
+    for task, name in (("detect", "detect_yolo26n.pt"), ("classify", "classify_yolo11n.pt")):
+        run_dir = tmp_path_factory.mktemp(f"val-{task}")
+        proc = subprocess.run([sys.executable, "-c", RUN_VAL, str(folder / name), manifest[name]["data"],
+                               str(run_dir)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "YOLO_OFFLINE": "1"})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out[task] = run_dir / "validation.json"
+    return out
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture
+def view(qtbot: Any) -> Any:
+    from app.views.validation.validation_view import ValidationView
+
+    v = ValidationView()
+    v.resize(1100, 650)
+    qtbot.addWidget(v)
+    v.show()
+    qtbot.waitExposed(v)
+    return v
+
+
+def test_heat_map_cells_are_the_matrix_and_normalize_per_true_column(view: Any, val_captures: dict) -> None:
+    capture = load(val_captures["detect"])
+    view.show_capture(capture)
+    matrix = np.array(capture["confusion_matrix"], dtype=float)
+    assert matrix.shape == (3, 3) and matrix.sum() > 0  # 2 classes + background
+    np.testing.assert_array_equal(view.matrix.heatmap.image.image, matrix)
+    assert view.matrix.heatmap.names == [*capture["names"], "background"]
+    view.matrix.normalized_button.setChecked(True)
+    shares = matrix / (matrix.sum(0, keepdims=True) + 1e-9)
+    np.testing.assert_allclose(view.matrix.heatmap.image.image, shares)
+    assert not np.allclose(shares, matrix)
+    view.matrix.counts_button.setChecked(True)
+    np.testing.assert_array_equal(view.matrix.heatmap.image.image, matrix)
+
+
+def test_hover_names_the_cell_under_the_pointer_with_count_and_share(view: Any, val_captures: dict) -> None:
+    capture = load(val_captures["detect"])
+    view.show_capture(capture)
+    heat = view.matrix.heatmap
+    m = capture["confusion_matrix"]
+    r, c = max(((r, c) for r in range(3) for c in range(3)), key=lambda rc: m[rc[0]][rc[1]])
+    assert heat.cell_at(heat.scene_pos_of(r, c)) == (r, c)  # the pointer maps back to the same cell
+    column = sum(row[c] for row in m)
+    text = heat.hover_text(r, c)
+    names = heat.names
+    assert f"Predicted {names[r]} · true {names[c]}" in text
+    assert f"{m[r][c]} of {column} ({m[r][c] / column:.1%}" in text
+
+
+def test_slider_recounts_the_cells_at_the_new_confidence(qtbot: Any, view: Any, val_captures: dict) -> None:
+    from app.validation.matrix import confusion_at
+
+    capture = load(val_captures["detect"])
+    view.show_capture(capture)
+    stored = np.array(capture["confusion_matrix"])
+    confs = sorted(p["conf"] for im in capture["images"] for p in im["pred"])
+    conf = round(confs[-3], 2) - 0.005  # keeps only the few most confident predictions: the cells must change
+    expected = np.array(confusion_at(capture, conf))
+    assert not np.array_equal(expected, stored)
+    view.matrix.slider.setValue(conf)
+    qtbot.waitUntil(lambda: bool(np.array_equal(view.matrix.heatmap.image.image, expected)), timeout=3000)
+    assert view.matrix.conf == pytest.approx(conf, abs=0.006)
+
+
+def test_clicking_a_cell_shows_its_images(qtbot: Any, view: Any, val_captures: dict) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.validation.matrix import cell_images
+
+    capture = load(val_captures["detect"])
+    view.show_capture(capture)
+    heat = view.matrix.heatmap
+    background = len(capture["names"])
+    expected = cell_images(capture, capture["matrix_conf"], background, 0)  # missed truths of class 0
+    assert expected
+    pos = heat.mapFromScene(heat.scene_pos_of(background, 0))
+    qtbot.mouseClick(heat.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: view.matrix.thumbs.grid.count() == len(expected) and not view.matrix.thumbs.loading,
+                    timeout=5000)
+    cell = capture["confusion_matrix"][background][0]
+    assert f"{cell} in {len(expected)} image" in view.matrix.thumbs.heading.text()
+    assert {view.matrix.thumbs.grid.item(i).toolTip() for i in range(len(expected))} == {e["file"] for e in expected}
+
+
+def test_class_toggle_hides_and_shows_its_lines(view: Any, val_captures: dict) -> None:
+    from PySide6.QtCore import Qt
+
+    capture = load(val_captures["detect"])
+    view.show_capture(capture)
+    curves = view.curves
+    assert set(curves.lines) == set(capture["curves"])
+    name = capture["names"][0]
+    item = next(curves.classes.item(i) for i in range(curves.classes.count()) if curves.classes.item(i).text() == name)
+    line = curves.lines["Precision-Recall(B)"][name]
+    np.testing.assert_allclose(line.getData()[1], capture["curves"]["Precision-Recall(B)"]["y"][name])
+    assert line.isVisible()
+    item.setCheckState(Qt.CheckState.Unchecked)
+    assert not line.isVisible() and not curves.lines["F1-Confidence(B)"][name].isVisible()
+    assert curves.lines["Precision-Recall(B)"]["all classes"].isVisible()
+    item.setCheckState(Qt.CheckState.Checked)
+    assert line.isVisible()
+
+
+def test_per_class_table_sorts_by_number_not_text(view: Any, val_captures: dict) -> None:
+    from PySide6.QtCore import Qt
+
+    capture = load(val_captures["detect"])
+    figures = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "map50": 0.5, "map50_95": 0.3, "images": 3}
+    capture["per_class"] = {"a": {**figures, "instances": 10}, "b": {**figures, "instances": 9},
+                            "c": {**figures, "instances": 100}}  # as text "10" < "100" < "9"
+    view.show_capture(capture)
+    table = view.table
+    col = 2
+    assert table.horizontalHeaderItem(col).text() == "Instances"
+    table.sortByColumn(col, Qt.SortOrder.AscendingOrder)
+    assert table.column_values(col) == ["9", "10", "100"] and table.column_values(0) == ["b", "a", "c"]
+    table.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    assert table.column_values(col) == ["100", "10", "9"]
+
+
+def test_classify_shows_top1_top5_the_nc_matrix_and_no_curves(view: Any, val_captures: dict) -> None:
+    capture = load(val_captures["classify"])
+    view.show_capture(capture)
+    nc = len(capture["names"])
+    np.testing.assert_array_equal(view.matrix.heatmap.image.image, np.array(capture["confusion_matrix"]))
+    assert view.matrix.heatmap.image.image.shape == (nc, nc) and "background" not in view.matrix.heatmap.names
+    assert view.matrix.slider.isHidden()
+    assert "Top-1" in view.summary.text() and "Top-5" in view.summary.text()
+    assert view.curves.stack.currentWidget() is view.curves.none_label and "no precision" in view.curves.none_label.text()
+    assert not view.export_actions["curves-csv"].isEnabled()
+    assert view.table.rowCount() == nc
+
+
+def test_exports_hold_the_matrix_and_the_curves(qtbot: Any, view: Any, val_captures: dict, tmp_path: Path) -> None:
+    capture = load(val_captures["detect"])
+    view.show_capture(capture)
+    written = {}
+    for kind, name in (("matrix-csv", "m.csv"), ("matrix-json", "m.json"), ("curves-csv", "c.csv"),
+                       ("curves-json", "c.json"), ("png", "v.png")):
+        with qtbot.waitSignal(view.exported, timeout=5000) as sig:
+            view.export_to(kind, str(tmp_path / name))
+        written[kind] = Path(sig.args[0])
+    rows = list(csv.reader(io.StringIO(written["matrix-csv"].read_text())))
+    names = [*capture["names"], "background"]
+    assert rows[0][1:] == names and [r[0] for r in rows[1:]] == names
+    assert [[int(v) for v in r[1:]] for r in rows[1:]] == capture["confusion_matrix"]
+    assert json.loads(written["matrix-json"].read_text())["matrix"] == capture["confusion_matrix"]
+    curves = json.loads(written["curves-json"].read_text())
+    assert set(curves) == set(capture["curves"])
+    pr = capture["curves"]["Precision-Recall(B)"]
+    assert curves["Precision-Recall(B)"]["y"] == pr["y"]
+    np.testing.assert_allclose(curves["Precision-Recall(B)"]["mean"], np.mean(list(pr["y"].values()), axis=0),
+                               atol=1e-6)
+    lines = list(csv.reader(io.StringIO(written["curves-csv"].read_text())))
+    assert len(lines) == 1 + sum(len(c["x"]) for c in capture["curves"].values())
+    first = next(r for r in lines[1:] if r[0] == "Precision-Recall(B)")
+    cls = lines[0].index(capture["names"][0])
+    assert float(first[cls]) == pytest.approx(pr["y"][capture["names"][0]][0], rel=1e-5)
+    assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_export_into_a_missing_folder_says_why_in_one_line(qtbot: Any, view: Any, val_captures: dict,
+                                                               tmp_path: Path) -> None:
+    view.show_capture(load(val_captures["detect"]))
+    with qtbot.waitSignal(view.exportFailed, timeout=5000) as sig:
+        view.export_to("matrix-csv", str(tmp_path / "gone" / "m.csv"))
+    assert sig.args[0].startswith("Export failed:") and "\n" not in sig.args[0]
+    assert not (tmp_path / "gone").exists()
