@@ -2,7 +2,7 @@
 
 Refused before a byte is written: absolute names, ``..`` parts, links and special files, more than
 ``MAX_FILES`` members, more than ``MAX_BYTES`` unpacked, and a member whose declared size is far beyond its
-compressed size (a zip bomb). While writing, a member that produces more bytes than it declared is stopped.
+compressed size (a zip bomb). While writing, a member whose bytes do not match its header (size, CRC) is refused.
 The archive is unpacked into a temporary folder next to the target and renamed into place, so a failure leaves
 nothing behind.
 """
@@ -13,6 +13,7 @@ import shutil
 import stat
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -94,14 +95,13 @@ def extract_zip(path: Path, target: Path, cancel: Callable[[], bool] | None = No
 
 
 def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path) -> None:
-    # the declared size is the header's word: count what the stream really gives
-    written = 0
-    with zf.open(info) as src, open(dest, "wb") as out:
-        while chunk := src.read(CHUNK):
-            written += len(chunk)
-            if written > info.file_size:
-                raise ZipRefused(f"{info.filename!r} unpacks to more than it declares (a zip bomb)")
-            out.write(chunk)
+    # zipfile stops a member at its declared size and checks its CRC: a header that lies ends here, refused
+    try:
+        with zf.open(info) as src, open(dest, "wb") as out:
+            while chunk := src.read(CHUNK):
+                out.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise ZipRefused(f"{info.filename!r} does not unpack as its header says ({e}); nothing was kept") from None
 
 
 def find_dataset_in(folder: Path) -> Path:

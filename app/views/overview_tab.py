@@ -166,7 +166,7 @@ class OverviewTab(QScrollArea):
         self.dataset_note = QLabel()
         self.dataset_note.setObjectName("muted")
         self.dataset_note.setWordWrap(True)
-        self.dataset_open = QPushButton("Open data set folder")
+        self.dataset_open = QPushButton("Open data set")
         self.dataset_open.clicked.connect(self._on_dataset_open_clicked)
         for w in (self.dataset_name, self.dataset_path, self.dataset_note, self.dataset_open):
             dataset_lay.addWidget(w)
@@ -369,6 +369,10 @@ class OverviewTab(QScrollArea):
 
     def _on_dataset_open_clicked(self) -> None:
         if self.record and self.record.dataset:
+            window = self.window()
+            if hasattr(window, "show_page"):  # lineage: the data set's page (it lists this model back)
+                window.show_page("datasets").open_dataset(self.record.dataset.id)
+                return
             loc = self.record.dataset.location
             folder = loc.rsplit("/", 1)[0] if loc.endswith((".yaml", ".yml")) else loc
             QDesktopServices.openUrl(QUrl.fromLocalFile(folder))

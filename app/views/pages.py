@@ -36,8 +36,16 @@ def _workers(window: MainWindow) -> QWidget:
     return page
 
 
+def _datasets(window: MainWindow) -> QWidget:
+    from app.views.datasets_page import DatasetsPage
+
+    return DatasetsPage(window.lib, window.ops, window.open_model)
+
+
 PAGES: list[PageSpec] = [
     PageSpec("workers", "⚙  Workers", "GPU boxes reached over SSH, for trainings and exports", _workers),
+    PageSpec("datasets", "🗂  Datasets", "Data sets you train on: their images, labels, classes and models",
+             _datasets),
 ]
 
 

@@ -65,7 +65,7 @@ def test_broken_files_are_named_one_by_one(sets, tmp_path):
     labels = y.parent / "labels" / "train"
     (labels / "0000.txt").unlink()  # a missing label
     first = (labels / "0001.txt").read_text().splitlines()
-    (labels / "0001.txt").write_text("\n".join(["7 0.5 0.5 0.1 0.1", *first[1:]]) + "\n")  # class id ≥ nc
+    (labels / "0001.txt").write_text("\n".join(["2 0.5 0.5 0.1 0.1", *first[1:]]) + "\n")  # class id = nc
     (labels / "0002.txt").write_text("0 0.5 0.5 0.1\n")  # a column short
     (labels / "0003.txt").write_text("1 1.5 0.5 0.1 0.1\n")  # not normalised
     (y.parent / "images" / "train" / "0099.jpg").write_bytes(b"not a jpeg at all")  # does not decode
@@ -74,7 +74,7 @@ def test_broken_files_are_named_one_by_one(sets, tmp_path):
     for p in scan.problems:
         by_file.setdefault(Path(p.file).name, []).append((p.severity, p.message))
     assert by_file["0000.png"] == [("warning", "no label file (0000.txt): trained as background")]
-    assert by_file["0001.txt"] == [("error", "line 1: class id 7 ≥ nc (2 classes)")]
+    assert by_file["0001.txt"] == [("error", "line 1: class id 2 ≥ nc (2 classes)")]
     assert by_file["0002.txt"] == [("error", "line 1: 4 columns, a detect label has 5 (class x y w h)")]
     assert by_file["0003.txt"] == [("error", "line 1: coordinates outside 0…1 (labels must be normalised)")]
     assert [s for s, _ in by_file["0099.jpg"]] == ["error", "warning"] and "does not decode" in by_file["0099.jpg"][0][1]
@@ -185,4 +185,18 @@ def test_progress_reaches_the_end_and_cancel_stores_nothing(lib, sets, tmp_path)
     with pytest.raises(ScanCancelled):
         add_dataset(lib, z, cancel=lambda: True)
     assert [i.record.task for i in list_datasets(lib)] == ["pose"]
+    assert list((lib.home / "datasets").iterdir()) == []
+
+
+def test_a_zip_whose_header_lies_about_a_size_is_refused(lib, tmp_path):
+    liar = tmp_path / "liar.zip"
+    with zipfile.ZipFile(liar, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("train/a/big.png", bytes(range(256)) * 8192)  # 2 MiB, declared below as 1000 bytes
+    data = bytearray(liar.read_bytes())
+    for sig, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local and central headers' uncompressed size
+        at = data.index(sig) + offset
+        data[at:at + 4] = (1000).to_bytes(4, "little")
+    liar.write_bytes(bytes(data))
+    with pytest.raises(DatasetUnusable, match="does not unpack as its header says"):
+        add_dataset(lib, liar)
     assert list((lib.home / "datasets").iterdir()) == []
