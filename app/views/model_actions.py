@@ -14,6 +14,7 @@ from app.library.records import ModelRecord
 from app.library.repository import Library
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
+from app.views.clone_actions import CloneActions
 
 if TYPE_CHECKING:
     from app.views.model_page import ModelPage
@@ -34,6 +35,7 @@ class ModelActions(QObject):
         self._refresh = refresh
         self._leave_model = leave_model  # back to the project page
         self.page: ModelPage | None = None
+        self.clones = CloneActions(window)  # type: ignore[arg-type]  (clone / move: button, menu, drag and drop)
 
     def connect_page(self, page: ModelPage) -> None:
         """Listen to the model page's Overview and Train tabs (the page is made on first use)."""
@@ -41,6 +43,7 @@ class ModelActions(QObject):
         page.overview.renameRequested.connect(self._on_overview_rename_requested)
         page.overview.downloadRequested.connect(self._on_overview_download_requested)
         page.overview.trashRequested.connect(self._on_overview_trash_requested)
+        self.clones.connect_page(page)
         page.train.cancelRequested.connect(self._on_train_cancel_requested)
         page.train.retryRequested.connect(self._on_train_retry_requested)
         page.train.trustRetryRequested.connect(self._on_train_trust_retry_requested)

@@ -72,6 +72,9 @@ class ModelPage(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.back)
         head.addWidget(self.crumb, 1)
+        self.clone_button = QPushButton("Clone…")  # app/views/clone_actions.py carries it out
+        self.clone_button.setToolTip("Clone this model into another project (hard links: no extra space)")
+        head.addWidget(self.clone_button)
         self.tabs = ScrollingTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)  # a narrow window scrolls the tab bar rather than widening
