@@ -1,8 +1,10 @@
-"""The Deploy tab: a model's HTTP endpoints — make one, watch its state and traffic, copy how to call it, stop it.
+"""The Deploy tab: a model's HTTP endpoints — make one, watch its state and traffic, copy how to call it, try it
+with a picture, replace its model, rotate its token, stop it.
 
-Every EndpointManager call runs on the window's library thread (``LibraryOps``); the /metrics readings and token
-look-ups run on the thread pool with a bounded timeout. The GUI thread never touches SQLite or the network.
-A poll every 2 s while the tab is shown keeps the states (Creating → Deploying → Ready / Failed) current.
+Every EndpointManager call runs on the window's library thread (``LibraryOps``) and returns quickly (a worker's
+tunnel is started, not waited for; a replace is asked, then its answer looked for — ``EndpointChanges``); the
+/metrics readings, token look-ups and test requests run on the thread pool with a bounded timeout. The GUI thread
+never touches SQLite or the network. A poll every 2 s while the tab is shown keeps the states current.
 """
 
 from __future__ import annotations
@@ -15,28 +17,25 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from app.library.records import ModelRecord
+from app.views.deploy.endpoint_changes import EndpointChanges, one_line
 from app.views.deploy.endpoint_form import EndpointForm, EndpointRequest
 from app.views.deploy.metrics_chart import MetricsChart
+from app.views.deploy.snippets import curl_snippet, python_snippet
+from app.views.deploy.try_panel import TryPanel
 
 POLL_MS = 2000
 LOG_LINES = 200
-COLUMNS = ("Name", "State", "Where", "Runtime", "URL", "Token")
+COLUMNS = ("Name", "Model", "State", "Where", "Runtime", "URL", "Token")
+COL_URL = 5
 LIVE = ("Creating", "Deploying", "Ready", "Stopping")  # as app.deploy.store: importing it would load SQLAlchemy here
 TOKEN_MASK = "••••••••"
+TUNNEL_NOTE = ("On worker {worker}: the endpoint listens on the worker's loopback only (port {port}); {url} is an "
+               "SSH tunnel from this machine.")
 
 
-def curl_snippet(url: str, token: str) -> str:
-    """A curl call of the endpoint's /predict with ``token`` (or a placeholder)."""
-    return f'curl -X POST {url}/predict \\\n  -H "Authorization: Bearer {token}" \\\n  -F "file=@image.jpg"'
-
-
-def python_snippet(url: str, token: str) -> str:
-    """The same call in Python with httpx."""
-    return ("import httpx\n\n"
-            f'with open("image.jpg", "rb") as f:\n'
-            f'    r = httpx.post("{url}/predict", headers={{"Authorization": "Bearer {token}"}},\n'
-            f'                   files={{"file": f}}, timeout=30)\n'
-            "print(r.json())")
+def masked(token: str | None) -> str:
+    """The token as the table shows it: hidden, but for its last four characters once this window knows it."""
+    return TOKEN_MASK + (token[-4:] if token else "")
 
 
 class DeployTab(QWidget):
@@ -55,6 +54,8 @@ class DeployTab(QWidget):
         self._reading_metrics = False
         self._chart_endpoint: str | None = None
         self._pending_select: str | None = None  # the endpoint just deployed: selected once its row arrives
+        self.model_names: dict[str, str] = {}
+        self.changes = EndpointChanges(self)
 
         self.form = EndpointForm()
         self.form.deployRequested.connect(self._on_form_deploy_requested)
@@ -64,7 +65,7 @@ class DeployTab(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(COL_URL, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(100)
         self.table.setMaximumHeight(170)  # a few endpoints; the chart, snippets and log need the room
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
@@ -72,16 +73,24 @@ class DeployTab(QWidget):
         self.stop_button = QPushButton("Stop")
         self.delete_button = QPushButton("Delete")
         self.copy_token_button = QPushButton("Copy token")
+        self.replace_button = QPushButton("Replace model…")
+        self.rotate_button = QPushButton("Rotate token")
+        self.replace_button.clicked.connect(self.changes.replace_selected)
+        self.rotate_button.clicked.connect(self.changes.rotate_selected)
         self.start_button.clicked.connect(self._on_start_button_clicked)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
         self.delete_button.clicked.connect(self._on_delete_button_clicked)
         self.copy_token_button.clicked.connect(self._on_copy_token_button_clicked)
         actions = QHBoxLayout()
-        for b in (self.start_button, self.stop_button, self.delete_button, self.copy_token_button):
+        for b in (self.start_button, self.stop_button, self.delete_button, self.replace_button, self.copy_token_button,
+                  self.rotate_button):
             actions.addWidget(b)
         actions.addStretch(1)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
+        self.where_note = QLabel()
+        self.where_note.setWordWrap(True)
+        self.where_note.setVisible(False)
         self.chart = MetricsChart()
         self.chart.setMaximumHeight(240)  # the snippets stay in view at 800 px
         self.snippets = QTabWidget()
@@ -95,15 +104,25 @@ class DeployTab(QWidget):
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setMinimumHeight(100)
-        right = QVBoxLayout()
-        right.addWidget(self.table)
-        right.addLayout(actions)
-        right.addWidget(self.verdict)
-        right.addWidget(self.chart, 1)
+        self.try_panel = TryPanel()
+        self.try_panel.pictureChosen.connect(self._on_try_panel_picture_chosen)
+        traffic = QWidget()
+        traffic_lay = QVBoxLayout(traffic)
+        traffic_lay.setContentsMargins(0, 0, 0, 0)
+        traffic_lay.addWidget(self.chart, 1)
         snippet_row = QHBoxLayout()
         snippet_row.addWidget(self.snippets, 1)
         snippet_row.addWidget(self.copy_snippet_button, 0, Qt.AlignmentFlag.AlignTop)
-        right.addLayout(snippet_row, 1)
+        traffic_lay.addLayout(snippet_row, 1)
+        self.views = QTabWidget()  # traffic and the test panel share the height under the table
+        self.views.addTab(traffic, "Traffic")
+        self.views.addTab(self.try_panel, "Test")
+        right = QVBoxLayout()
+        right.addWidget(self.table)
+        right.addLayout(actions)
+        right.addWidget(self.where_note)
+        right.addWidget(self.verdict)
+        right.addWidget(self.views, 1)
         left = QVBoxLayout()  # the log under the form: the column has the height to spare
         left.addWidget(self.form)
         left.addWidget(QLabel("Log of the selected endpoint"))
@@ -152,6 +171,15 @@ class DeployTab(QWidget):
         self.timer.stop()  # a hidden tab reads nothing
 
     # ------------------------------------------------------- library thread work
+    @property
+    def ops(self) -> Any:
+        """The window's library thread (None until attached)."""
+        return self._ops
+
+    def eps(self) -> Any:
+        """The EndpointManager (library thread only)."""
+        return self._eps()
+
     def _eps(self) -> Any:
         if self._manager is None:
             from app.deploy.endpoints import EndpointManager  # SQLAlchemy-backed: loaded on first use only
@@ -164,15 +192,23 @@ class DeployTab(QWidget):
 
         return self._eps().choices(model_id), [w.name for w in WorkerStore(self._lib).list()]
 
-    def _read_endpoints(self, model_id: str, selected: str | None) -> tuple[list[Any], str]:
+    def _read_endpoints(self, model_id: str, selected: str | None,
+                        followed: set[str]) -> tuple[list[Any], str, dict[str, str], list[str]]:
+        from app.library.repository import LibraryError
+
         eps = self._eps()
-        rows = [e for e in eps.listing() if e.model_id == model_id]
-        for e in rows:  # a worker's Ready endpoint needs its tunnel here before its URL means anything
+        rows = [e for e in eps.listing() if e.model_id == model_id or e.id in followed]
+        problems = []
+        for e in rows:  # a worker's Ready endpoint needs its tunnel here: started now, its URL on a later poll
             if e.worker != "local" and e.state == "Ready" and not e.url:
-                eps.wait_ready(e.id, 60)
+                try:
+                    eps.ensure_tunnel(e.id)
+                except LibraryError as err:
+                    problems.append(f"{e.name}: {err}")
         rows = [eps.refresh(e.id) for e in rows]
         log = eps.logs(selected) if selected and any(e.id == selected for e in rows) else ""
-        return rows, log
+        names = {m.id: m.name for m in self._lib.models()} if rows else {}
+        return rows, log, names, problems
 
     def _stop(self, endpoint_id: str) -> Any:
         """Ask the agent to stop (SIGTERM) without waiting: the poll shows Stopping, then Stopped."""
@@ -189,8 +225,8 @@ class DeployTab(QWidget):
         if self._ops is None or self.model is None or self._polling:
             return
         self._polling = True
-        model_id, selected = self.model.id, self.selected_id()
-        self._ops.submit(lambda: self._read_endpoints(model_id, selected), self._on_endpoints_read,
+        model_id, selected, followed = self.model.id, self.selected_id(), set(self.changes.followed)
+        self._ops.submit(lambda: self._read_endpoints(model_id, selected, followed), self._on_endpoints_read,
                          self._on_poll_failed, "Reading the endpoints")
 
     def _on_poll_failed(self, error: Exception) -> None:
@@ -201,19 +237,28 @@ class DeployTab(QWidget):
         choices, workers = result
         self.form.set_choices(choices, workers)
 
-    def _on_endpoints_read(self, result: tuple[list[Any], str]) -> None:
+    def _on_endpoints_read(self, result: tuple[list[Any], str, dict[str, str], list[str]]) -> None:
         self._polling = False
-        rows, log = result
-        if self.model is None or any(r.model_id != self.model.id for r in rows):
+        rows, log, names, problems = result
+        if self.model is None or any(r.model_id != self.model.id and r.id not in self.changes.followed for r in rows):
             return  # another model was opened meanwhile
+        self.model_names.update(names)
+        if problems:
+            self.verdict.setText(problems[0])
         selected, self._pending_select = self._pending_select or self.selected_id(), None
         self.endpoints = rows
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for i, ep in enumerate(rows):
             state = ep.state + (f": {ep.error}" if ep.state == "Failed" and ep.error else "")
-            where = "this machine" + (" (LAN)" if ep.lan else "") if ep.worker == "local" else ep.worker
-            for col, text in enumerate((ep.name, state, where, ep.backend, ep.url or "—", TOKEN_MASK)):
+            if ep.worker != "local" and ep.state == "Ready" and not ep.url:
+                state = "Deploying… (opening the SSH tunnel)"  # serving there, not reachable from here yet
+            if ep.id in self.changes.pending:
+                state += " (replacing…)" if self.changes.pending[ep.id].kind == "replace" else " (new token…)"
+            where = "this machine" + (" (LAN)" if ep.lan else "") if ep.worker == "local" else f"worker {ep.worker}"
+            model = self.model_names.get(ep.model_id, ep.model_id)
+            for col, text in enumerate((ep.name, model, state, where, ep.backend, ep.url or "—",
+                                        masked(self.tokens.get(ep.id)))):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 item.setData(Qt.ItemDataRole.UserRole, ep.id)
@@ -266,6 +311,11 @@ class DeployTab(QWidget):
             self.chart.clear()
             self.log.clear()
         url = (ep.url if ep is not None else None) or "http://127.0.0.1:PORT"
+        on_worker = ep is not None and ep.worker != "local"
+        self.where_note.setVisible(on_worker)
+        if on_worker:
+            self.where_note.setText(TUNNEL_NOTE.format(worker=ep.worker, port=ep.port or "?",
+                                                       url=ep.url or "the local URL (once the tunnel is open)"))
         for box, text in ((self.curl, curl_snippet(url, "$YOLODESK_TOKEN")),
                           (self.python, python_snippet(url, "YOUR_TOKEN"))):
             if box.toPlainText() != text:
@@ -280,6 +330,9 @@ class DeployTab(QWidget):
         self.delete_button.setEnabled(ep is not None and not live)  # stop first: deleting never blocks the window
         self.copy_token_button.setEnabled(ep is not None)
         self.copy_snippet_button.setEnabled(ep is not None)
+        busy = ep is not None and ep.id in self.changes.pending
+        self.replace_button.setEnabled(ep is not None and ep.state == "Ready" and not busy)
+        self.rotate_button.setEnabled(ep is not None and not busy)
 
     # ---------------------------------------------------------------- actions
     def _on_form_deploy_requested(self, request: EndpointRequest) -> None:
@@ -302,7 +355,7 @@ class DeployTab(QWidget):
 
     def _on_deploy_failed(self, error: Exception) -> None:
         self.form.set_busy(False)
-        self.form.verdict.setText(f"Not deployed: {_one_line(error)}")
+        self.form.verdict.setText(f"Not deployed: {one_line(error)}")
 
     def _act(self, what: str, fn: Any) -> None:
         ep = self.selected()
@@ -311,7 +364,7 @@ class DeployTab(QWidget):
         endpoint_id = ep.id
         self.verdict.setText(f"{what} {ep.name}…")
         self._ops.submit(lambda: fn(endpoint_id), lambda _r: self._on_action_done(what),
-                         lambda e: self.verdict.setText(f"{what} failed: {_one_line(e)}"), what)
+                         lambda e: self.verdict.setText(f"{what} failed: {one_line(e)}"), what)
 
     def _on_action_done(self, what: str) -> None:
         self.verdict.setText("")
@@ -345,10 +398,17 @@ class DeployTab(QWidget):
                 self.tokens[ep.id] = token
                 then(ep, token)
             else:
-                self.verdict.setText(f"The token of {ep.name} is gone; rotate it from the command line.")
+                self.verdict.setText(f"The token of {ep.name} is gone; Rotate token makes a new one.")
 
         run_in_background(lambda: eps.token(ep), arrived,
-                          lambda e: self.verdict.setText(f"Reading the token failed: {_one_line(e)}"))
+                          lambda e: self.verdict.setText(f"Reading the token failed: {one_line(e)}"))
+
+    def _on_try_panel_picture_chosen(self, path: str) -> None:
+        ep = self.selected()
+        if ep is None or ep.state != "Ready" or not ep.url:
+            self.try_panel.refuse("Select a Ready endpoint first: the picture is sent to the selected one.")
+            return
+        self._with_token(lambda e, token: self.try_panel.send(e.url, token, path))
 
     def _on_copy_token_button_clicked(self) -> None:
         def copy(ep: Any, token: str) -> None:
@@ -367,7 +427,3 @@ class DeployTab(QWidget):
 
         self._with_token(copy)
 
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
