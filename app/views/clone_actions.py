@@ -151,6 +151,7 @@ class CloneActions(QObject):
 
         def done(m: ModelRecord) -> None:
             self.last = m
+            self.window.statusBar().clearMessage()  # the "Cloning…" line: the notice says how it ended
             name = printable(original.name) if original else printable(m.name)
             self.notice.offer(f"{verb} “{name}” to “{printable(m.project)}” —", m.id)
 
