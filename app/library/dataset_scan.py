@@ -346,7 +346,8 @@ def _check_image(image: Path, result: ScanResult) -> bool:
     except FileNotFoundError:
         result.add_problem(image, "listed but not on disk")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        result.add_problem(image, f"does not decode as an image ({type(e).__name__}: {str(e)[:80]})")
+        detail = "not a known image format" if isinstance(e, UnidentifiedImageError) else str(e)[:80]
+        result.add_problem(image, f"does not decode as an image ({detail})")
     except Image.DecompressionBombError:
         result.add_problem(image, "image too large to decode safely")
     return False

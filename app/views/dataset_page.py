@@ -29,7 +29,7 @@ from app.widgets.chart_style import chart_colors, style_plot
 from app.widgets.label_overlay import Drawn, LabelThumb, class_color, render_sample
 
 GRID_COLUMNS = 4
-THUMB = 180
+THUMB = 136
 SPLIT_OFFSETS = {"train": -0.27, "val": 0.0, "test": 0.27}  # bars of one class side by side
 
 
@@ -150,6 +150,7 @@ class DatasetPage(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([GRID_COLUMNS * (THUMB + 8) + 60, 400])  # the grid's four columns whole; the charts take the rest
         lay = QVBoxLayout(self)
         lay.setContentsMargins(20, 14, 20, 14)
         lay.addLayout(head)

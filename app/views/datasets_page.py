@@ -95,7 +95,6 @@ class DatasetsPage(QWidget):
         self.problems = QListWidget()
         self.problems.setWordWrap(True)
         self.problems.setVisible(False)
-        self.problems.setMaximumHeight(180)
 
         listing = QWidget()
         lay = QVBoxLayout(listing)
@@ -222,6 +221,8 @@ class DatasetsPage(QWidget):
         if scan.problem_count > len(scan.problems):
             self.problems.addItem(f"… and {scan.problem_count - len(scan.problems)} more")
         self.problems.setVisible(bool(scan.problems))
+        rows = min(self.problems.count(), 8)  # as tall as its lines, up to eight: the table stays in view
+        self.problems.setMaximumHeight(self.problems.sizeHintForRow(0) * rows + 2 * self.problems.frameWidth() + 4)
 
     # ------------------------------------------------------------------------------------------- slots
     def _on_add_file_chosen(self) -> None:

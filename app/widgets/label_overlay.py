@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.library.dataset_labels import Sample, skeleton
 
-# ultralytics' Colors palette (the first ten), so labels look like its plots
-PALETTE = ("#FF3838", "#FF9D97", "#FF701F", "#FFB21D", "#CFD231", "#48F90A", "#92CC17", "#3DDB86", "#1A9334",
-           "#00D4BB")
+# ultralytics' Colors palette, reordered so the first classes stand out on red and blue objects alike
+PALETTE = ("#FFB21D", "#48F90A", "#00D4BB", "#FF3838", "#CFD231", "#FF9D97", "#92CC17", "#3DDB86", "#FF701F",
+           "#1A9334")
 
 
 def class_color(cls: int) -> QColor:
