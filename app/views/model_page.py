@@ -101,6 +101,7 @@ class ModelPage(QWidget):
         self.back.setText(f"← {m.project}")
         self.crumb.setText(f"/  {m.name}")
         self.crumb.setToolTip(m.name)
+        self.clone_button.setEnabled(m.has_weights)  # a training without weights yet has nothing to clone
         self.overview.show_record(m)
         self.train.show_model(m, job)
         self.deploy.show_model(m)
