@@ -1,7 +1,7 @@
 """A validation job: ultralytics' validator on a model's weights (opened through the gate), captured as numbers.
 
 Spec: ``args`` = ``{"model": <.pt>, "data": <data.yaml | folder>, "split": "val", "conf"?, "iou"?, "imgsz"?,
-"batch"?, "device"?}``, ``task``, ``trusted_sha256``. The capture (``remote_agent/val_capture.py``: matrix, curves,
+"batch"?, "device"?, "matrix_conf"?}`` (``matrix_conf``: the confidence the stored matrix is counted at, 0.25), ``task``, ``trusted_sha256``. The capture (``remote_agent/val_capture.py``: matrix, curves,
 per-class, speed, per-image predictions) is written to ``<run_dir>/validation.json``; the result names that file,
 its sha256 and a summary. ``plots=True`` is passed because ultralytics fills the detection matrix only then; the
 capturing validator draws none of the pictures.
@@ -16,7 +16,7 @@ from typing import Any
 
 from remote_agent.events import Emitter
 from remote_agent.train import CancelFlag, file_sha256
-from remote_agent.val_capture import build_capture, capturing_validator
+from remote_agent.val_capture import MATRIX_CONF, build_capture, capturing_validator
 
 CAPTURE_NAME = "validation.json"
 # set by the agent, not by a user's key=value: a user cannot re-point the run folder or switch plots off
@@ -74,7 +74,9 @@ def run_val(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple
 
     model.add_callback("on_val_start", on_val_start)
     model.add_callback("on_val_batch_end", on_val_batch_end)
-    validator_class = capturing_validator(model._smart_load("validator"))
+    stored = args.pop("matrix_conf", None)  # ours, not ultralytics': the confidence the stored matrix is counted at
+    validator_class = capturing_validator(model._smart_load("validator"),
+                                          MATRIX_CONF if stored is None else float(stored))
     try:
         metrics = model.val(validator=validator_class, data=data, split=split, **args, **FIXED,
                             project=str(run_dir), name="val")

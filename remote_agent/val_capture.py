@@ -69,15 +69,17 @@ def detection_image(validator: Any, detections: dict[str, Any], pbatch: dict[str
 
 
 def matrix_conf(validator: Any) -> float:
-    """The confidence the stored detection matrix is counted at: :data:`MATRIX_CONF`, or val's ``conf`` if higher."""
-    return max(float(validator.args.conf), MATRIX_CONF)
+    """The confidence the stored detection matrix is counted at: the asked one (:data:`MATRIX_CONF` by default),
+    never below val's ``conf`` (nothing under it was kept)."""
+    return max(float(validator.args.conf), float(validator.matrix_conf))
 
 
-def capturing_validator(base: type) -> type:
+def capturing_validator(base: type, stored_matrix_conf: float = MATRIX_CONF) -> type:
     """A subclass of the task's validator that records every image the confusion matrix sees, and draws no plots."""
 
     class CapturingValidator(base):  # type: ignore[misc, valid-type]
         captured_images: list[dict[str, Any]]
+        matrix_conf = stored_matrix_conf
 
         def init_metrics(self, model: Any) -> None:
             super().init_metrics(model)

@@ -20,12 +20,12 @@ from remote_agent.data_check import load_yaml_like_ultralytics
 
 SPLITS = ("train", "val", "test")
 # What a validation may be told; the rest (plots, save_json, project, name…) the agent sets itself
-VAL_KEYS = ("conf", "iou", "imgsz", "batch", "device", "max_det", "half", "single_cls", "agnostic_nms", "workers",
+VAL_KEYS = ("conf", "matrix_conf", "iou", "imgsz", "batch", "device", "max_det", "half", "single_cls", "agnostic_nms", "workers",
             "rect", "augment")
 
 
 def _check_one(key: str, value: Any) -> str | None:
-    if key in ("conf", "iou"):
+    if key in ("conf", "iou", "matrix_conf"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
             return f"must be a number from 0 to 1, not {value!r}"
         return None
