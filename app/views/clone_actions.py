@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MODEL_MIME = "application/x-yolodesk-model"  # a model id, dragged inside the window
 NOTICE_SECONDS = 12
-DROP_HINT = "Drop on a project to clone the model there; hold Shift to move it instead"
+DROP_HINT = "Drag a model onto a project in the sidebar to clone it there (Shift-drop moves it)"
 
 
 def model_mime(model_id: str) -> QMimeData:

@@ -102,7 +102,8 @@ class Sidebar(QWidget):
         for p in projects:
             item = QListWidgetItem(f"{p.name}  ·  {p.model_count}")
             item.setData(ID_ROLE, p.id)
-            item.setToolTip(f"{p.name}: {p.model_count} model(s)\nDouble-click to rename; right-click for more")
+            item.setToolTip(f"{p.name}: {p.model_count} model(s)\nDouble-click to rename; right-click for more\n"
+                            "Drop a model here to clone it into this project (Shift-drop moves it)")
             self.projects.addItem(item)
             if p.id == current_id:
                 self.projects.setCurrentItem(item)

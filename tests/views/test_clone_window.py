@@ -154,3 +154,13 @@ def test_a_model_dragged_from_the_table_or_the_sidebar_carries_its_id(window, li
     assert _drag_onto(window, "Target", carried[0]) == (True, True)
     window.ops.wait_idle()
     assert [m.parent_id for m in lib.models(lib.project_by_name("Target").id)] == [det.id]
+
+
+def test_a_model_without_weights_has_no_clone_button(window, lib):
+    pending = lib.create_pending_model(lib.default_project_id, "training-now", task="pose")
+    window.open_model(pending.id)
+    window.ops.wait_idle()
+    assert not window.model_page.clone_button.isEnabled()
+    window.open_model(_model(lib, "detect").id)
+    window.ops.wait_idle()
+    assert window.model_page.clone_button.isEnabled()
