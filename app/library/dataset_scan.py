@@ -24,6 +24,7 @@ IMG_FORMATS = {"avif", "bmp", "dng", "heic", "heif", "jp2", "jpeg", "jpeg2000", 
 SPLITS = ("train", "val", "test")
 SAMPLES_PER_SPLIT = 24  # image paths kept in the stats for the dataset page's grid
 MAX_PROBLEMS_KEPT = 500  # a broken set of 100k images would otherwise store 100k lines
+MAX_FILES_LISTED = 2_000_000  # files under one split's folder; beyond it the path is surely wrong
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 Cancel = Callable[[], bool]
@@ -142,14 +143,22 @@ def _names(data: dict[str, Any]) -> list[str]:
     raise DatasetUnusable("the data.yaml has no `names:` (nor `nc:`)")
 
 
-def _split_images(root: Path, spec: Any, result: ScanResult) -> list[Path]:
+def _split_images(root: Path, spec: Any, result: ScanResult, cancel: Cancel | None) -> list[Path]:
     """The image files of one split entry: a folder (searched recursively), a .txt list, or a list of these."""
     images: list[Path] = []
     for entry in spec if isinstance(spec, list) else [spec]:
         p = Path(str(entry)).expanduser()
         p = p if p.is_absolute() else root / p
         if p.is_dir():
-            images += sorted(f for f in p.rglob("*.*") if f.suffix[1:].lower() in IMG_FORMATS and f.is_file())
+            found = []
+            for n, f in enumerate(p.rglob("*.*")):  # a `train: /` must stay cancellable and bounded
+                if n % 4096 == 0:
+                    _tick(None, cancel, 0, 0, "")
+                if n > MAX_FILES_LISTED:
+                    raise DatasetUnusable(f"{p} holds more than {MAX_FILES_LISTED} files: is the split's path right?")
+                if f.suffix[1:].lower() in IMG_FORMATS and f.is_file():
+                    found.append(f)
+            images += sorted(found)
         elif p.is_file() and p.suffix == ".txt":
             for line in p.read_text(errors="replace").splitlines():
                 line = line.strip()
@@ -201,7 +210,7 @@ def _scan_yaml(yaml_path: Path, progress: Progress | None, cancel: Cancel | None
     for key in ("train", "val"):
         if not data.get(key):
             raise DatasetUnusable(f"{yaml_path.name} has no `{key}:` split")
-    per_split = {s: _split_images(root, data[s], result) for s in SPLITS if data.get(s)}
+    per_split = {s: _split_images(root, data[s], result, cancel) for s in SPLITS if data.get(s)}
     total = sum(len(v) for v in per_split.values())
     done = 0
     parsed: list[tuple[str, Path, list[list[str]] | None]] = []

@@ -200,3 +200,11 @@ def test_a_zip_whose_header_lies_about_a_size_is_refused(lib, tmp_path):
     with pytest.raises(DatasetUnusable, match="does not unpack as its header says"):
         add_dataset(lib, liar)
     assert list((lib.home / "datasets").iterdir()) == []
+
+
+def test_a_split_path_that_lists_too_many_files_is_refused(sets, monkeypatch):
+    import app.library.dataset_scan as dataset_scan
+
+    monkeypatch.setattr(dataset_scan, "MAX_FILES_LISTED", 4)  # the detect set's train folder holds 6 images
+    with pytest.raises(DatasetUnusable, match="holds more than 4 files: is the split's path right"):
+        scan_dataset(sets["detect"])
