@@ -95,6 +95,9 @@ def _read_source(lib: LibraryHome, model_id: str, project_id: int, project_name:
     folder = lib.models_dir / model_id
     with lib.read() as s:
         m = _live_model(s, model_id)
+        if not lib.weights_path(model_id).is_file():
+            raise LibraryError(f"the weights of “{m.name}” are not in the library (run `yolodesk check`); "
+                               "nothing was cloned")
         dup = _same_weights(s, project_id, m.sha256 or "")
         if dup is not None:
             raise LibraryError(f"already there as “{dup.name}” in “{project_name}”; nothing was written")

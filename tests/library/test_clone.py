@@ -127,3 +127,11 @@ def test_move_rehomes_the_same_model_and_its_exports(lib, detector, checkpoints)
     with pytest.raises(LibraryError, match="is already in “Target”"):
         clone_model(lib, detector.id, "Target", move=True)
     assert lib.check(deep=True).clean
+
+
+def test_weights_gone_from_disk_are_a_verdict_not_an_io_error(lib, detector):
+    detector.weights_path.unlink()
+    with pytest.raises(LibraryError, match="the weights of “detect_yolo26n” are not in the library"):
+        clone_model(lib, detector.id, "Target")
+    assert lib.models(lib.project_by_name("Target").id) == []
+    assert sorted(p.name for p in lib.models_dir.iterdir()) == [detector.id]
