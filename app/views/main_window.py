@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
             self.exports = ExportController(self._model_page.export, self.lib, self.ops, self.jobs, self,
                                             lambda: self.current_model_id, self.statusBar().showMessage)
             self.backends = BackendFinder(self._model_page.predict, self.lib, self.ops, self)
-            self._model_page.deploy.attach(self.lib, self.ops, self.jobs)  # its endpoint work runs on the library thread
+            self._model_page.attach(self.lib, self.ops, self.jobs)  # Deploy's, Validation's work: the library thread
             self._model_page.predict.busyChanged.connect(self._on_predict_busy_changed)
             self.imports.watch(self._model_page)
             self.stack.addWidget(self._model_page)

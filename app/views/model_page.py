@@ -1,6 +1,9 @@
-"""A model's page: a breadcrumb back to its project and the tabs Overview, Train, Predict, Export, Deploy."""
+"""A model's page: a breadcrumb back to its project and the tabs Overview, Train, Predict, Export, Validation,
+Deploy."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
@@ -88,6 +91,10 @@ class ModelPage(QWidget):
         self.tabs.addTab(self.predict, "Predict")
         self.export = ExportTab()
         self.tabs.addTab(self.export, "Export")
+        from app.views.validation_tab import ValidationTab
+
+        self.validation = ValidationTab()  # the window attaches its library thread and job manager
+        self.tabs.addTab(self.validation, "Validation")
         from app.views.deploy_tab import DeployTab
 
         self.deploy = DeployTab()  # the window attaches its library thread and job manager
@@ -97,6 +104,11 @@ class ModelPage(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.tabs, 1)
 
+    def attach(self, lib: Any, ops: Any, jobs: Any) -> None:  # noqa: ANN401 (Library, LibraryOps, JobManager)
+        """Give the tabs that read or start jobs (Deploy, Validation) the window's library thread and job manager."""
+        self.deploy.attach(lib, ops, jobs)
+        self.validation.attach(lib, ops, jobs)
+
     def show_record(self, m: ModelRecord, job: JobRecord | None = None) -> None:
         self.back.setText(f"← {m.project}")
         self.crumb.setText(f"/  {m.name}")
@@ -105,3 +117,4 @@ class ModelPage(QWidget):
         self.overview.show_record(m)
         self.train.show_model(m, job)
         self.deploy.show_model(m)
+        self.validation.show_model(m)

@@ -39,7 +39,7 @@ def test_find_back_tabs_refresh(qtbot, window, lib, monkeypatch):
     page.tabs.setTabEnabled(page.tabs.indexOf(page.deploy), False)  # a disabled tab is skipped
     page.tabs.setCurrentWidget(page.overview)
     _keys(qtbot, w, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
-    assert page.tabs.currentWidget() is page.export
+    assert page.tabs.currentWidget() is page.validation
     page.tabs.setTabEnabled(page.tabs.indexOf(page.deploy), True)
     _keys(qtbot, w, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert w.stack.currentWidget() is w.project_page

@@ -90,9 +90,11 @@ def test_dropping_three_files_fills_the_list_and_the_overview_shows_them(qtbot, 
     assert ov._file_labels["SHA-256"].text() == records["detect_yolo26n"].sha256
     assert "Not in the library" in ov.dataset_note.text()
     tabs = page.tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Overview", "Train", "Predict", "Export", "Deploy"]
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Overview", "Train", "Predict", "Export", "Validation",
+                                                                "Deploy"]
     enabled = {tabs.tabText(i): tabs.isTabEnabled(i) for i in range(tabs.count())}
-    assert enabled == {"Overview": True, "Train": True, "Predict": True, "Export": True, "Deploy": True}
+    assert enabled == {"Overview": True, "Train": True, "Predict": True, "Export": True, "Validation": True,
+                       "Deploy": True}
     # An uploaded model's Train tab rebuilds its charts from the stored per-epoch results.
     assert page.train.job is None and page.train.charts.epochs_shown() == 2
 
