@@ -23,8 +23,9 @@ from app.library.records import DatasetRecord
 from app.library.rows import unique_name
 from app.library.unit_of_work import LibraryHome
 
-__all__ = ["AddOutcome", "DatasetInfo", "DatasetUnusable", "ScanCancelled", "add_dataset", "dataset_info",
-           "find_dataset", "list_datasets", "rescan_dataset"]
+__all__ = ["AddOutcome", "DatasetInfo", "DatasetUnusable", "PreparedScan", "ScanCancelled", "add_dataset",
+           "dataset_info", "find_dataset", "list_datasets", "prepare_dataset", "prepare_rescan", "rescan_dataset",
+           "store_prepared"]
 
 STATES = ("Ready", "Warnings", "Unusable", "Not checked", "Missing")
 
@@ -141,44 +142,75 @@ def find_dataset(lib: LibraryHome, ref: str) -> DatasetInfo:
     raise LookupError(f"no data set with id or name {ref!r} (yolodesk datasets lists them)")
 
 
-def add_dataset(lib: LibraryHome, path: str | Path, name: str | None = None, progress: Progress | None = None,
-                cancel: Cancel | None = None, task: str | None = None) -> AddOutcome:
-    """Scan ``path`` (a data.yaml, a classification folder or a .zip of either) and store it, or re-check it when
-    its location is in the library already. Raises :class:`DatasetUnusable` (nothing stored) when it cannot be
-    read at all, :class:`ScanCancelled` when cancelled (nothing stored, an unpacked zip removed)."""
+@dataclass(frozen=True)
+class PreparedScan:
+    """A finished scan not yet stored (made without the database, so it may run on any thread)."""
+
+    scan: ScanResult
+    name: str
+    unpacked: Path | None = None  # the folder a zip was unpacked into: removed if storing fails
+
+
+def prepare_dataset(home: Path, path: str | Path, name: str | None = None, progress: Progress | None = None,
+                    cancel: Cancel | None = None, task: str | None = None) -> PreparedScan:
+    """Scan ``path`` (a data.yaml, a classification folder or a .zip of either, unpacked under ``home/datasets``)
+    without touching the database. Raises :class:`DatasetUnusable` when it cannot be read at all,
+    :class:`ScanCancelled` when cancelled (an unpacked zip removed either way)."""
     path = Path(path).expanduser().absolute()
     unpacked: Path | None = None
     if path.is_file() and path.suffix.lower() == ".zip":
-        unpacked = _unpack(lib, path, progress, cancel)
-        target = find_dataset_in(unpacked)
-    else:
-        target = path
+        unpacked = _unpack(Path(home), path, progress, cancel)
     try:
+        target = find_dataset_in(unpacked) if unpacked is not None else path
         scan = scan_dataset(target, progress, cancel, task)
         if unpacked is not None:
             scan.kind, scan.source = "zip", str(path)
             if Path(scan.root).resolve() != unpacked.resolve() and unpacked.resolve() not in \
                     Path(scan.root).resolve().parents:
                 raise DatasetUnusable(f"{path.name}: its data.yaml's `path:` points outside the archive")
-        return _store(lib, scan, name or _default_name(path, target))
+        return PreparedScan(scan, name or _default_name(path, target), unpacked)
     except BaseException:
-        if unpacked is not None:
-            shutil.rmtree(unpacked, ignore_errors=True)
+        _discard(unpacked)
         raise
+
+
+def prepare_rescan(info: DatasetInfo, progress: Progress | None = None, cancel: Cancel | None = None) -> PreparedScan:
+    """Scan a library data set again where it lies (no database); ``DatasetUnusable`` if it vanished."""
+    scan = scan_dataset(info.record.location, progress, cancel, info.record.task)
+    if info.record.kind == "zip":
+        scan.kind, scan.source = "zip", info.stats.get("source")
+    return PreparedScan(scan, info.record.name)
+
+
+def store_prepared(lib: LibraryHome, prepared: PreparedScan) -> AddOutcome:
+    """Store a prepared scan: a new row, or the known location's row updated (the window's library thread)."""
+    try:
+        return _store(lib, prepared.scan, prepared.name)
+    except BaseException:
+        _discard(prepared.unpacked)
+        raise
+
+
+def add_dataset(lib: LibraryHome, path: str | Path, name: str | None = None, progress: Progress | None = None,
+                cancel: Cancel | None = None, task: str | None = None) -> AddOutcome:
+    """Scan ``path`` and store it, or re-check it when its location is in the library already (see
+    :func:`prepare_dataset`); a new data set without train or val images is not stored (``DatasetUnusable``)."""
+    return store_prepared(lib, prepare_dataset(lib.home, path, name, progress, cancel, task))
 
 
 def rescan_dataset(lib: LibraryHome, dataset_id: int, progress: Progress | None = None,
                    cancel: Cancel | None = None) -> AddOutcome:
-    """Scan a library data set again where it lies; ``DatasetUnusable`` (the row kept as it was) if it vanished."""
-    info = dataset_info(lib, dataset_id)
-    scan = scan_dataset(info.record.location, progress, cancel, info.record.task)
-    if info.record.kind == "zip":
-        scan.kind, scan.source = "zip", info.stats.get("source")
-    return _store(lib, scan, info.record.name)
+    """Scan a library data set again and store what it found; the row is kept as it was if it vanished."""
+    return store_prepared(lib, prepare_rescan(dataset_info(lib, dataset_id), progress, cancel))
 
 
-def _unpack(lib: LibraryHome, path: Path, progress: Progress | None, cancel: Cancel | None) -> Path:
-    store = lib.home / "datasets"
+def _discard(unpacked: Path | None) -> None:
+    if unpacked is not None:
+        shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def _unpack(home: Path, path: Path, progress: Progress | None, cancel: Cancel | None) -> Path:
+    store = home / "datasets"
     store.mkdir(parents=True, exist_ok=True)
     try:
         return extract_zip(path, store / f"{path.stem[:60]}-{uuid.uuid4().hex[:8]}", cancel, progress)

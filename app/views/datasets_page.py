@@ -15,8 +15,10 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.library.datasets import AddOutcome, DatasetInfo, DatasetUnusable, ScanCancelled, add_dataset, list_datasets
-from app.library.datasets import rescan_dataset
+from app.library.datasets import (
+    AddOutcome, DatasetInfo, DatasetUnusable, PreparedScan, ScanCancelled, list_datasets, prepare_dataset,
+    prepare_rescan, store_prepared,
+)
 from app.library.repository import Library
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
@@ -161,7 +163,8 @@ class DatasetsPage(QWidget):
     # ------------------------------------------------------------------------------------------- adding
     def add_path(self, path: str | Path) -> None:
         """Check ``path`` and add it, on the thread pool, with progress and Cancel; problems are listed after."""
-        self._start(lambda progress, cancel: add_dataset(self.lib, path, progress=progress, cancel=cancel),
+        home = self.lib.home
+        self._start(lambda progress, cancel: prepare_dataset(home, path, progress=progress, cancel=cancel),
                     f"Checking {Path(path).name}")
 
     def _start(self, work: Any, label: str) -> None:  # noqa: ANN401
@@ -177,8 +180,14 @@ class DatasetsPage(QWidget):
         self.verdict.clear()
         self.problems.clear()
         self.problems.setVisible(False)
+        # the files are read on the pool; the row is written by the window's one library thread
         run_in_background(lambda: work(lambda d, t, what: relay.progressed.emit(d, t, what), cancel.is_set),
-                          self._on_scan_done, self._on_scan_failed)
+                          self._on_scan_prepared, self._on_scan_failed)
+
+    def _on_scan_prepared(self, prepared: PreparedScan) -> None:
+        self.progress_label.setText(f"Saving {prepared.name}")
+        self.ops.submit(lambda: store_prepared(self.lib, prepared), self._on_scan_done, self._on_scan_failed,
+                        what="Adding the data set")
 
     def _on_relay_progressed(self, done: int, total: int, what: str) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -247,7 +256,6 @@ class DatasetsPage(QWidget):
         info = self.dataset_page.info
         if info is None:
             return
-        dataset_id = info.record.id
         self.stack.setCurrentIndex(0)  # the progress and the verdict live on the list
-        self._start(lambda progress, cancel: rescan_dataset(self.lib, dataset_id, progress, cancel),
+        self._start(lambda progress, cancel: prepare_rescan(info, progress, cancel),
                     f"Checking {info.record.name} again")

@@ -144,3 +144,32 @@ def test_a_vanished_data_set_shows_missing(qtbot, window, lib, sets, tmp_path):
         dpage = page.open_dataset(info.record.id)
     assert dpage.state.text() == "Missing" and "is gone" in dpage.problems_list.item(0).text()
     assert {vars(t.drawn)["boxes"] for t in dpage.thumbs} == {0}  # grey tiles, no crash
+
+
+def test_no_statement_runs_on_the_gui_thread_and_writes_go_through_the_library_thread(qtbot, window, lib, sets):
+    import threading
+
+    from sqlalchemy import event
+
+    seen: list[tuple[str, str]] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:  # noqa: ANN001
+        seen.append((threading.current_thread().name, statement))
+
+    event.listen(lib.engine, "before_cursor_execute", record)
+    try:
+        page = window.show_page("datasets")
+        with qtbot.waitSignal(page.scanFinished, timeout=20000):
+            page.add_path(sets["classify"])
+        window.ops.wait_idle()
+        with qtbot.waitSignal(page.dataset_page.gridReady, timeout=20000):
+            page.open_dataset(page.rows[0].record.id)
+        with qtbot.waitSignal(page.scanFinished, timeout=20000):
+            page.dataset_page.rescan_button.click()
+        window.ops.wait_idle()
+    finally:
+        event.remove(lib.engine, "before_cursor_execute", record)
+    assert page.verdict.text().startswith("Checked again classify: classify, 2 classes, train 6 images, val 3 images")
+    writes = {thread for thread, sql in seen if sql.startswith(("INSERT INTO datasets", "UPDATE datasets"))}
+    assert writes == {"library-ops"}
+    assert [sql for thread, sql in seen if thread == threading.main_thread().name] == []
