@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
 
     window = MainWindow(lib)
     window.show()
+    from app.views.trash.startup_purge import purge_at_start
+
+    purge_at_start(window)  # queued behind the first reads on the library thread: the first draw comes first
     if paths:
         window.add_paths([str(p) for p in paths])
     if os.environ.get("YOLODESK_STARTUP_PROBE"):  # bench/startup.py: report when the window is on screen

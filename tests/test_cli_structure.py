@@ -23,7 +23,8 @@ QT = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "pyqtgraph", "superqt")
 # Every subcommand `yolodesk --help` has listed since the CLI was split by area (a new one is added here).
 COMMANDS = ("inspect", "import", "list", "check", "delete", "restore", "rename", "download", "projects", "train",
             "jobs", "cancel", "logs", "demo-data", "workers", "predict", "toolchains", "export", "exports", "deploy",
-            "endpoints", "endpoint", "clone", "datasets", "val", "validations", "compare")
+            "endpoints", "endpoint", "clone", "trash", "visibility", "datasets", "val", "validations",
+            "compare")
 MAX_LINES = 450
 
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from app import __version__
-from app.cli import clone, datasets, deploy, exports, jobs, library, predict, validation, workers
+from app.cli import clone, datasets, deploy, exports, jobs, library, predict, trash, validation, workers
 from app.cli.common import EXIT_REJECTED, HomeUnusable, fail, os_problem, path_exists
 
 COMMANDS: set[str] = set()  # filled by build_parser
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yolodesk", description="YOLO Desk: a desktop workbench for YOLO models.")
     p.add_argument("--version", action="version", version=f"yolodesk {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for area in (library, clone, jobs, workers, predict, exports, deploy, datasets, validation):
+    for area in (library, clone, trash, jobs, workers, predict, exports, deploy, datasets, validation):
         area.add_parsers(sub)
     COMMANDS.update(sub.choices)
     return p

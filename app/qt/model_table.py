@@ -11,7 +11,7 @@ from app.library.untrusted import printable
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
-COLUMNS = ("Name", "Task", "Architecture", "Status", "Key metric", "Params", "Size", "Added")
+COLUMNS = ("Name", "Task", "Architecture", "Status", "Visibility", "Key metric", "Params", "Size", "Added")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -65,14 +65,16 @@ class ModelTableModel(QAbstractTableModel):
             return {  # names come from files and checkpoints: control characters shown escaped
                 "Name": printable(m.name), "Task": printable(m.task or "?"),
                 "Architecture": printable(m.architecture or "unknown"),
-                "Status": m.status, "Key metric": f"{km[1]:.3f}  {printable(km[0])}" if km else "—",
+                "Status": m.status, "Visibility": m.visibility.capitalize(),
+                "Key metric": f"{km[1]:.3f}  {printable(km[0])}" if km else "—",
                 "Params": fmt_params(m.params), "Size": fmt_size(m.size),
                 "Added": m.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             }[col]
         if role == SORT_ROLE:
             return {
                 "Name": m.name.lower(), "Task": m.task or "", "Architecture": m.architecture or "",
-                "Status": m.status, "Key metric": km[1] if km else -1.0, "Params": m.params or 0,
+                "Status": m.status, "Visibility": m.visibility, "Key metric": km[1] if km else -1.0,
+                "Params": m.params or 0,
                 "Size": m.size, "Added": m.created_at.timestamp(),
             }[col]
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -32,6 +32,7 @@ from app.views.new_model_flow import NewModelFlow
 from app.views.pages import PAGES, SidePages
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
+from app.views.trash.project_delete import delete_project_asking
 from app.views.window_shortcuts import WindowShortcuts
 from app.widgets.drop_overlay import DropOverlay
 
@@ -367,8 +368,7 @@ class MainWindow(QMainWindow):
                             lambda e: QMessageBox.warning(self, "Rename project", str(e)))
 
     def _on_sidebar_delete_project(self, project_id: int) -> None:
-        self.ops.submit(lambda: self.lib.delete_project(project_id), None,
-                        lambda e: QMessageBox.information(self, "Delete project", f"The project was not deleted: {e}."))
+        delete_project_asking(self, project_id)  # its trashed models go too, after asking (app/views/trash)
 
     # ------------------------------------------------------------------ Qt events
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

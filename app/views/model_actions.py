@@ -1,4 +1,5 @@
-"""What the model page asks of the library and the job manager: rename, trash, download; cancel or retry a training."""
+"""What the model page asks of the library and the job manager: rename, trash (and Undo), visibility, download;
+cancel or retry a training."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 from app.jobs.manager import JobManager
 from app.library.records import ModelRecord
 from app.library.repository import Library
+from app.library.trash import Restored
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
 from app.views.clone_actions import CloneActions
+from app.views.trash.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
     from app.views.model_page import ModelPage
@@ -36,6 +39,8 @@ class ModelActions(QObject):
         self._leave_model = leave_model  # back to the project page
         self.page: ModelPage | None = None
         self.clones = CloneActions(window)  # type: ignore[arg-type]  (clone / move: button, menu, drag and drop)
+        self.undo = UndoNotice(window)  # "Moved “X” to the trash — Undo" in the status bar
+        self.undo.undoRequested.connect(self._on_undo_requested)
 
     def connect_page(self, page: ModelPage) -> None:
         """Listen to the model page's Overview and Train tabs (the page is made on first use)."""
@@ -44,6 +49,7 @@ class ModelActions(QObject):
         page.overview.downloadRequested.connect(self._on_overview_download_requested)
         page.overview.trashRequested.connect(self._on_overview_trash_requested)
         self.clones.connect_page(page)
+        page.visibility.visibilityRequested.connect(self._on_visibility_requested)
         page.train.cancelRequested.connect(self._on_train_cancel_requested)
         page.train.retryRequested.connect(self._on_train_retry_requested)
         page.train.trustRetryRequested.connect(self._on_train_trust_retry_requested)
@@ -77,17 +83,34 @@ class ModelActions(QObject):
         """Ask, then move ``m`` to the trash on the library thread; back to the project if it was shown."""
         model_id = m.id
         answer = QMessageBox.question(
-            self.window, "Move to trash", f"Move “{m.name}” to the trash? It is kept for 30 days and can be restored "
-            f"with `yolodesk restore {m.id}`.",
+            self.window, "Move to trash", f"Move “{m.name}” to the trash? It is kept for 30 days: restore it from the "
+            "Trash page in the sidebar (or Undo, right after).",
         )
         if answer == QMessageBox.StandardButton.Yes:
             def trashed(_r: None) -> None:
-                self.window.statusBar().showMessage(f"Moved “{m.name}” to the trash", 8000)
+                self.undo.offer(model_id, m.name)
                 shown = self._shown_model()
                 if shown is not None and shown.id == model_id:
                     self._leave_model()
 
             self.ops.submit(lambda: self.lib.trash_model(model_id), trashed, what="Moving to the trash")
+
+    def _on_undo_requested(self, model_id: str) -> None:
+        def restored(back: Restored) -> None:
+            note = f" ({back.note})" if back.note else ""
+            self.window.statusBar().showMessage(f"Restored “{back.model.name}” to {back.model.project}{note}", 8000)
+            self._refresh()
+
+        self.ops.submit(lambda: self.lib.restore(model_id), restored,
+                        lambda e: self.window.statusBar().showMessage(f"Not restored: {e}", 8000), "Undo")
+
+    def _on_visibility_requested(self, model_id: str, visibility: str) -> None:
+        def done(_r: None) -> None:
+            self.window.statusBar().showMessage(f"The model is {visibility} now", 5000)
+            self._refresh()
+
+        self.ops.submit(lambda: self.lib.set_visibility(model_id, visibility), done,
+                        lambda e: self.window.statusBar().showMessage(str(e), 8000), "Changing the visibility")
 
     def _on_overview_download_requested(self, model_id: str) -> None:
         m = self._shown_model()

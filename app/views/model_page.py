@@ -14,6 +14,7 @@ from app.library.records import ModelRecord
 from app.views.export_tab import ExportTab
 from app.views.overview_tab import OverviewTab
 from app.views.train_tab import TrainTab
+from app.views.visibility_badge import VisibilityBadge
 
 
 class ScrollingTabs(QTabWidget):
@@ -78,6 +79,8 @@ class ModelPage(QWidget):
         self.clone_button = QPushButton("Clone…")  # app/views/clone_actions.py carries it out
         self.clone_button.setToolTip("Clone this model into another project (hard links: no extra space)")
         head.addWidget(self.clone_button)
+        self.visibility = VisibilityBadge()  # Private / Public, click to toggle (the window's actions carry it out)
+        head.addWidget(self.visibility)
         self.tabs = ScrollingTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)  # a narrow window scrolls the tab bar rather than widening
@@ -114,6 +117,7 @@ class ModelPage(QWidget):
         self.crumb.setText(f"/  {m.name}")
         self.crumb.setToolTip(m.name)
         self.clone_button.setEnabled(m.has_weights)  # a training without weights yet has nothing to clone
+        self.visibility.show_model(m)
         self.overview.show_record(m)
         self.train.show_model(m, job)
         self.deploy.show_model(m)

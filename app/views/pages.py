@@ -36,6 +36,12 @@ def _workers(window: MainWindow) -> QWidget:
     return page
 
 
+def _trash(window: MainWindow) -> QWidget:
+    from app.views.trash_page import TrashPage
+
+    return TrashPage(window.lib, window.ops, window.statusBar().showMessage)
+
+
 def _datasets(window: MainWindow) -> QWidget:
     from app.views.datasets_page import DatasetsPage
 
@@ -46,6 +52,7 @@ PAGES: list[PageSpec] = [
     PageSpec("workers", "⚙  Workers", "GPU boxes reached over SSH, for trainings and exports", _workers),
     PageSpec("datasets", "🗂  Datasets", "Data sets you train on: their images, labels, classes and models",
              _datasets),
+    PageSpec("trash", "🗑  Trash", "Models moved to the trash: restore them, or delete them for ever", _trash),
 ]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QStackedWidget,
-    QStyledItemDelegate, QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+    QStackedWidget, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QVBoxLayout, QWidget,
 )
 
 from app.library.records import ModelRecord, ProjectRecord
@@ -31,6 +31,24 @@ class BadgeDelegate(QStyledItemDelegate):
         paint_badge(painter, option.rect, text, badge_color(self._kind, text))
 
 
+class ModelFilterProxy(QSortFilterProxyModel):
+    """The filter text over every column, and the visibility combo (None: all)."""
+
+    visibility: str | None = None
+
+    def set_visibility(self, visibility: str | None) -> None:
+        self.beginFilterChange()
+        self.visibility = visibility
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        if self.visibility is not None:
+            rec = self.sourceModel().index(row, 0, parent).data(RECORD_ROLE)
+            if isinstance(rec, ModelRecord) and rec.visibility != self.visibility:
+                return False
+        return super().filterAcceptsRow(row, parent)
+
+
 class ProjectPage(QWidget):
     """Header, model table and uploads of the selected project."""
 
@@ -49,6 +67,10 @@ class ProjectPage(QWidget):
         self.search.setPlaceholderText("Filter models…")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(240)
+        self.visibility_filter = QComboBox()
+        self.visibility_filter.setToolTip("Show all models, or only the private or the public ones")
+        for text, value in (("All", None), ("Private", "private"), ("Public", "public")):
+            self.visibility_filter.addItem(text, value)
         self.add_button = QPushButton("Add models…")
         self.add_button.setObjectName("primary")
         self.add_button.setToolTip("Choose .pt files to add (or drop files and folders anywhere on the window)")
@@ -64,16 +86,19 @@ class ProjectPage(QWidget):
         head.addLayout(titles)
         head.addStretch(1)
         head.addWidget(self.search)
+        head.addWidget(self.visibility_filter)
         head.addWidget(self.new_button)
         head.addWidget(self.add_button)
 
         self.table_model = ModelTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = ModelFilterProxy(self)
         self.proxy.setSourceModel(self.table_model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterKeyColumn(-1)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.visibility_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_visibility(self.visibility_filter.currentData()))
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -90,7 +115,7 @@ class ProjectPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.setItemDelegateForColumn(COLUMNS.index("Task"), BadgeDelegate("task", self.table))
         self.table.setItemDelegateForColumn(COLUMNS.index("Status"), BadgeDelegate("status", self.table))
-        for col, width in (("Task", 96), ("Architecture", 130), ("Status", 110), ("Key metric", 170),
+        for col, width in (("Task", 96), ("Architecture", 130), ("Status", 110), ("Visibility", 84), ("Key metric", 170),
                            ("Params", 80), ("Size", 80), ("Added", 130)):
             self.table.setColumnWidth(COLUMNS.index(col), width)
         self.table.activated.connect(self._on_table_activated)
