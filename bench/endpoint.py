@@ -1,11 +1,17 @@
 """Endpoint overhead: throughput and p50/p95/p99 at concurrency 1, 4 and 16 through a real ``serve`` agent (HTTP,
 multipart upload, JSON answer) against the same backend called in this process on the same picture bytes.
 
-The in-process side is what the endpoint does minus HTTP: decode the bytes (cv2.imdecode), queue the image to one
-inference thread (the model is not thread-safe) from ``concurrency`` client threads, ``Results.summary`` of the
-answer. Goal: the endpoint keeps >= 0.9x the in-process throughput and adds <= 10 ms at p95.
+Both sides run the same model file on the same runtime (``--backend``: the .pt through the loading gate, or an
+ONNX / OpenVINO export made here first), through the same ``ServedModel`` (so the same intra-op thread count,
+which is printed), on the same JPEG bytes. The in-process side is what the endpoint does minus HTTP: from
+``concurrency`` threads, ``decode_image`` (header check + cv2.imdecode) then, under one lock (the model is not
+thread-safe), inference + ``Results.summary``. The endpoint side is ``concurrency`` keep-alive connections sending
+one pre-built multipart request each in turn (a minimal client: on a 2-core box the client shares the cores, and
+an HTTP library's own cost per request is not the server's). Each level runs a fixed number of requests after a
+warm-up that is not counted; the two sides alternate level by level, ``--runs`` times, and the median of the runs
+is reported. Goal: the endpoint keeps >= 0.9x the in-process throughput and adds <= 10 ms at p95.
 
-Usage: python bench/endpoint.py [--imgsz 320] [--requests 60] [--levels 1 4 16] [--rounds 2]
+Usage: python bench/endpoint.py [--backend pt|onnx|openvino] [--imgsz 320] [--requests 200] [--runs 3] [--json]
 """
 
 from __future__ import annotations
@@ -13,64 +19,87 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
+import platform
 import secrets
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from common import ROOT, fixture_checkpoints, save
 
+MAX_PIXELS = 40_000_000  # the endpoint's default cap: the in-process side runs the same check
+
 
 def percentiles(ms: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 of ``ms`` (milliseconds)."""
     q = statistics.quantiles(ms, n=100, method="inclusive")
     return {"p50": round(q[49], 2), "p95": round(q[94], 2), "p99": round(q[98], 2)}
 
 
+def machine() -> dict[str, Any]:
+    """The CPU, its cores and how loaded the machine is now."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def make_model_file(weights: Path, backend: str, imgsz: int, folder: Path) -> Path:
+    """What the endpoint is given: the .pt itself, or its export for ``backend`` made at ``imgsz``."""
+    if backend == "pt":
+        return weights
+    from remote_agent.gate import load_yolo
+
+    model = load_yolo(weights, copy_to=folder / weights.name)
+    return Path(model.export(format=backend, imgsz=imgsz, verbose=False))
+
+
 class InProcess:
-    """The same ServedModel and InferenceWorker the endpoint runs, called from threads in this process."""
+    """The endpoint's ``ServedModel`` loaded in this process, called from client threads under one lock."""
 
-    def __init__(self, weights: Path, imgsz: int) -> None:
-        from remote_agent.gate import require_safe_load_env
+    def __init__(self, model_file: Path, backend: str, imgsz: int) -> None:
+        from remote_agent.serve_model import PredictParams, ServedModel
 
-        require_safe_load_env()
-        from remote_agent.serve_model import InferenceWorker, PredictParams, ServedModel
-
-        self.worker = InferenceWorker(ServedModel(str(weights), "pt", None, imgsz, None), max_waiting=64)
+        self.model = ServedModel(str(model_file), backend, None, imgsz, None)
         self.params = PredictParams(imgsz=imgsz)
+        self.lock = threading.Lock()
 
+    def level(self, picture: bytes, c: int, n: int, warmup: int) -> dict[str, Any]:
+        """``n`` requests from ``c`` threads (after ``warmup`` uncounted ones): decode, infer, summary."""
+        from remote_agent.serve_input import decode_image
 
-def in_process(local: InProcess, picture: bytes, levels: list[int], per_level: int) -> dict[int, dict]:
-    """Each concurrency level through ``local``: decode, queue, infer, summary."""
-    import cv2
-    import numpy as np
+        def one(_: int) -> float:
+            t0 = time.perf_counter()
+            image = decode_image(picture, MAX_PIXELS)
+            with self.lock:
+                self.model.predict(image, self.params)
+            return (time.perf_counter() - t0) * 1000
 
-    worker, params = local.worker, local.params
-
-    def one(_: int) -> float:
-        t0 = time.perf_counter()
-        image = cv2.imdecode(np.frombuffer(picture, np.uint8), cv2.IMREAD_COLOR)
-        worker.submit(image, params).result()
-        return (time.perf_counter() - t0) * 1000
-
-    out = {}
-    for c in levels:
-        n = per_level * c
         with concurrent.futures.ThreadPoolExecutor(c) as pool:
-            list(pool.map(one, range(c * 2)))  # warm the pool
+            list(pool.map(one, range(warmup)))
             t0 = time.perf_counter()
             ms = list(pool.map(one, range(n)))
-        out[c] = {"requests": n, "rps": round(n / (time.perf_counter() - t0), 1), **percentiles(ms)}
-        print(f"in-process  c={c:<3} {out[c]}", flush=True)
-    return out
+            seconds = time.perf_counter() - t0
+        return {"requests": n, "errors": 0, "rps": round(n / seconds, 1), **percentiles(ms)}
 
 
-def start_endpoint(weights: Path, folder: Path) -> tuple[subprocess.Popen, str, str]:
+def start_endpoint(model_file: Path, backend: str, imgsz: int, folder: Path) -> tuple[subprocess.Popen, str, str]:
+    """A real agent running a ``serve`` job on ``model_file``; (process, url, token) once it is Ready."""
     from app.offline import offline_env, prepare_config_dir
 
     home = folder / "home"
@@ -80,7 +109,8 @@ def start_endpoint(weights: Path, folder: Path) -> tuple[subprocess.Popen, str, 
     token_file.write_text(token)
     token_file.chmod(0o600)
     spec = {"id": "bench", "kind": "serve", "run_dir": str(folder / "run"), "system_interval": 30,
-            "args": {"model": str(weights), "token_file": str(token_file), "limits": {"queue": 64}}}
+            "args": {"model": str(model_file), "format": backend, "imgsz": imgsz, "token_file": str(token_file),
+                     "limits": {"queue": 64}}}
     (folder / "spec.json").write_text(json.dumps(spec))
     env = dict(os.environ, **offline_env(home), PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "remote_agent", "run", str(folder / "spec.json")],
@@ -88,88 +118,144 @@ def start_endpoint(weights: Path, folder: Path) -> tuple[subprocess.Popen, str, 
     assert proc.stdout is not None
     for line in proc.stdout:
         ev = json.loads(line)
+        if ev["type"] == "log":
+            print(f"  endpoint: {ev.get('text', '').rstrip()}", flush=True)
         if ev["type"] == "endpoint" and ev.get("state") == "Ready":
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep it drained
             return proc, ev["url"], token
         if ev["type"] == "failed":
             sys.exit(f"the endpoint failed: {ev['message']}")
     sys.exit("the endpoint ended before it was ready")
 
 
-def through_endpoint(url: str, token: str, picture: bytes, imgsz: int, levels: list[int],
-                     per_level: int) -> dict[int, dict]:
-    import httpx
+def predict_request(url: str, token: str, picture: bytes) -> bytes:
+    """One complete ``POST /predict`` (multipart ``file``, keep-alive), built once and sent as is every time."""
+    host = url.split("//", 1)[1]
+    boundary = secrets.token_hex(16)
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"picture.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + picture + f"\r\n--{boundary}--\r\n".encode()
+    head = (f"POST /predict HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
 
-    headers = {"Authorization": f"Bearer {token}"}
 
-    async def level(c: int) -> dict:
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(int(v) for k, _, v in (h.partition(":") for h in lines[1:]) if k.lower() == "content-length")
+    return int(lines[0].split(" ")[1]), await reader.readexactly(length)
+
+
+def endpoint_level(url: str, request: bytes, c: int, n: int, warmup: int) -> dict[str, Any]:
+    """``n`` requests over ``c`` connections (after ``warmup`` uncounted ones); every answer is checked."""
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+
+    async def run() -> dict[str, Any]:
+        conns = [await asyncio.open_connection(host, int(port)) for _ in range(c)]
         ms: list[float] = []
         errors = [0]
 
-        async def client(n: int, http: httpx.AsyncClient) -> None:
-            for _ in range(n):
+        async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, todo: list[int]) -> None:
+            while todo:
+                todo.pop()
                 t0 = time.perf_counter()
-                r = await http.post(f"{url}/predict", headers=headers, files={"file": picture},
-                                    data={"imgsz": str(imgsz)})
+                status, body = await _post(reader, writer, request)
                 ms.append((time.perf_counter() - t0) * 1000)
-                errors[0] += r.status_code != 200
+                errors[0] += status != 200 or not body.startswith(b'{"images":')
 
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=c), timeout=60) as http:
-            await asyncio.gather(*(client(2, http) for _ in range(c)))  # connections opened, server warm
-            ms.clear()
-            t0 = time.perf_counter()
-            await asyncio.gather(*(client(per_level, http) for _ in range(c)))
-            seconds = time.perf_counter() - t0
+        warm = [0] * max(warmup, c)  # uncounted: connections open, server and caches warm
+        await asyncio.gather(*(client(r, w, warm) for r, w in conns))
+        ms.clear()
+        todo = [0] * n  # one shared count: exactly n requests, whichever connection is free takes the next
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(r, w, todo) for r, w in conns))
+        seconds = time.perf_counter() - t0
+        for _, w in conns:
+            w.close()
         return {"requests": len(ms), "errors": errors[0], "rps": round(len(ms) / seconds, 1), **percentiles(ms)}
 
-    out = {}
-    for c in levels:
-        out[c] = asyncio.run(level(c))
-        print(f"endpoint    c={c:<3} {out[c]}", flush=True)
-    return out
+    return asyncio.run(run())
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the runs (errors summed)."""
+    out = {k: round(statistics.median(r[k] for r in runs), 2) for k in ("rps", "p50", "p95", "p99")}
+    return {"requests": runs[0]["requests"], "errors": sum(r["errors"] for r in runs), **out,
+            "rps_runs": [r["rps"] for r in runs]}
+
+
+def table(doc: dict[str, Any]) -> str:
+    """The result as a Markdown table, with the machine and the backend above it."""
+    m = doc["machine"]
+    lines = [f"{doc['model']} on {doc['backend']} ({doc['threads']}), {doc['picture']}, "
+             f"{doc['requests']} requests a level, median of {doc['runs']} runs",
+             f"{m['cpu']}, {m['cores']} cores, load average {m['load_average_before'][0]} before / "
+             f"{m['load_average'][0]} after", "",
+             "| concurrency | endpoint req/s | p50 / p95 / p99 ms | in-process req/s | p50 / p95 / p99 ms "
+             "| throughput | added p95 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in doc["rows"]:
+        e, i = r["endpoint"], r["in_process"]
+        lines.append(f"| {r['concurrency']} | {e['rps']} | {e['p50']} / {e['p95']} / {e['p99']} | {i['rps']} "
+                     f"| {i['p50']} / {i['p95']} / {i['p99']} | {r['throughput_ratio']:.2f}x "
+                     f"| {r['p95_added_ms']:+.1f} ms{'' if r['goal_met'] else ' (goal missed)'} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--backend", choices=("pt", "onnx", "openvino"), default="pt")
     p.add_argument("--imgsz", type=int, default=320)
-    p.add_argument("--requests", type=int, default=60, help="requests per client at each concurrency level")
+    p.add_argument("--requests", type=int, default=200, help="requests counted at each concurrency level")
+    p.add_argument("--warmup", type=int, default=20, help="uncounted requests before each level")
     p.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     a = p.parse_args()
+    say = (lambda *x: print(*x, file=sys.stderr, flush=True)) if a.json else (lambda *x: print(*x, flush=True))
+    before = machine()
     import cv2
 
     from remote_agent.export import test_image
+    from remote_agent.gate import require_safe_load_env
+    from remote_agent.serve_input import decode_image
 
+    require_safe_load_env()
     weights = fixture_checkpoints() / "detect_yolo26n.pt"
-    picture = cv2.imencode(".png", test_image(a.imgsz))[1].tobytes()
-    served: dict[int, dict] = {}
-    local: dict[int, dict] = {}
+    picture = cv2.imencode(".jpg", test_image(a.imgsz), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    runs: dict[str, dict[int, list[dict[str, Any]]]] = {"endpoint": {c: [] for c in a.levels},
+                                                        "in_process": {c: [] for c in a.levels}}
     with tempfile.TemporaryDirectory(prefix="bench-endpoint-") as tmp:
-        proc, url, token = start_endpoint(weights, Path(tmp))
-        model = InProcess(weights, a.imgsz)
+        model_file = make_model_file(weights, a.backend, a.imgsz, Path(tmp))
+        proc, url, token = start_endpoint(model_file, a.backend, a.imgsz, Path(tmp))
+        local = InProcess(model_file, a.backend, a.imgsz)
+        request = predict_request(url, token, picture)
+        results = len(local.model.predict(decode_image(picture, MAX_PIXELS), local.params)["results"])
         try:
-            # alternate the two sides level by level, a.rounds times, keeping each side's best round: on a shared
-            # machine the load of other processes changes over a minute, and it must not favour one side
-            for _ in range(a.rounds):
+            for run in range(a.runs):  # the two sides alternate, each going first every other run
                 for c in a.levels:
-                    e = through_endpoint(url, token, picture, a.imgsz, [c], a.requests)[c]
-                    i = in_process(model, picture, [c], a.requests)[c]
-                    served[c] = max(served.get(c, e), e, key=lambda r: r["rps"])
-                    local[c] = max(local.get(c, i), i, key=lambda r: r["rps"])
+                    sides = [("endpoint", lambda c=c: endpoint_level(url, request, c, a.requests, a.warmup)),
+                             ("in_process", lambda c=c: local.level(picture, c, a.requests, a.warmup))]
+                    for side, measure in sides[::1 if run % 2 == 0 else -1]:
+                        runs[side][c].append(measure())
+                        say(f"run {run + 1} {side:<10} c={c:<3} {runs[side][c][-1]}")
         finally:
-            model.worker.stop()
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
+    threads = local.model.threads
     rows = []
     for c in a.levels:
-        ratio = served[c]["rps"] / local[c]["rps"]
-        added = served[c]["p95"] - local[c]["p95"]
-        rows.append({"concurrency": c, "endpoint": served[c], "in_process": local[c],
-                     "throughput_ratio": round(ratio, 3), "p95_added_ms": round(added, 2),
-                     "goal_met": ratio >= 0.9 and added <= 10})
-        print(f"c={c:<3} throughput {ratio:.2f}x of in-process, p95 {added:+.1f} ms "
-              f"({'goal met' if rows[-1]['goal_met'] else 'goal missed'})")
-    save("endpoint", {"model": weights.name, "imgsz": a.imgsz, "picture": f"{a.imgsz}x{a.imgsz} PNG",
-                      "cpus": os.cpu_count(), "load_average": os.getloadavg(), "rows": rows})
+        e, i = median_of(runs["endpoint"][c]), median_of(runs["in_process"][c])
+        ratio, added = e["rps"] / i["rps"], e["p95"] - i["p95"]
+        rows.append({"concurrency": c, "endpoint": e, "in_process": i, "throughput_ratio": round(ratio, 3),
+                     "p95_added_ms": round(added, 2), "goal_met": ratio >= 0.9 and added <= 10 and not e["errors"]})
+    doc = {"model": weights.name, "backend": a.backend, "threads": threads, "imgsz": a.imgsz,
+           "picture": f"{a.imgsz}x{a.imgsz} JPEG, {len(picture)} bytes, {results} results at conf 0.25",
+           "requests": a.requests, "warmup": a.warmup, "runs": a.runs,
+           "machine": {**machine(), "load_average_before": before["load_average"]}, "rows": rows}
+    with contextlib.redirect_stdout(sys.stderr if a.json else sys.stdout):
+        save("endpoint", doc)
+    print(json.dumps(doc) if a.json else "\n" + table(doc))
 
 
 if __name__ == "__main__":

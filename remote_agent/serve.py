@@ -103,6 +103,15 @@ def model_fields(args: dict[str, Any], trusted: list[str]) -> dict[str, Any]:
             "device": str(args.get("device") or "cpu")}
 
 
+def http_stack() -> tuple[str, str]:
+    """uvicorn's (event loop, HTTP parser): the C ones (uvloop, httptools) when installed, else asyncio and h11."""
+    import importlib.util
+
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return loop, http
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
@@ -197,8 +206,9 @@ def run_serve(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tup
         print(f"warning: this endpoint listens on {host}:{port}, reachable from other machines on the network")
     worker = InferenceWorker(None, limits.queue)
     state = EndpointState(token=token, limits=limits, worker=worker)
-    config = uvicorn.Config(build_app(state), log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=int(limits.request_timeout_s))
+    loop, http = http_stack()
+    config = uvicorn.Config(build_app(state), loop=loop, http=http, log_level="warning", access_log=False,
+                            lifespan="off", timeout_graceful_shutdown=int(limits.request_timeout_s))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
     thread.start()  # not the main thread: uvicorn leaves the signals to run.py's SIGTERM → cancel flag
@@ -212,6 +222,7 @@ def run_serve(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tup
         worker.swap(model)
         state.metrics.load_seconds.set(model.load_seconds)
         state.ready = True
+        print(f"serving {model.name} ({model.format}) on {model.threads}; HTTP: uvicorn with {loop} and {http}")
         emitter.emit("endpoint", state="Ready", url=url, host=host, port=port, model=model.name, task=model.task,
                      format=model.format, load_seconds=round(model.load_seconds, 3))
         replacements = 0

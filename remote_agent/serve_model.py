@@ -13,7 +13,7 @@ import concurrent.futures
 import queue
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,8 @@ class ServedModel:
         self.name = name or Path(path).stem
         self.predict(np.zeros((self.imgsz, self.imgsz, 3), np.uint8), PredictParams())  # the warm-up inference
         self.load_seconds = time.perf_counter() - t0
+        self.threads = runtime_threads(self.model)
+
 
     @property
     def class_names(self) -> dict[str, str]:
@@ -74,6 +76,25 @@ class ServedModel:
                 "results": r.summary(normalize=params.normalize, decimals=params.decimals)}
 
 
+def runtime_threads(model: Any) -> str:
+    """The intra-op threads the loaded runtime runs with, in words (a benchmark's two sides must match)."""
+    backend = getattr(getattr(getattr(model, "predictor", None), "model", None), "backend", None)
+    try:
+        if hasattr(backend, "ov_compiled_model"):
+            return f"OpenVINO, {backend.ov_compiled_model.get_property('INFERENCE_NUM_THREADS')} inference threads"
+        if hasattr(backend, "session"):
+            n = backend.session.get_session_options().intra_op_num_threads
+            return f"ONNX Runtime, {n or 'its default'} intra-op threads"
+    except Exception as e:  # a runtime without the property: say so rather than fail the load
+        return f"{type(backend).__name__} (threads unknown: {type(e).__name__})"
+    import torch
+
+    return f"PyTorch, {torch.get_num_threads()} intra-op threads"
+
+
+Pixels = np.ndarray | Callable[[], np.ndarray]  # an image, or how to decode it on the inference thread
+
+
 class QueueFull(Exception):
     """The worker's queue is full: answer 429 with Retry-After."""
 
@@ -83,8 +104,9 @@ class InferenceWorker:
 
     def __init__(self, model: ServedModel | None, max_waiting: int) -> None:
         self.model = model  # replaced whole by ``swap``; read once per job
-        self._jobs: queue.Queue[tuple[concurrent.futures.Future[Any], np.ndarray, PredictParams] | None] = \
+        self._jobs: queue.Queue[tuple[concurrent.futures.Future[Any], Pixels, PredictParams] | None] = \
             queue.Queue(maxsize=max_waiting)
+        self._running = False
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self._thread.start()
 
@@ -92,8 +114,14 @@ class InferenceWorker:
     def waiting(self) -> int:
         return self._jobs.qsize()
 
-    def submit(self, image: np.ndarray, params: PredictParams) -> concurrent.futures.Future[Any]:
-        """Queue one inference; raises :class:`QueueFull` at once when the queue is full."""
+    @property
+    def idle(self) -> bool:
+        """Nothing running and nothing waiting (a hint: it may change the moment after)."""
+        return not self._running and self._jobs.empty()
+
+    def submit(self, image: Pixels, params: PredictParams) -> concurrent.futures.Future[Any]:
+        """Queue one inference of ``image`` (pixels, or a function that decodes them on this worker's thread);
+        raises :class:`QueueFull` at once when the queue is full."""
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         try:
             self._jobs.put_nowait((future, image, params))
@@ -112,11 +140,15 @@ class InferenceWorker:
             if not future.set_running_or_notify_cancel():  # the request timed out while it waited
                 continue
             model = self.model
+            self._running = True
             try:
                 assert model is not None, "no model loaded yet"
-                future.set_result((model, model.predict(image, params)))
-            except BaseException as e:  # the request gets a 500 with the reason; the worker goes on
+                pixels = image() if callable(image) else image
+                future.set_result((model, model.predict(pixels, params)))
+            except BaseException as e:  # the request gets its status (415, 413) or a 500 with the reason; it goes on
                 future.set_exception(e)
+            finally:
+                self._running = False
 
     def stop(self, timeout: float = 5.0) -> None:
         """Finish the job running now, drop the waiting ones, end the thread."""

@@ -118,6 +118,39 @@ def test_not_an_image_is_415_and_a_model_file_is_never_taken(detect_endpoint, ta
     assert r.status_code == 415
 
 
+def test_refusals_are_the_same_while_the_model_is_busy(detect_endpoint, task_images):
+    """Idle, a picture is decoded on the inference thread; busy, in the decode pool: both refuse alike."""
+    import concurrent.futures
+
+    import cv2
+
+    url = f"{detect_endpoint.url}/predict"
+    big = cv2.imencode(".png", cv2.resize(cv2.imread(str(task_images["detect"])), (1280, 1280)))[1].tobytes()
+
+    def slow(_: int) -> int:
+        return httpx.post(url, headers=detect_endpoint.auth, files={"file": big}, data={"imgsz": "1280"},
+                          timeout=60).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        busy = [pool.submit(slow, i) for i in range(3)]
+        time.sleep(0.3)  # the first slow one is running, the others wait: the worker is busy
+        refused = [httpx.post(url, headers=detect_endpoint.auth, files={"file": ("x.png", payload)}, timeout=60)
+                   for payload in (b"hello, not a picture", png_header_only(10_000, 10_000))]
+        still_busy = not all(f.done() for f in busy)
+        assert [f.result() for f in busy] == [200, 200, 200]
+    assert still_busy, "the slow requests ended before the refusals were sent: the busy path was not exercised"
+    assert [r.status_code for r in refused] == [415, 413], [r.text for r in refused]
+    assert "Traceback" not in refused[0].text + refused[1].text
+
+
+def test_serves_on_the_c_http_stack_and_names_its_threads(detect_endpoint):
+    """uvloop + httptools when installed (they are dependencies), and the runtime's thread count in the log."""
+    detect_endpoint.wait_state("Ready")
+    line = next(x for x in detect_endpoint.logs().splitlines() if x.startswith("serving "))
+    assert line.endswith("HTTP: uvicorn with uvloop and httptools"), line
+    assert "(pt) on PyTorch, " in line and " intra-op threads" in line, line
+
+
 def test_url_sources_are_off_and_bad_parameters_are_one_line(detect_endpoint, task_images):
     url = f"{detect_endpoint.url}/predict"
     r = httpx.post(url, headers=detect_endpoint.auth, json={"image": f"{detect_endpoint.url}/healthz"})
