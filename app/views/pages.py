@@ -48,11 +48,19 @@ def _datasets(window: MainWindow) -> QWidget:
     return DatasetsPage(window.lib, window.ops, window.open_model)
 
 
+def _compare(window: MainWindow) -> QWidget:
+    from app.views.compare_page import ComparePage
+
+    return ComparePage(window.lib, window.ops)
+
+
 PAGES: list[PageSpec] = [
     PageSpec("workers", "⚙  Workers", "GPU boxes reached over SSH, for trainings and exports", _workers),
-    PageSpec("datasets", "🗂  Datasets", "Data sets you train on: their images, labels, classes and models",
+    PageSpec("datasets", "▦  Datasets", "Data sets you train on: their images, labels, classes and models",
              _datasets),
-    PageSpec("trash", "🗑  Trash", "Models moved to the trash: restore them, or delete them for ever", _trash),
+    PageSpec("trash", "♻  Trash", "Models moved to the trash: restore them, or delete them for ever", _trash),
+    PageSpec("compare", "⇄  Compare", "2–6 models side by side: select them in a project's table, then Compare",
+             _compare),
 ]
 
 
