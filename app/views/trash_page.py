@@ -96,6 +96,8 @@ class TrashPage(QWidget):
         for col, width in (("Project", 180), ("Trashed", 150), ("Days left", 90), ("Size", 90)):
             self.table.setColumnWidth(COLUMNS.index(col), width)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COLUMNS.index("Trashed"), Qt.SortOrder.DescendingOrder)  # the latest first
 
         self.empty = QLabel(
             "<div style='font-size:15pt; font-weight:600'>The trash is empty</div>"

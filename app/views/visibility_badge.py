@@ -10,7 +10,7 @@ from app.library.records import ModelRecord
 from app.library.untrusted import printable
 
 COLORS = {"private": "#6b7280", "public": "#0891b2"}
-LABELS = {"private": "🔒 Private", "public": "🌐 Public"}
+LABELS = {"private": "● Private", "public": "● Public"}  # the bundled font has no emoji
 
 
 class VisibilityBadge(QPushButton):
