@@ -76,7 +76,7 @@ class JobManager:
 
     # --------------------------------------------------------------- transports
     def transport_for(self, worker: str) -> Transport:
-        """The local transport, or the SSH transport of a worker (one per worker, made on first use)."""
+        """The local transport, or a worker's (SSH, or Slurm for a worker of kind slurm; one each, made on first use)."""
         if worker == "local":
             return self.transport
         with self._lock:
@@ -85,8 +85,18 @@ class JobManager:
                 from app.jobs.workers import WorkerStore
 
                 store = WorkerStore(self.lib)
-                self._remote[worker] = SSHTransport(store, store.get(worker))
+                record = store.get(worker)
+                if record.kind == "slurm":  # the same agent, submitted with sbatch on the cluster's login node
+                    from app.jobs.slurm_transport import SlurmTransport
+
+                    self._remote[worker] = SlurmTransport(store, record, on_state=self._on_transport_state)
+                else:
+                    self._remote[worker] = SSHTransport(store, record)
             return self._remote[worker]
+
+    def _on_transport_state(self, job_id: str) -> None:
+        """A transport wrote where its job waits (Slurm's state and reason) on the row: views redraw it."""
+        self._notify(self.store.get(job_id))
 
     def worker_name(self, worker: str | None) -> str:
         """``"local"``, or the name of a registered worker (a clear error for an unknown one)."""

@@ -99,6 +99,10 @@ class Mirror:
             os.fsync(out.fileno())
         return end + 1
 
+    def agent_alive(self) -> bool:
+        """Whether the agent still runs there (the Slurm transport's mirror asks Slurm instead)."""
+        return bool(self.link.run("alive", self.remote_dir).get("alive"))
+
     def _cycle(self, last_alive: list[float]) -> bool:
         """One round: copy new lines; every second ask whether the agent lives. True when all is copied and it ended."""
         got = self.pull()
@@ -108,7 +112,7 @@ class Mirror:
         if now - last_alive[0] < ALIVE_EVERY_S:
             return False
         last_alive[0] = now
-        if self.link.run("alive", self.remote_dir).get("alive"):
+        if self.agent_alive():
             return False
         while self.pull():  # what it wrote just before it exited
             pass
@@ -186,6 +190,8 @@ class SSHTransport:
             args["data"] = self._upload_data(Path(data), job_dir)
         out["worker"] = self.name
         return out
+
+    remote_spec = _remote_spec  # the Slurm transport uploads a job's inputs, and writes its spec, the same way
 
     # ------------------------------------------------------------------ Transport
     def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:

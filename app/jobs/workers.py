@@ -20,7 +20,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,6 +40,7 @@ from remote_agent import PROTOCOL_VERSION
 BASE = ".yolodesk-agent"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_PYTHON = (3, 10)
+WORKER_KINDS = ("ssh", "slurm")  # a worker's kind names its transport (app.jobs.manager.JobManager.transport_for)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class WorkerRecord:
     info: dict[str, Any] | None
     tested_at: datetime | None
     last_error: str | None
+    kind: str = "ssh"  # ssh | slurm (the transport that runs its jobs)
+    options: dict[str, Any] | None = None  # the kind's settings (a Slurm worker's partition, account, env…)
 
     def endpoint(self) -> Endpoint:
         return resolve(self.host, self.port, self.user, self.key_path)
@@ -75,7 +78,7 @@ class WorkerRecord:
 
 def _record(w: Worker) -> WorkerRecord:
     return WorkerRecord(w.id, w.name, w.host, w.port, w.user, w.key_path, w.auth, w.python, w.info,
-                        aware(w.tested_at), w.last_error)
+                        aware(w.tested_at), w.last_error, w.kind or "ssh", dict(w.options or {}) or None)
 
 
 class WorkerStore:
@@ -99,19 +102,23 @@ class WorkerStore:
             return _record(w)
 
     def add(self, name: str, host: str, port: int | None = None, user: str | None = None,
-            key_path: str | None = None, python: str = "python3", auth: str | None = None) -> WorkerRecord:
+            key_path: str | None = None, python: str = "python3", auth: str | None = None, kind: str = "ssh",
+            options: dict[str, Any] | None = None) -> WorkerRecord:
         if not NAME_RE.match(name) or name == "local":
             raise LibraryError(f"{name!r} is not a usable worker name (letters, digits, . _ -; not 'local')")
         if not host.strip():
             raise LibraryError("give the worker's host (an alias of ~/.ssh/config, a host name or an address)")
         if key_path and not Path(key_path).expanduser().is_file():
             raise LibraryError(f"the key file {key_path} does not exist")
+        if kind not in WORKER_KINDS:
+            raise LibraryError(f"{kind!r} is not a worker kind (one of: {', '.join(WORKER_KINDS)})")
         with self.lib.write() as s:
             if s.scalars(select(Worker).where(Worker.name == name)).first() is not None:
                 raise LibraryError(f"a worker named {name!r} already exists")
             w = Worker(name=name, host=host.strip(), port=port, user=user or None,
                        key_path=str(Path(key_path).expanduser()) if key_path else None,
-                       auth=auth or ("key" if key_path else "agent"), python=python or "python3")
+                       auth=auth or ("key" if key_path else "agent"), python=python or "python3", kind=kind,
+                       options=options or None)
             s.add(w)
             s.flush()
             return _record(w)
@@ -162,6 +169,7 @@ class Layout:
     """Paths on the worker (POSIX)."""
 
     home: str
+    digest: str = field(default_factory=lambda: agent_digest())  # the agent installed: fixed, though files change
 
     @property
     def base(self) -> str:
@@ -169,7 +177,7 @@ class Layout:
 
     @property
     def agent(self) -> str:
-        return posixpath.join(self.base, f"agent-{agent_digest()}")
+        return posixpath.join(self.base, f"agent-{self.digest}")
 
     @property
     def config_root(self) -> str:
