@@ -154,30 +154,29 @@ def _remove(lib: LibraryHome, moved: list[tuple[Path, Path]]) -> None:
 
 
 def delete_forever(lib: LibraryHome, model_ids: list[str]) -> list[str]:
-    """Delete trashed models for ever (rows, weights, exports); returns the ids deleted.
+    """Delete trashed models for ever (rows, weights, exports), in one transaction; returns the ids deleted.
 
-    A live model is refused (trash it first); a folder being written right now (an export copied in)
-    is skipped and its id left out of the result.
+    A live model among them refuses the whole call (trash it first); a folder being written right now
+    (an export copied in) is skipped and its id left out of the result.
     """
-    deleted = []
-    for model_id in dict.fromkeys(model_ids):
-        with try_model_lock(lib.home, model_id) as free:
-            if not free:
-                continue  # its folder is being written: the next try deletes it
-            moved: list[tuple[Path, Path]] = []
-            try:
-                with lib.write() as s:
-                    m = s.get(Model, model_id)
-                    if m is None:
-                        continue
-                    if m.deleted_at is None:
-                        raise TrashError(f"“{m.name}” is not in the trash; move it to the trash first")
-                    moved = _delete_rows_and_folders(lib, s, [m])
-            except BaseException:
-                _undo_moves(moved)
-                raise
-            _remove(lib, moved)
-            deleted.append(model_id)
+    moved: list[tuple[Path, Path]] = []
+    try:
+        with ExitStack() as locks, lib.write() as s:  # one commit for all: a 500-model purge takes a moment, not seconds
+            doomed = []
+            for model_id in dict.fromkeys(model_ids):
+                m = s.get(Model, model_id)
+                if m is None:
+                    continue
+                if m.deleted_at is None:
+                    raise TrashError(f"“{m.name}” is not in the trash; move it to the trash first")
+                if locks.enter_context(try_model_lock(lib.home, model_id)):
+                    doomed.append(m)  # held to the commit; a busy folder waits for the next try
+            deleted = [m.id for m in doomed]
+            moved = _delete_rows_and_folders(lib, s, doomed) if doomed else []
+    except BaseException:
+        _undo_moves(moved)
+        raise
+    _remove(lib, moved)
     return deleted
 
 
