@@ -5,11 +5,12 @@ Both sides run the same model file on the same runtime (``--backend``: the .pt t
 ONNX / OpenVINO export made here first), through the same ``ServedModel`` (so the same intra-op thread count,
 which is printed), on the same JPEG bytes. The in-process side is what the endpoint does minus HTTP: from
 ``concurrency`` threads, ``decode_image`` (header check + cv2.imdecode) then, under one lock (the model is not
-thread-safe), inference + ``Results.summary``. The endpoint side is ``concurrency`` keep-alive connections sending
-one pre-built multipart request each in turn (a minimal client: on a 2-core box the client shares the cores, and
-an HTTP library's own cost per request is not the server's). Each level runs a fixed number of requests after a
-warm-up that is not counted; the two sides alternate level by level, ``--runs`` times, and the median of the runs
-is reported. Goal: the endpoint keeps >= 0.9x the in-process throughput and adds <= 10 ms at p95.
+thread-safe), inference + ``Results.summary``. The endpoint side is ``concurrency`` keep-alive connections
+sending one pre-built multipart request each in turn (a minimal client: on a 2-core box the client shares the
+cores, and an HTTP library's own cost per request is not the server's). Each level runs a fixed number of
+requests in blocks that alternate between the two sides (a change of the machine's load falls on both), each
+block after an uncounted warm-up; ``--runs`` times, and the median of the runs is reported.
+Goal: the endpoint keeps >= 0.9x the in-process throughput and adds <= 10 ms at p95.
 
 Usage: python bench/endpoint.py [--backend pt|onnx|openvino] [--imgsz 320] [--requests 200] [--runs 3] [--json]
 """
@@ -95,10 +96,11 @@ class InProcess:
             t0 = time.perf_counter()
             ms = list(pool.map(one, range(n)))
             seconds = time.perf_counter() - t0
-        return {"requests": n, "errors": 0, "rps": round(n / seconds, 1), **percentiles(ms)}
+        return {"requests": n, "errors": 0, "seconds": seconds, "ms": ms}
 
 
-def start_endpoint(model_file: Path, backend: str, imgsz: int, folder: Path) -> tuple[subprocess.Popen, str, str]:
+def start_endpoint(model_file: Path, backend: str, imgsz: int, folder: Path,
+                   say: Any = print) -> tuple[subprocess.Popen, str, str]:
     """A real agent running a ``serve`` job on ``model_file``; (process, url, token) once it is Ready."""
     from app.offline import offline_env, prepare_config_dir
 
@@ -118,8 +120,8 @@ def start_endpoint(model_file: Path, backend: str, imgsz: int, folder: Path) -> 
     assert proc.stdout is not None
     for line in proc.stdout:
         ev = json.loads(line)
-        if ev["type"] == "log":
-            print(f"  endpoint: {ev.get('text', '').rstrip()}", flush=True)
+        if ev["type"] == "log" and ev.get("text", "").strip():
+            say(f"  endpoint: {ev['text'].rstrip()}")
         if ev["type"] == "endpoint" and ev.get("state") == "Ready":
             threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # keep it drained
             return proc, ev["url"], token
@@ -173,9 +175,29 @@ def endpoint_level(url: str, request: bytes, c: int, n: int, warmup: int) -> dic
         seconds = time.perf_counter() - t0
         for _, w in conns:
             w.close()
-        return {"requests": len(ms), "errors": errors[0], "rps": round(len(ms) / seconds, 1), **percentiles(ms)}
+        return {"requests": len(ms), "errors": errors[0], "seconds": seconds, "ms": ms}
 
     return asyncio.run(run())
+
+
+def interleaved(url: str, request: bytes, local: InProcess, picture: bytes, c: int,
+                a: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """One level, both sides, in alternating blocks of requests (each side first every other block): on a shared
+    machine the load of other processes changes within seconds, and it must fall on both sides alike."""
+    block = max(a.block, 4 * c)
+    parts: dict[str, list[dict[str, Any]]] = {"endpoint": [], "in_process": []}
+    for i in range(max(1, round(a.requests / block))):
+        sides = [("endpoint", lambda: endpoint_level(url, request, c, block, a.warmup)),
+                 ("in_process", lambda: local.level(picture, c, block, a.warmup))]
+        for side, measure in sides[::1 if i % 2 == 0 else -1]:
+            parts[side].append(measure())
+    out = {}
+    for side, blocks in parts.items():
+        ms = [x for b in blocks for x in b.pop("ms")]
+        seconds = sum(b["seconds"] for b in blocks)
+        out[side] = {"requests": len(ms), "errors": sum(b["errors"] for b in blocks),
+                     "rps": round(len(ms) / seconds, 1), **percentiles(ms)}
+    return out
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -207,7 +229,8 @@ def main() -> None:
     p.add_argument("--backend", choices=("pt", "onnx", "openvino"), default="pt")
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--requests", type=int, default=200, help="requests counted at each concurrency level")
-    p.add_argument("--warmup", type=int, default=20, help="uncounted requests before each level")
+    p.add_argument("--warmup", type=int, default=8, help="uncounted requests before each block")
+    p.add_argument("--block", type=int, default=50, help="requests a side runs before the other's turn (>= 4 x c)")
     p.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
@@ -227,18 +250,16 @@ def main() -> None:
                                                         "in_process": {c: [] for c in a.levels}}
     with tempfile.TemporaryDirectory(prefix="bench-endpoint-") as tmp:
         model_file = make_model_file(weights, a.backend, a.imgsz, Path(tmp))
-        proc, url, token = start_endpoint(model_file, a.backend, a.imgsz, Path(tmp))
+        proc, url, token = start_endpoint(model_file, a.backend, a.imgsz, Path(tmp), say)
         local = InProcess(model_file, a.backend, a.imgsz)
         request = predict_request(url, token, picture)
         results = len(local.model.predict(decode_image(picture, MAX_PIXELS), local.params)["results"])
         try:
-            for run in range(a.runs):  # the two sides alternate, each going first every other run
+            for run in range(a.runs):
                 for c in a.levels:
-                    sides = [("endpoint", lambda c=c: endpoint_level(url, request, c, a.requests, a.warmup)),
-                             ("in_process", lambda c=c: local.level(picture, c, a.requests, a.warmup))]
-                    for side, measure in sides[::1 if run % 2 == 0 else -1]:
-                        runs[side][c].append(measure())
-                        say(f"run {run + 1} {side:<10} c={c:<3} {runs[side][c][-1]}")
+                    for side, result in interleaved(url, request, local, picture, c, a).items():
+                        runs[side][c].append(result)
+                        say(f"run {run + 1} {side:<10} c={c:<3} {result}")
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
