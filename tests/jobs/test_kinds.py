@@ -126,7 +126,7 @@ def test_the_agent_refuses_a_kind_it_does_not_run(manager, echo, monkeypatch):
     monkeypatch.delenv("YOLODESK_AGENT_KINDS")  # the app knows echo; this agent does not
     job = manager.wait(echo.submit(manager, ["alpha"]).id, 60)
     assert job.status == "Failed"
-    assert job.error == "ValueError: unknown job kind 'echo'; this agent runs: train, export, serve"
+    assert job.error == "ValueError: unknown job kind 'echo'; this agent runs: train, export, serve, val"
     assert ("ended", job.id, "Failed") in echo.calls
 
 
@@ -142,8 +142,8 @@ def test_the_registry_names_its_kinds_and_refuses_a_second_echo(echo):
     assert {"train", "export", "echo"} <= set(registered()) and handler_for("echo") is echo
     with pytest.raises(ValueError, match="registered already"):
         register(EchoKind())
-    with pytest.raises(UnknownKind, match=r"does not run jobs of kind 'val' \(it runs: echo, export, serve, train"):
-        handler_for("val")
+    with pytest.raises(UnknownKind, match=r"does not run jobs of kind 'nope' \(it runs: echo, export, serve, train, val"):
+        handler_for("nope")
 
 
 def test_the_agents_extra_kinds_cannot_replace_a_builtin(tmp_path, monkeypatch):
