@@ -33,6 +33,10 @@ if [ "$mode" = test ] && [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && comman
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
 fi
 if [ "$mode" = test ] && [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd; fi
+# The Slurm-worker tests start a real single-node cluster (munged, slurmctld, slurmd: tests/cluster/conftest.py).
+if [ "$mode" = test ] && ! command -v sbatch >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null
+fi
 
 stamp=".venv/.yolodesk-installed"
 if [ ! -x .venv/bin/python ]; then

@@ -52,6 +52,13 @@ def _test(store: Any, name: str, trust: str | None, ask: bool) -> int:
     except SSHError as e:
         return fail("workers", f"{name}: {e}")
     _print_probe(name, result)
+    if result.ok and store.get(name).kind == "slurm":
+        from app.jobs.slurm_transport import check_cluster
+
+        try:
+            print("  Slurm (sinfo): " + check_cluster(store, store.get(name)).replace("\n", "; "))
+        except SSHError as e:
+            return fail("workers", f"{name}: {e}")
     if result.ok:
         print(f"✓ {name} is ready")
         return EXIT_OK
@@ -79,8 +86,9 @@ def cmd_workers(args: argparse.Namespace) -> int:
                     store_secret(args.name, secret)
                 except NoKeyring as e:
                     return fail("workers", e)
+            kind, options = _kind_options(args)
             store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3",
-                      auth="password" if args.ask_secret else None)
+                      auth="password" if args.ask_secret else None, kind=kind, options=options)
             print(f"added worker {args.name}; testing it…")
             return _test(store, args.name, args.trust, ask=True)
         if args.action == "test":
@@ -103,15 +111,34 @@ def cmd_workers(args: argparse.Namespace) -> int:
         if not workers:
             print("no workers yet: yolodesk workers add NAME HOST --user U --key ~/.ssh/id_ed25519")
             return EXIT_OK
-        print(f"{'NAME':<16}{'WHERE':<32}{'PYTHON':<28}{'GPUS':<34}STATE")
+        print(f"{'NAME':<16}{'KIND':<7}{'WHERE':<32}{'PYTHON':<28}{'GPUS':<34}STATE")
         for w in workers:
             ep = w.endpoint()
             gpus = ", ".join(f"{g['index']}: {g['name']}" for g in w.gpus) or "—"
             state = "untested" if w.tested_at is None else ("problem: " + w.last_error if w.last_error else "ready")
-            print(f"{w.name:<16}{ep.describe():<32}{w.python[-27:]:<28}{gpus[:33]:<34}{state}")
+            print(f"{w.name:<16}{w.kind:<7}{ep.describe():<32}{w.python[-27:]:<28}{gpus[:33]:<34}{state}")
         return EXIT_OK
     except LibraryError as e:
         return fail("workers", e)
+
+
+def _kind_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:
+    """The worker's kind and its options from ``--kind slurm --partition … --env K=V``; LibraryError if bad."""
+    from app.jobs.slurm_batch import SlurmOptionError, SlurmOptions, parse_env
+    from app.library.repository import LibraryError
+
+    slurm_only = {"partition": args.partition, "account": args.account, "gres": args.gres, "time": args.time,
+                  "cpus": args.cpus, "mem": args.mem, "env": args.env}
+    if args.kind != "slurm":
+        given = [f"--{k}" for k, v in slurm_only.items() if v]
+        if given:
+            raise LibraryError(f"{', '.join(given)} only apply to --kind slurm")
+        return args.kind, None
+    try:
+        options = SlurmOptions.from_json({**slurm_only, "env": parse_env(args.env)})
+    except SlurmOptionError as e:
+        raise LibraryError(str(e)) from e
+    return "slurm", options.to_json()
 
 
 def _one(args: argparse.Namespace) -> str:
@@ -141,6 +168,16 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--trust", metavar="SHA256:…", help="trust this host key fingerprint (as ssh-keygen -lf prints it)")
     s.add_argument("--ask-secret", action="store_true",
                    help="ask for a password or key passphrase and keep it in the OS keyring (never in a file)")
+    s.add_argument("--kind", choices=("ssh", "slurm"), default="ssh",
+                   help="ssh: jobs run on the host itself; slurm: HOST is a login node, jobs go through sbatch")
+    s.add_argument("--partition", help="slurm: the partition jobs are submitted to (else the cluster's default)")
+    s.add_argument("--account", help="slurm: the account jobs are charged to")
+    s.add_argument("--gres", metavar="gpu:1", help="slurm: generic resources per job (GPUs)")
+    s.add_argument("--time", metavar="04:00:00", help="slurm: the time limit of each job")
+    s.add_argument("--cpus", type=int, metavar="N", help="slurm: --cpus-per-task of each job (default 1)")
+    s.add_argument("--mem", metavar="8G", help="slurm: memory per job")
+    s.add_argument("--env", action="append", metavar="K=V",
+                   help="slurm: a variable set for every Slurm command there (e.g. SLURM_CONF=/etc/slurm/slurm.conf)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--package", dest="packages", action="append", help="with install: what to pip install")
     s.set_defaults(func=cmd_workers)

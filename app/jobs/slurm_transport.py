@@ -246,6 +246,8 @@ def check_cluster(store: WorkerStore, worker: WorkerRecord) -> str:
     finally:
         transport.close()
     if code != 0:
-        hint = " (is SLURM_CONF set? give it with --env SLURM_CONF=/path/slurm.conf)" if "slurm.conf" in err else ""
-        raise SSHError(f"sinfo failed on {worker.name} (exit {code}): {(err or out).strip()[-300:]}{hint}")
+        lines = (err or out).strip().splitlines() or [f"exit {code}"]
+        no_config = "slurm.conf" in err or "configuration source" in err
+        hint = " — give the cluster's config with --env SLURM_CONF=/path/slurm.conf" if no_config else ""
+        raise SSHError(f"sinfo failed on {worker.name} (exit {code}): {lines[-1][-300:]}{hint}")
     return out.strip()
