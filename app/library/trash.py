@@ -220,8 +220,8 @@ def delete_project(lib: LibraryHome, project_id: int, with_trash: bool = False) 
             if live:
                 raise TrashError(f"the project still holds {live} model(s); move them to the trash first")
             if models and not with_trash:
-                raise TrashError(f"the project holds {len(models)} model(s) in the trash; delete them with it, "
-                                 "or restore them first")
+                raise TrashError(f"the project holds {len(models)} model(s) in the trash; delete them for ever first "
+                                 "(the Trash page, `yolodesk trash delete MODEL`) or restore them")
             if s.scalar(select(func.count()).select_from(Project)) == 1:
                 raise TrashError("the last project cannot be deleted")
             for m in models:  # held to the end: a folder being written right now stops the whole deletion
