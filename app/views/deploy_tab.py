@@ -28,7 +28,7 @@ LOG_LINES = 200
 COLUMNS = ("Name", "Model", "State", "Where", "Runtime", "URL", "Token")
 COL_URL = 5
 LIVE = ("Creating", "Deploying", "Ready", "Stopping")  # as app.deploy.store: importing it would load SQLAlchemy here
-TOKEN_MASK = "••••••••"
+TOKEN_MASK = "••••"  # and the last four characters once known: short, so the URL column keeps the room
 TUNNEL_NOTE = ("On worker {worker}: the endpoint listens on the worker's loopback only (port {port}); {url} is an "
                "SSH tunnel from this machine.")
 
@@ -65,9 +65,12 @@ class DeployTab(QWidget):
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(COL_URL, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(100)
-        self.table.setMaximumHeight(170)  # a few endpoints; the chart, snippets and log need the room
+        header = self.table.horizontalHeader()
+        for col in (0, 1, 2, 3, 4, 6):  # all but the URL as wide as they read; the URL takes the rest
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_URL, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(90)
+        self.table.setMaximumHeight(130)  # a few endpoints; the chart, snippets and test panel need the room
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
@@ -92,7 +95,7 @@ class DeployTab(QWidget):
         self.where_note.setWordWrap(True)
         self.where_note.setVisible(False)
         self.chart = MetricsChart()
-        self.chart.setMaximumHeight(240)  # the snippets stay in view at 800 px
+        self.chart.setMaximumHeight(220)  # the snippets stay in view at 800 px
         self.snippets = QTabWidget()
         self.curl = QPlainTextEdit(readOnly=True)
         self.python = QPlainTextEdit(readOnly=True)

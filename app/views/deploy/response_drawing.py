@@ -99,6 +99,9 @@ def _label(painter: QPainter, at: QPointF, text: str, colour: QColor) -> None:
     rect = QRectF(at.x(), at.y() - metrics.height(), metrics.horizontalAdvance(text) + 6, metrics.height())
     if rect.top() < 0:
         rect.moveTop(at.y())  # at the top edge: the label goes inside the box
+    right_edge = painter.device().width() if painter.device() else rect.right()
+    if rect.right() > right_edge:
+        rect.moveRight(right_edge)  # at the right edge: the label shifts left, still readable
     painter.fillRect(rect, colour)
     painter.setPen(QColor("white"))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from app.widgets.drop_filter import FileDropFilter
 
@@ -22,12 +22,12 @@ PICTURES = "Pictures (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff);;Any file (*
 HINT = "Drop a picture here, or pick one: it is sent to the selected endpoint with its token."
 
 
-def _answer(url: str, token: str | None, path: Path) -> tuple[dict[str, Any], QImage | None]:
+def _answer(url: str, token: str | None, path: Path, conf: float) -> tuple[dict[str, Any], QImage | None]:
     """Off the GUI thread: the endpoint's answer and the picture with it drawn (None if Qt cannot read it)."""
     from app.deploy.predict_client import send_picture
     from app.views.deploy.response_drawing import draw_response
 
-    response = send_picture(url, token, path)
+    response = send_picture(url, token, path, params={"conf": conf})
     image = QImage(str(path))
     return response, (draw_response(image, response) if not image.isNull() else None)
 
@@ -44,6 +44,12 @@ class TryPanel(QWidget):
         self.busy = False
         self.pick_button = QPushButton("Pick a picture…")
         self.pick_button.clicked.connect(self._on_pick_button_clicked)
+        self.conf = QDoubleSpinBox()
+        self.conf.setRange(0.01, 1.0)
+        self.conf.setSingleStep(0.05)
+        self.conf.setValue(0.25)  # the endpoint's own default
+        self.conf.setPrefix("conf ")
+        self.conf.setToolTip("The confidence threshold sent with the picture (the endpoint's conf parameter)")
         self.copy_button = QPushButton("Copy JSON")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
@@ -60,6 +66,7 @@ class TryPanel(QWidget):
         self.json.setPlaceholderText("The endpoint's answer (JSON) appears here.")
         top = QHBoxLayout()
         top.addWidget(self.pick_button)
+        top.addWidget(self.conf)
         top.addWidget(self.verdict, 1)
         top.addWidget(self.copy_button)
         body = QHBoxLayout()
@@ -85,7 +92,9 @@ class TryPanel(QWidget):
         self.busy = True
         self.pick_button.setEnabled(False)
         self.verdict.setText(f"Sending {Path(path).name} to {url}…")
-        run_in_background(lambda: _answer(url, token, Path(path)), self._on_answer_arrived, self._on_answer_failed)
+        conf = round(self.conf.value(), 2)
+        run_in_background(lambda: _answer(url, token, Path(path), conf), self._on_answer_arrived,
+                          self._on_answer_failed)
 
     def refuse(self, message: str) -> None:
         """Nothing was sent: say why in one sentence."""
