@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.records import ModelRecord, ProjectRecord
+from app.views.compare.project_compare import CompareAction, extending_selection
 from app.qt.model_table import COLUMNS, RECORD_ROLE, SORT_ROLE, ModelTableModel
 from app.widgets.badge import badge_color, paint_badge
 from app.widgets.upload_list import UploadList
@@ -104,7 +105,7 @@ class ProjectPage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COLUMNS.index("Added"), Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Ctrl/Shift: for Compare
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.setShowGrid(False)
@@ -120,6 +121,8 @@ class ProjectPage(QWidget):
             self.table.setColumnWidth(COLUMNS.index(col), width)
         self.table.activated.connect(self._on_table_activated)
         self.table.clicked.connect(self._on_table_activated)
+        self.compare = CompareAction(self.table, self.proxy, self)  # 2–6 selected models → the Compare page
+        head.insertWidget(head.indexOf(self.new_button), self.compare.button)
 
         self.empty = QLabel(
             "<div style='font-size:15pt; font-weight:600'>No models yet</div>"
@@ -156,6 +159,8 @@ class ProjectPage(QWidget):
         return rec if isinstance(rec, ModelRecord) else None
 
     def _on_table_activated(self, index: QModelIndex) -> None:
+        if extending_selection():
+            return  # a Ctrl- or Shift-click selects models to compare; a plain click opens one
         rec = self.proxy.data(index, RECORD_ROLE)
         if isinstance(rec, ModelRecord):
             self.modelActivated.emit(rec.id)

@@ -35,10 +35,11 @@ assert state == "completed", state
 
 @pytest.fixture(scope="session")
 def val_captures(checkpoints: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Capture files of a real validation of the tiny detector and classifier (the agent in a child process)."""
+    """Capture files of real validations of the tiny detectors and classifier (the agent in a child process)."""
     folder, manifest = checkpoints
     out: dict[str, Path] = {}
-    for task, name in (("detect", "detect_yolo26n.pt"), ("classify", "classify_yolo11n.pt")):
+    for task, name in (("detect", "detect_yolo26n.pt"), ("classify", "classify_yolo11n.pt"),
+                       ("detect_mid", "last_mid.pt")):  # a second detector, for Compare
         run_dir = tmp_path_factory.mktemp(f"val-{task}")
         proc = subprocess.run([sys.executable, "-c", RUN_VAL, str(folder / name), manifest[name]["data"],
                                str(run_dir)], cwd=ROOT, capture_output=True, text=True, timeout=300,
@@ -50,6 +51,15 @@ def val_captures(checkpoints: Any, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def load(path: Path) -> dict:
     return json.loads(path.read_text())
+
+
+def with_distinct_curves(capture: dict) -> dict:
+    """The capture with each class's curve rows made different (the tiny models' rows are all equal, mostly 0),
+    so that a line drawn for the wrong class, or a mean that is one class's row, shows."""
+    for curve in capture["curves"].values():
+        x = np.asarray(curve["x"])
+        curve["y"] = {name: (x ** (i + 1)).tolist() for i, name in enumerate(curve["y"])}
+    return capture
 
 
 @pytest.fixture
@@ -131,14 +141,20 @@ def test_clicking_a_cell_shows_its_images(qtbot: Any, view: Any, val_captures: d
 def test_class_toggle_hides_and_shows_its_lines(view: Any, val_captures: dict) -> None:
     from PySide6.QtCore import Qt
 
-    capture = load(val_captures["detect"])
+    capture = with_distinct_curves(load(val_captures["detect"]))
     view.show_capture(capture)
     curves = view.curves
     assert set(curves.lines) == set(capture["curves"])
     name = capture["names"][0]
     item = next(curves.classes.item(i) for i in range(curves.classes.count()) if curves.classes.item(i).text() == name)
     line = curves.lines["Precision-Recall(B)"][name]
-    np.testing.assert_allclose(line.getData()[1], capture["curves"]["Precision-Recall(B)"]["y"][name])
+    for curve_name, curve in capture["curves"].items():  # each class's line is that class's row, never another's
+        for cls in capture["names"]:
+            np.testing.assert_allclose(curves.lines[curve_name][cls].getData()[1], curve["y"][cls])
+    mean = curves.lines["Precision-Recall(B)"]["all classes"]
+    np.testing.assert_allclose(mean.getData()[1],
+                               np.mean(list(capture["curves"]["Precision-Recall(B)"]["y"].values()), axis=0))
+    assert mean.opts["pen"].width() > line.opts["pen"].width()  # the mean is the bold line
     assert line.isVisible()
     item.setCheckState(Qt.CheckState.Unchecked)
     assert not line.isVisible() and not curves.lines["F1-Confidence(B)"][name].isVisible()
@@ -178,7 +194,7 @@ def test_classify_shows_top1_top5_the_nc_matrix_and_no_curves(view: Any, val_cap
 
 
 def test_exports_hold_the_matrix_and_the_curves(qtbot: Any, view: Any, val_captures: dict, tmp_path: Path) -> None:
-    capture = load(val_captures["detect"])
+    capture = with_distinct_curves(load(val_captures["detect"]))
     view.show_capture(capture)
     written = {}
     for kind, name in (("matrix-csv", "m.csv"), ("matrix-json", "m.json"), ("curves-csv", "c.csv"),
@@ -199,9 +215,11 @@ def test_exports_hold_the_matrix_and_the_curves(qtbot: Any, view: Any, val_captu
                                atol=1e-6)
     lines = list(csv.reader(io.StringIO(written["curves-csv"].read_text())))
     assert len(lines) == 1 + sum(len(c["x"]) for c in capture["curves"].values())
-    first = next(r for r in lines[1:] if r[0] == "Precision-Recall(B)")
-    cls = lines[0].index(capture["names"][0])
-    assert float(first[cls]) == pytest.approx(pr["y"][capture["names"][0]][0], rel=1e-5)
+    row = next(r for r in lines[1:] if r[0] == "Precision-Recall(B)" and float(r[1]) > 0.5)
+    i = [round(v, 5) for v in pr["x"]].index(round(float(row[1]), 5))
+    for name in capture["names"]:
+        assert float(row[lines[0].index(name)]) == pytest.approx(pr["y"][name][i], rel=1e-5)
+    assert float(row[-1]) == pytest.approx(np.mean([pr["y"][n][i] for n in capture["names"]]), rel=1e-5)
     assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
