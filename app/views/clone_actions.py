@@ -207,7 +207,9 @@ class CloneActions(QObject):
         index = table.indexAt(pos)
         m = self.window.project_page.proxy.data(index, RECORD_ROLE) if index.isValid() else None
         if isinstance(m, ModelRecord):
-            self.table_menu(m).exec(table.viewport().mapToGlobal(pos))
+            menu = self.table_menu(m)
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # popup, not exec: no nested event loop
+            menu.popup(table.viewport().mapToGlobal(pos))
 
     def _table_model_at(self, pos: QPoint) -> str | None:
         index = self.window.project_page.table.indexAt(pos)
