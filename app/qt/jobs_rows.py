@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from app.jobs.store import JobStore
+from app.jobs.slurm_batch import waiting_text
+from app.jobs.store import ACTIVE, JobStore
 from app.library.repository import Library
 
 TAIL_BYTES = 64 * 1024  # the last epoch event is near the end; a long run's log is never read whole
@@ -27,6 +28,7 @@ class JobRow:
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    note: str | None = None  # where an active job waits, from its transport ("Waiting in Slurm: Resources")
 
     def elapsed_seconds(self, now: datetime | None = None) -> float | None:
         """Seconds run so far (or in all, once finished); None before it started."""
@@ -66,4 +68,4 @@ def load_job_rows(lib: Library, limit: int = 200) -> list[JobRow]:
     jobs = sorted(JobStore(lib).list(), key=lambda j: j.created_at, reverse=True)[:limit]
     return [JobRow(j.id, j.kind, j.model_id, names.get(j.model_id or "", j.spec.get("name") or "—"), j.status,
                    j.worker, last_progress(j.events_path) if j.run_dir else None, j.started_at, j.finished_at,
-                   j.error) for j in jobs]
+                   j.error, waiting_text(j.result) if j.status in ACTIVE else None) for j in jobs]

@@ -28,7 +28,9 @@ def format_elapsed(seconds: float | None) -> str:
 
 
 def format_progress(row: JobRow) -> str:
-    """Epochs done of all, or the phase when there are none yet."""
+    """Epochs done of all, or the phase when there are none yet (a Slurm job's wait, with Slurm's reason)."""
+    if row.note:
+        return row.note
     if row.progress is not None:
         done, total = row.progress
         return f"epoch {done}/{total}"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QElidingLabel
 
+from app.jobs.slurm_batch import waiting_text
 from app.jobs.store import JobRecord
 from app.jobs.trust import refused_by_gate
 from app.library.records import ModelRecord
@@ -193,6 +194,8 @@ class TrainTab(QWidget):
         on = f" on {self.job.worker}" if remote else ""
         if self.job.status == "Queued":
             self.title.setText(f"Waiting for a free slot (one training at a time on {self.job.worker if remote else 'this machine'})")
+        elif waiting := waiting_text(self.job.result):  # queued by Slurm on the worker's cluster, and why
+            self.title.setText(f"{waiting} (on {self.job.worker})")
         elif self.epochs_total:
             self.title.setText(f"Epoch {self.last_epoch}/{self.epochs_total}{on}")
         else:
