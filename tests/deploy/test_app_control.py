@@ -1,5 +1,5 @@
 """Changing a running endpoint without a restart, from separate ``yolodesk`` processes: ``endpoint replace`` under
-load (zero failed requests, the new model answers) and ``endpoint rotate-token`` (the same agent refuses the old)."""
+load (zero failed requests, the new model answers; refusals in one line). ``rotate-token``: test_app_endpoints."""
 
 from __future__ import annotations
 
@@ -74,20 +74,6 @@ def test_replace_under_load_fails_no_request(deployed, task_weights: dict[str, P
     row = listing(home)[0]
     assert row["model"] == "yolov5nu_untrained" and row["url"] == info["url"] and row["state"] == "Ready"
     assert predict(info["url"], task_images["detect"], info["token"]).status_code == 200  # the token stays
-
-
-def test_rotate_token_takes_effect_in_the_same_agent(deployed, task_weights: dict[str, Path],
-                                                     task_images: dict[str, Path]) -> None:
-    home, info = deployed
-    before = _job(home, info["id"])
-    rotated = cli(home, "endpoint", "rotate-token", info["id"])
-    assert rotated.returncode == 0, rotated.stderr
-    new = rotated.stdout.split("new token: ", 1)[1].split()[0]
-    assert _job(home, info["id"]) == before  # no restart: the same job, the same process
-    assert predict(info["url"], task_images["detect"], info["token"]).status_code == 403
-    assert predict(info["url"], task_images["detect"], new).status_code == 200
-    run_dir = next((home / "runs").iterdir())
-    assert not (run_dir / "control" / "token").exists()  # taken by the agent, not left lying there
     # Refusals are one line and change nothing: another task, or no model named.
     assert cli(home, "import", str(task_weights["classify"])).returncode == 0
     wrong = cli(home, "endpoint", "replace", info["id"], "classify_yolo11n")
@@ -95,5 +81,4 @@ def test_rotate_token_takes_effect_in_the_same_agent(deployed, task_weights: dic
     assert len(wrong.stderr.strip().splitlines()) == 1
     bare = cli(home, "endpoint", "replace", info["id"])
     assert bare.returncode == 1 and "which model?" in bare.stderr
-    assert listing(home)[0]["model"] == "detect_yolo26n"
-    assert predict(info["url"], task_images["detect"], new).json()["metadata"]["model"] == "detect_yolo26n"
+    assert listing(home)[0]["model"] == "yolov5nu_untrained"

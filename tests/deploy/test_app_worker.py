@@ -43,7 +43,11 @@ def test_a_workers_endpoint_through_its_tunnel(home: Path, lib, box, task_weight
         with socket.socket() as s:  # the worker's own port is free again too (the worker is this machine)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", ep.port))
-        psutil.Process(tunnel_pid).wait(10)  # the tunnel process is gone with the endpoint
+        try:
+            psutil.Process(tunnel_pid).wait(10)  # the tunnel process is gone with the endpoint
+        except psutil.NoSuchProcess:
+            pass  # gone (and reaped) already
+        assert not psutil.pid_exists(tunnel_pid) or psutil.Process(tunnel_pid).status() == psutil.STATUS_ZOMBIE
     finally:
         if info is not None:
             cli(home, "endpoint", "delete", info["id"])
