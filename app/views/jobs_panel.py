@@ -92,9 +92,13 @@ class JobsPanel(QDockWidget):
                 item.setData(ID_ROLE, row.id)
                 if c == 2 and row.error:
                     item.setToolTip(row.error)
+                if c == 3 and row.note:
+                    item.setToolTip(row.note)
                 self.table.setItem(r, c, item)
             if keep is not None and row.id == keep.id:
                 self.table.selectRow(r)
+        if any(row.note for row in rows):  # a Slurm wait's reason is read whole, not elided
+            self.table.resizeColumnToContents(COLUMNS.index("Progress"))
         running = sum(row.status in ACTIVE for row in rows)
         self.summary.setText(f"{running} running or queued · {len(rows)} in all" if rows else "No jobs yet")
         self._on_table_selection_changed()

@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from app.jobs.slurm_batch import SlurmOptionError
 from app.jobs.ssh import HostKeyChanged, HostKeyUnknown, resolve
 from app.jobs.workers import Probe, WorkerRecord, WorkerStore, install_packages, judge, probe
 from app.library.repository import Library
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
+from app.views.worker_kind_fields import WorkerKindFields
 from app.widgets.ansi_console import AnsiConsole
 from app.widgets.badge import Badge
 
@@ -44,7 +46,8 @@ class WorkerCard(QFrame):
         title.setObjectName("sectionTitle")
         self.state = Badge("worker")
         ep = worker.endpoint()
-        where = QLabel(f"{html.escape(ep.describe())}  ·  {html.escape(worker.python)}"
+        kind = "  ·  Slurm login node" if worker.kind == "slurm" else ""
+        where = QLabel(f"{html.escape(ep.describe())}{kind}  ·  {html.escape(worker.python)}"
                        + (f"  ·  key {html.escape(worker.key_path)}" if worker.key_path else "  ·  ssh-agent / ~/.ssh keys"))
         where.setObjectName("muted")
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -145,6 +148,8 @@ class AddWorkerDialog(QDialog):
         form.addRow("Key file", key_row)
         form.addRow("Password / passphrase", self.secret)
         form.addRow("Python", self.python)
+        self.kind_fields = WorkerKindFields(self)
+        self.kind_fields.add_rows(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add and test")
         buttons.accepted.connect(self._on_buttons_accepted)
@@ -165,7 +170,7 @@ class AddWorkerDialog(QDialog):
             return widget.fontMetrics().horizontalAdvance(text)
 
         text_margins = 40  # the stylesheet's padding and border plus Qt's own frame margin, with room to spare
-        fields = [self.name, self.host, self.user, self.secret, self.python]
+        fields = [self.name, self.host, self.user, self.secret, self.python, *self.kind_fields.placeholder_fields()]
         needed = [advance(f, f.placeholderText() or f.text()) + text_margins for f in fields]
         needed.append(advance(self.key, self.key.placeholderText()) + text_margins + self.browse.sizeHint().width()
                       + form.horizontalSpacing())
@@ -195,6 +200,11 @@ class AddWorkerDialog(QDialog):
             self.error.setText("A name and a host are needed.")
             return
         name = self.name.text().strip()
+        try:
+            kind, options = self.kind_fields.values()
+        except SlurmOptionError as e:
+            self.error.setText(str(e))
+            return
         auth = None
         if self.secret.text():
             from app.jobs.secrets import NoKeyring, store_secret
@@ -208,7 +218,7 @@ class AddWorkerDialog(QDialog):
         self.values = {"name": name, "host": self.host.text().strip(),
                        "port": self.port.value() or None, "user": self.user.text().strip() or None,
                        "key_path": self.key.text().strip() or None, "python": self.python.text().strip() or "python3",
-                       "auth": auth}
+                       "auth": auth, "kind": kind, "options": options}
         self.accept()
 
 

@@ -29,3 +29,31 @@ def test_pending_reason_in_the_jobs_panel_and_the_train_tab(qtbot, lib):
     assert panel.table.item(0, COLUMNS.index("Progress")).text() == ""  # running, no epoch yet: no wait shown
     assert tab.title.text() == "Preparing data on hpc…"
     tab.stop_stream()
+
+
+def test_add_worker_dialog_makes_a_slurm_worker(qtbot, lib):
+    from app.jobs.workers import WorkerStore
+    from app.views.workers_page import AddWorkerDialog
+
+    dialog = AddWorkerDialog()
+    qtbot.addWidget(dialog)
+    fields = dialog.kind_fields
+    form = fields._form
+    assert form is not None and not form.isRowVisible(fields.partition)  # SSH first: no Slurm rows
+    dialog.name.setText("hpc")
+    dialog.host.setText("login.example")
+    fields.kind.setCurrentIndex(fields.kind.findData("slurm"))
+    assert form.isRowVisible(fields.partition) and form.isRowVisible(fields.env)
+    fields.partition.setText("gpu")
+    fields.gres.setText("gpu:1")
+    fields.time.setText("four hours")
+    dialog._on_buttons_accepted()
+    assert dialog.values is None and "--time 'four hours' is not a Slurm time" in dialog.error.text()
+    fields.time.setText("04:00:00")
+    fields.cpus.setValue(8)
+    fields.env.setText("SLURM_CONF=/etc/slurm/slurm.conf")
+    dialog._on_buttons_accepted()
+    assert dialog.values is not None and dialog.values["kind"] == "slurm"
+    worker = WorkerStore(lib).add(**dialog.values)
+    assert (worker.kind, worker.options) == ("slurm", {"partition": "gpu", "gres": "gpu:1", "time": "04:00:00",
+                                                       "cpus": 8, "env": {"SLURM_CONF": "/etc/slurm/slurm.conf"}})

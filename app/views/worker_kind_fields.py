@@ -1,0 +1,84 @@
+"""The Add worker dialog's Kind choice (SSH / Slurm) and a Slurm worker's fields, shown only for Slurm.
+
+The fields are what ``yolodesk workers add … --kind slurm`` takes; they are checked by
+:class:`app.jobs.slurm_batch.SlurmOptions` (the one place that knows what sbatch accepts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
+
+from app.jobs.slurm_batch import SlurmOptions, parse_env
+
+KINDS = (("SSH — run jobs on the host itself", "ssh"), ("Slurm — the host is a login node; jobs go through sbatch",
+                                                       "slurm"))
+
+
+class WorkerKindFields(QObject):
+    """A Kind combo and the Slurm rows of a form; :meth:`values` gives ``(kind, options)`` for ``WorkerStore.add``."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.kind = QComboBox(parent)
+        for label, key in KINDS:
+            self.kind.addItem(label, key)
+        self.partition = QLineEdit(parent)
+        self.partition.setPlaceholderText("the cluster's default partition")
+        self.account = QLineEdit(parent)
+        self.account.setPlaceholderText("your default account")
+        self.gres = QLineEdit(parent)
+        self.gres.setPlaceholderText("e.g. gpu:1 (empty: no GPU asked for)")
+        self.time = QLineEdit(parent)
+        self.time.setPlaceholderText("e.g. 04:00:00 (empty: the partition's limit)")
+        self.cpus = QSpinBox(parent)
+        self.cpus.setRange(0, 512)
+        self.cpus.setSpecialValueText("1 per job")
+        self.mem = QLineEdit(parent)
+        self.mem.setPlaceholderText("e.g. 16G (empty: the partition's default)")
+        self.env = QLineEdit(parent)
+        self.env.setPlaceholderText("e.g. SLURM_CONF=/etc/slurm/slurm.conf (space-separated)")
+        self.env.setToolTip("Variables set for every Slurm command on the login node and exported to the job")
+        self._form: QFormLayout | None = None
+        self.kind.currentIndexChanged.connect(self._on_kind_current_index_changed)
+
+    @property
+    def slurm_rows(self) -> list[tuple[str, QWidget]]:
+        return [("Partition", self.partition), ("Account", self.account), ("GPUs (gres)", self.gres),
+                ("Time limit", self.time), ("CPUs per job", self.cpus), ("Memory per job", self.mem),
+                ("Environment", self.env)]
+
+    def add_rows(self, form: QFormLayout) -> None:
+        """Put the Kind row and the (hidden until Slurm is chosen) Slurm rows at the end of ``form``."""
+        self._form = form
+        form.addRow("Kind", self.kind)
+        for label, widget in self.slurm_rows:
+            form.addRow(label, widget)
+        self._on_kind_current_index_changed()
+
+    def placeholder_fields(self) -> list[QLineEdit]:
+        """The line edits whose placeholder must be shown whole (for the dialog's width)."""
+        return [self.partition, self.account, self.gres, self.time, self.mem, self.env]
+
+    def values(self) -> tuple[str, dict[str, Any] | None]:
+        """``("ssh", None)`` or ``("slurm", options)``; raises SlurmOptionError naming a bad field."""
+        kind = str(self.kind.currentData())
+        if kind != "slurm":
+            return kind, None
+        options = SlurmOptions.from_json({
+            "partition": self.partition.text().strip(), "account": self.account.text().strip(),
+            "gres": self.gres.text().strip(), "time": self.time.text().strip(), "cpus": self.cpus.value() or None,
+            "mem": self.mem.text().strip(), "env": parse_env(self.env.text().split())})
+        return kind, options.to_json()
+
+    def _on_kind_current_index_changed(self) -> None:
+        if self._form is None:
+            return
+        slurm = self.kind.currentData() == "slurm"
+        for _label, widget in self.slurm_rows:
+            self._form.setRowVisible(widget, slurm)
+        window = self._form.parentWidget().window() if self._form.parentWidget() else None
+        if window is not None:
+            window.adjustSize()
