@@ -108,6 +108,11 @@ def test_try_replace_and_rotate_from_the_tab(qtbot, job_window, lib, checkpoints
     new = QGuiApplication.clipboard().text()
     assert new != token
     assert _post(url, image, token) == 403 and _post(url, image, new) == 200
+    from app.deploy.predict_client import PredictRefused, send_picture
+
+    for wrong, said in ((token, "refused this token (was it rotated?) (403"), (None, "wants its bearer token (401")):
+        with pytest.raises(PredictRefused, match=said.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+            send_picture(url, wrong, image)
     qtbot.waitUntil(lambda: tab.table.item(0, COL_TOKEN).text() != shown_before, timeout=10000)
     assert tab.table.item(0, COL_TOKEN).text().endswith(new[-4:])
 
