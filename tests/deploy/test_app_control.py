@@ -1,5 +1,6 @@
-"""Changing a running endpoint without a restart, from separate ``yolodesk`` processes: ``endpoint replace`` under
-load (zero failed requests, the new model answers; refusals in one line). ``rotate-token``: test_app_endpoints."""
+"""Changing a running endpoint without a restart, from separate ``yolodesk`` processes: ``endpoint rotate-token``
+(the same agent refuses the old token at once) then ``endpoint replace`` under load (zero failed requests, the new
+model answers; refusals in one line) — one deploy for both."""
 
 from __future__ import annotations
 
@@ -53,9 +54,23 @@ class Load:
         self._thread.join(60)
 
 
-def test_replace_under_load_fails_no_request(deployed, task_weights: dict[str, Path],
-                                             task_images: dict[str, Path]) -> None:
+def test_rotate_token_then_replace_under_load_in_the_same_agent(deployed, task_weights: dict[str, Path],
+                                                               task_images: dict[str, Path]) -> None:
     home, info = deployed
+    before = _job(home, info["id"])
+    rotated = cli(home, "endpoint", "rotate-token", info["id"])
+    assert rotated.returncode == 0, rotated.stderr
+    new = rotated.stdout.split("new token: ", 1)[1].split()[0]
+    assert new != info["token"] and len(new) >= 43
+    assert _job(home, info["id"]) == before  # no restart: the same job, the same agent process
+    assert not (next((home / "runs").iterdir()) / "control" / "token").exists()  # taken by the agent
+    assert listing(home)[0]["url"] == info["url"]
+    assert predict(info["url"], task_images["detect"], info["token"]).status_code == 403
+    assert predict(info["url"], task_images["detect"], new).status_code == 200
+    logs = cli(home, "endpoint", "logs", info["id"])
+    assert logs.returncode == 0 and "[endpoint] Ready" in logs.stdout
+    assert new not in logs.stdout and info["token"] not in logs.stdout
+    info = dict(info, token=new)  # the replace below runs with the new token
     other = task_weights["detect"].parent / "yolov5nu_untrained.pt"
     assert cli(home, "import", str(other)).returncode == 0
     before = _job(home, info["id"])

@@ -101,25 +101,6 @@ def test_listing_counts_requests_and_a_new_process_stops_it(deployed, task_image
     assert predict(info["url"], task_images["detect"], info["token"]).status_code == 200
 
 
-def test_rotate_token_keeps_the_url_and_refuses_the_old_token(deployed, task_images: dict[str, Path]) -> None:
-    from tests.deploy.test_app_control import _job
-
-    home, info = deployed
-    before = _job(home, info["id"])
-    rotated = cli(home, "endpoint", "rotate-token", info["id"])
-    assert rotated.returncode == 0, rotated.stderr
-    new = rotated.stdout.split("new token: ", 1)[1].split()[0]
-    assert new != info["token"] and len(new) >= 43
-    assert _job(home, info["id"]) == before  # no restart: the same job, the same agent process
-    assert not (next((home / "runs").iterdir()) / "control" / "token").exists()  # taken by the agent
-    assert listing(home)[0]["url"] == info["url"]
-    assert predict(info["url"], task_images["detect"], info["token"]).status_code == 403
-    assert predict(info["url"], task_images["detect"], new).status_code == 200
-    logs = cli(home, "endpoint", "logs", info["id"])
-    assert logs.returncode == 0 and "[endpoint] Ready" in logs.stdout
-    assert new not in logs.stdout and info["token"] not in logs.stdout
-
-
 def test_delete_stops_it_and_forgets_it(deployed) -> None:
     home, info = deployed
     port = int(info["url"].rsplit(":", 1)[1])
