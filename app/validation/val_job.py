@@ -37,8 +37,11 @@ class ValKind(JobKind):
     name = "val"
 
     def submit(self, ctx: JobContext, model_id: str, data: str | None = None, split: str = "val",
-               worker: str | None = None, **args: Any) -> JobRecord:
-        """Check the request (data set, split, arguments, device on that machine), then queue one validation."""
+               worker: str | None = None, *, schedule: bool = True, **args: Any) -> JobRecord:
+        """Check the request (data set, split, arguments, device on that machine), then queue one validation.
+
+        ``schedule=False`` leaves the Queued row for the manager's next scheduling pass (see
+        :func:`queue_after_training`)."""
         lib = ctx.lib
         worker = ctx.worker_name(worker)
         model = lib.model(model_id)
@@ -51,7 +54,8 @@ class ValKind(JobKind):
         spec = {"args": {"model": str(model.weights_path), "data": location, "split": split, **args},
                 "task": model.task, "dataset_id": dataset.id,
                 "trusted_sha256": trusted_for(lib, model.weights_path)}
-        return ctx.enqueue(ctx.new_job(self.name, spec, model.project_id, model.id, worker=worker))
+        job = ctx.new_job(self.name, spec, model.project_id, model.id, worker=worker)
+        return ctx.enqueue(job) if schedule else job
 
     def complete(self, ctx: JobContext, job: JobRecord, state: str, result: dict[str, Any],
                  transport: Transport) -> dict[str, Any]:
@@ -118,7 +122,9 @@ def start_validation(lib: Library, jobs: JobContext, model_id: str, data: str | 
 def queue_after_training(ctx: JobContext, train_job: JobRecord) -> dict[str, Any]:
     """Queue the automatic validation of a finished training's model; what to add to the training's result.
 
-    A refusal (the data set gone since, say) does not fail the training: it is reported in the result.
+    A refusal (the data set gone since, say) does not fail the training: it is reported in the result. The row is
+    left Queued, not started here: the manager schedules again once the training has released its worker folder
+    (starting it now raced that release for the worker's SSH link, and the folder stayed).
     """
     if not train_job.model_id:
         return {}
@@ -126,7 +132,7 @@ def queue_after_training(ctx: JobContext, train_job: JobRecord) -> dict[str, Any
     args = {k: train_args[k] for k in FROM_TRAINING if train_args.get(k) not in (None, "")}
     try:
         job = VAL.submit(ctx, train_job.model_id, str(train_args.get("data") or "") or None, "val",
-                         train_job.worker, **args)
+                         train_job.worker, schedule=False, **args)
     except (SpecError, LibraryError, ValidationError) as e:
         return {"validation_error": str(e)}
     return {"validation_job": job.id}
