@@ -104,6 +104,12 @@ def cmd_exports(args: argparse.Namespace) -> int:
         size = f"{r['size'] / 1e6:.1f} MB" if r["size"] else "—"
         verified = {True: "yes", False: "no", None: "—"}[r["verified"]]
         print(f"{r['format']:<13}{(r['status'] or '—'):<11}{size:>9}  {verified:<9}{r['why'] or 'ready'}")
+    from app.predict.runtime_timing import TIMINGS_FILE, TimingCache, cached_figures, describe
+
+    imgsz = model.imgsz if isinstance(model.imgsz, int) else None
+    figures = cached_figures(TimingCache(lib.home / TIMINGS_FILE), model.weights_path, list(done.values()), imgsz)
+    if figures:  # only once Predict has timed this model's runtimes here
+        print(f"\npredict speed: {describe(figures)}")
     return EXIT_OK
 
 

@@ -13,10 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from app.predict.runtime_timing import TimingCache, host_fingerprint, measure_runtimes, order_by_figures, timing_key
 from app.predict.session import BackendChoice, PredictError, Prediction, PredictSession
 from app.predict.sources import LatestFrame
 
@@ -49,7 +51,7 @@ class PredictEngine:
         self.params = Params()
         self._lock = threading.Condition()
         self._pending: tuple[np.ndarray, Any, str] | None = None
-        self._load: tuple[BackendChoice, str | None, bool] | None = None
+        self._load: Callable[[], None] | None = None  # a load or a pick, run on the engine's thread
         self._live: LatestFrame | None = None
         self._stop = threading.Event()
         self.frames_done = 0
@@ -59,8 +61,16 @@ class PredictEngine:
 
     # --------------------------------------------------------------- requests
     def load(self, choice: BackendChoice, task: str | None, trusted: bool = False) -> None:
+        """Load ``choice`` (replacing a load or pick not yet started); reported as an ``("load", choice)`` outcome."""
         with self._lock:
-            self._load = (choice, task, trusted)
+            self._load = partial(self._do_load, choice, task, trusted)
+            self._lock.notify_all()
+
+    def pick(self, choices: list[BackendChoice], task: str | None, trusted: Any, cache: TimingCache,
+             model_imgsz: int) -> None:
+        """Load the fastest of ``choices`` on this host: timed once (then cached), reported as ``("timed", …)``."""
+        with self._lock:
+            self._load = partial(self._do_pick, choices, task, trusted, cache, model_imgsz)
             self._lock.notify_all()
 
     def submit(self, image: np.ndarray, tag: Any = None, source: str = "image") -> None:
@@ -114,7 +124,7 @@ class PredictEngine:
             if self._stop.is_set():
                 return
             if load is not None:
-                self._do_load(*load)
+                load()
             elif pending is not None:
                 self._do_still(*pending)
             elif live is not None:
@@ -128,6 +138,28 @@ class PredictEngine:
             self.on_result(Outcome(tag=("load", choice), error=e))
             return
         self.on_result(Outcome(tag=("load", choice)))
+
+    def _do_pick(self, choices: list[BackendChoice], task: str | None, trusted: Any, cache: TimingCache,
+                 model_imgsz: int) -> None:
+        self.session = None
+        try:  # the artifacts' digests and the cache file: this thread, never the GUI's
+            host = host_fingerprint()
+            key = timing_key(choices, model_imgsz, host)
+            figures = cache.get(key)
+            session, failed = None, {}
+            if figures is None:
+                figures, session, failed = measure_runtimes(choices, task, model_imgsz, trusted)
+                if figures:
+                    cache.put(key, figures, host)
+        except OSError as e:  # an unreadable artifact or home: load the first choice as before, and say so
+            figures, session, failed = [], None, {"cache": f"could not time the runtimes: {e}"}
+        ordered = order_by_figures(choices, figures)
+        self.on_result(Outcome(tag=("timed", (ordered, figures, failed))))
+        if session is not None:
+            self.session = session  # the fastest is loaded already: it was timed
+            self.on_result(Outcome(tag=("load", session.choice)))
+        else:
+            self._do_load(ordered[0], task, trusted)
 
     def _predict(self, image: np.ndarray, source: str) -> Prediction:
         if self.session is None:

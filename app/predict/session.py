@@ -53,6 +53,7 @@ class BackendChoice:
     path: str  # the weights file or export folder
     imgsz: int | None  # a fixed input size (exports are built for one)
     verified: bool
+    sha256: str | None = None  # the artifact's digest as its export recorded it (the timing cache's key)
 
     @property
     def label(self) -> str:
@@ -85,7 +86,7 @@ def backend_choices(weights: str | Path | None, exports: list[Any], model_imgsz:
         if fmt == "engine" and not cuda:
             continue
         imgsz = e.args.get("imgsz") if isinstance(e.args, dict) else None
-        out.append(BackendChoice(name, fmt, e.path, int(imgsz) if imgsz else model_imgsz, True))
+        out.append(BackendChoice(name, fmt, e.path, int(imgsz) if imgsz else model_imgsz, True, e.sha256))
     return out
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidg
 
 from app.library.records import ModelRecord
 from app.predict.engine import Outcome, PredictEngine
+from app.predict.runtime_timing import RuntimeFigure, TimingCache, describe
 from app.predict.session import BackendChoice, NeedsTrust, Prediction
 from app.predict.sources import Camera
 from app.views.predict.controls_bar import ControlsBar
@@ -101,6 +102,10 @@ class PredictTab(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#fee2e2; color:#991b1b; border-radius:6px; padding:6px 10px;")
         self.banner.hide()
+        self.figures = QLabel()  # the runtimes' measured ms per frame on this machine
+        self.figures.setObjectName("muted")
+        self.figures.setWordWrap(True)
+        self.figures.hide()
         self.readout = QLabel("—")
         self.readout.setObjectName("muted")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -111,6 +116,7 @@ class PredictTab(QWidget):
         ll.addWidget(self.view, 1)
         ll.addWidget(self.hint)
         ll.addWidget(self.readout)
+        ll.addWidget(self.figures)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.results)
@@ -140,6 +146,7 @@ class PredictTab(QWidget):
         self.controls.reset_params()
         self.engine.set_params(conf=self.controls.conf_value(), iou=self.controls.iou_value())
         self.controls.show_backend_note("finding backends…")
+        self.figures.hide()
         self.view.clear()
         self.results.clear()
         self.readout.setText("—")
@@ -159,11 +166,36 @@ class PredictTab(QWidget):
             self._backends_asked = True
             self.backendsRequested.emit()
 
-    def set_backends(self, choices: list[BackendChoice]) -> None:
-        """Offer ``choices`` (the fastest first) and load the first."""
+    def set_backends(self, choices: list[BackendChoice], timings: TimingCache | None = None) -> None:
+        """Offer ``choices`` and load the first; with ``timings`` and a choice to make, the measured fastest."""
         self.choices = choices
         self.controls.list_backends(choices)
-        self._load_current()
+        if timings is None or len(choices) < 2 or self.model is None:
+            self._load_current()
+            return
+        self.loaded = None
+        self.readout.setText(f"timing {len(choices)} runtimes on this machine…")
+        self._set_loading(True)
+        imgsz = self.model.imgsz if isinstance(self.model.imgsz, int) else 640
+        trusted = [self.model.sha256] if self.trusted and self.model.sha256 else []
+        self.engine.pick(choices, self.model.task, trusted, timings, imgsz)
+
+    def _on_timed(self, ordered: list[BackendChoice], figures: list[RuntimeFigure], failed: dict[str, str]) -> None:
+        """The runtimes were timed (or read from the cache): list them fastest first; the engine loads the first."""
+        if self.model is None or {c.path for c in ordered} != {c.path for c in self.choices}:
+            return  # another model's answer
+        self.choices = ordered
+        self.controls.list_backends(ordered, {f.format: f.ms for f in figures})
+        self.loaded = ordered[0]
+        self.controls.fit_imgsz(self.loaded.imgsz, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
+        self.engine.set_params(imgsz=self.imgsz.value())
+        text = describe(figures) or "the runtimes could not be timed"
+        if failed:
+            text += " (not timed: " + "; ".join(failed.values()) + ")"
+        self.figures.setText(text)
+        self.figures.setToolTip("Measured on a few frames at the model's size when it was first used here; "
+                                "measured again when an export or this machine changes.")
+        self.figures.show()
 
     def set_cameras(self, cameras: list[Camera]) -> None:
         """List the cameras found on this machine."""
@@ -249,6 +281,9 @@ class PredictTab(QWidget):
     def _on_bridge_outcome(self, o: Outcome) -> None:
         if isinstance(o.tag, tuple) and o.tag and o.tag[0] == "load":
             self._on_loaded(o)
+            return
+        if isinstance(o.tag, tuple) and o.tag and o.tag[0] == "timed":
+            self._on_timed(*o.tag[1])
             return
         if o.error is not None:
             self.show_error(o.error)

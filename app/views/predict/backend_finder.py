@@ -24,6 +24,7 @@ class BackendFinder(QObject):
     def _on_tab_backends_requested(self) -> None:
         """The model's exports read (library thread), then torch asked for CUDA and cameras (thread pool)."""
         from app.exporters.store import ExportStore
+        from app.predict.runtime_timing import TIMINGS_FILE, TimingCache
         from app.predict.session import backend_choices
         from app.predict.sources import list_cameras
 
@@ -33,11 +34,13 @@ class BackendFinder(QObject):
             return
         imgsz = m.imgsz if isinstance(m.imgsz, int) else None
 
+        timings = TimingCache(self.lib.home / TIMINGS_FILE)
+
         def done(result: tuple) -> None:
             choices, cameras = result
             if tab.model is not None and tab.model.id == m.id:  # still the model asked about
                 tab.set_cameras(cameras)
-                tab.set_backends(choices)
+                tab.set_backends(choices, timings)  # the engine times them (once per host) and loads the fastest
 
         def choose(exports: list) -> None:  # imports torch: the thread pool, not the library thread
             run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz), list_cameras()), done,

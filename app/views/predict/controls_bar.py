@@ -116,13 +116,14 @@ class ControlsBar(QWidget):
         self.backend.addItem(text, None)
         self.backend.blockSignals(False)
 
-    def list_backends(self, choices: list[BackendChoice]) -> None:
-        """Offer the backends that run here, the fastest first; no change signal (the tab loads the first)."""
+    def list_backends(self, choices: list[BackendChoice], ms: dict[str, float] | None = None) -> None:
+        """Offer the backends that run here, the fastest first (``ms``: measured per format); no change signal."""
         self.backend.blockSignals(True)
         self.backend.clear()
         for c in choices:
             suffix = "  (fastest here)" if c is choices[0] and len(choices) > 1 else ""
-            self.backend.addItem(f"{c.name} · {Path(c.path).name}{suffix}", c)
+            timed = f" · {ms[c.format]:.1f} ms" if ms and c.format in ms else ""
+            self.backend.addItem(f"{c.name} · {Path(c.path).name}{timed}{suffix}", c)
         if not choices:
             self.backend.addItem("no weights to run", None)
         self.backend.blockSignals(False)
