@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,13 @@ def _stop(processes: list[subprocess.Popen[bytes]], env: dict[str, str], steps_b
 def cluster() -> Iterator[Cluster]:
     """munged + slurmctld + slurmd with a generated config, the node idle; all of them stopped afterwards."""
     _require_slurm()
+    with start_cluster() as box:
+        yield box
+
+
+@contextmanager
+def start_cluster() -> Iterator[Cluster]:
+    """The cluster, running until the block ends (the fixture's, and bench/cluster_overhead.py's)."""
     # munged wants every folder up to its socket searchable by all: a pytest tmp folder (0700) is not
     root = Path(tempfile.mkdtemp(prefix="yolodesk-slurm-", dir="/tmp"))
     root.chmod(0o755)
@@ -214,3 +222,4 @@ def slurm_box(workers, sshd, cluster: Cluster):  # noqa: F811 (the imported fixt
     result = probe(workers, "hpc", trust=sshd.fingerprint())
     assert result.ok, result.problems
     return workers.get("hpc")
+
