@@ -1,4 +1,4 @@
-"""The Validation view on real captures: the agent's ``run_val`` on the tiny trained detector and classifier.
+"""The Validation view on real captures (``val_captures`` in tests/views/conftest.py: the agent's ``run_val``).
 
 The heat map's ImageItem holds exactly the matrix (or its per-true-column shares), the slider recounts through
 ``matrix.confusion_at``, a cell click shows that cell's images, the curves' class toggles hide and show their lines,
@@ -10,44 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-RUN_VAL = """
-import os, sys
-from remote_agent.events import Emitter
-from remote_agent.train import CancelFlag
-from remote_agent.val import run_val
-model, data, out = sys.argv[1:4]
-state, result = run_val({"args": {"model": model, "data": data, "split": "val", "imgsz": 64, "batch": 4,
-                                  "workers": 0, "device": "cpu", "conf": 0.001}, "run_dir": out},
-                        Emitter("test", os.open(os.devnull, os.O_WRONLY)), CancelFlag())
-assert state == "completed", state
-"""
-
-
-@pytest.fixture(scope="session")
-def val_captures(checkpoints: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Capture files of real validations of the tiny detectors and classifier (the agent in a child process)."""
-    folder, manifest = checkpoints
-    out: dict[str, Path] = {}
-    for task, name in (("detect", "detect_yolo26n.pt"), ("classify", "classify_yolo11n.pt"),
-                       ("detect_mid", "last_mid.pt")):  # a second detector, for Compare
-        run_dir = tmp_path_factory.mktemp(f"val-{task}")
-        proc = subprocess.run([sys.executable, "-c", RUN_VAL, str(folder / name), manifest[name]["data"],
-                               str(run_dir)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                              env={**os.environ, "YOLO_OFFLINE": "1"})
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        out[task] = run_dir / "validation.json"
-    return out
-
 
 def load(path: Path) -> dict:
     return json.loads(path.read_text())
@@ -230,3 +197,4 @@ def test_an_export_into_a_missing_folder_says_why_in_one_line(qtbot: Any, view: 
         view.export_to("matrix-csv", str(tmp_path / "gone" / "m.csv"))
     assert sig.args[0].startswith("Export failed:") and "\n" not in sig.args[0]
     assert not (tmp_path / "gone").exists()
+

@@ -19,7 +19,8 @@ NOT_MEASURED = "not measured"
 
 
 class MetricsTable(QTableWidget):
-    """Rows are metrics, columns the models; ``best`` (from ``compare_models``) decides the highlighted cells."""
+    """Rows are metrics, columns the models; ``best`` (from ``compare_models``) decides the highlighted cells,
+    unless every model ties."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +43,8 @@ class MetricsTable(QTableWidget):
         bold.setBold(True)
         for r, (_label, group, key) in enumerate(rows):
             best = set(result["best"].get(f"{group}.{key}", []))
+            if len(best) == len(models):
+                best = set()  # all tied: nothing stands out, nothing is highlighted
             for c, m in enumerate(models):
                 value = self._value(m, group, key)
                 item = QTableWidgetItem(self._text(value, group))

@@ -39,6 +39,9 @@ class OverlayCharts(QWidget):
         for plot in self.plots.values():
             plot.setMinimumSize(260, 200)
             plot.getPlotItem().setMenuEnabled(False)
+        for name in CURVES:  # both axes are shares: fixed 0–1, so a flat curve is not blown up to fill the chart
+            self.plots[name].setXRange(0, 1, padding=0.02)
+            self.plots[name].setYRange(0, 1.02, padding=0.02)
         self.column = QComboBox()
         self.column.setToolTip("Which training column to overlay (from each model's results)")
         self.column.currentIndexChanged.connect(lambda _i: self._draw_training())

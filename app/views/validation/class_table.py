@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidg
 
 DETECT_COLUMNS = (("Class", None), ("Images", "images"), ("Instances", "instances"), ("Precision", "precision"),
                   ("Recall", "recall"), ("F1", "f1"), ("mAP50", "map50"), ("mAP50-95", "map50_95"))
-CLASSIFY_COLUMNS = (("Class", None), ("Images", "images"), ("Correct (top-1)", "correct"),
+CLASSIFY_COLUMNS = (("Class", None), ("Images", "images"), ("Top-1 hits", "correct"),
                     ("Precision", "precision"), ("Recall", "recall"))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -83,7 +83,9 @@ class ClassTable(QTableWidget):
             for c, (_label, key) in enumerate(columns[1:], start=1):
                 value = figures.get(key, 0) if key else 0
                 self.setItem(r, c, NumberItem(value, 0 if key in ("images", "instances", "correct") else 3))
-        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # numbers keep their width
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the class name takes the rest
         self.setSortingEnabled(True)
 
     def column_values(self, column: int) -> list[str]:

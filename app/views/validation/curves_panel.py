@@ -48,7 +48,7 @@ class CurvesPanel(QWidget):
         grid = QGridLayout()
         for i, kind in enumerate(KINDS):
             plot = self.plots[kind]
-            plot.setMinimumSize(240, 180)
+            plot.setMinimumSize(150, 130)
             plot.getPlotItem().setMenuEnabled(False)
             plot.setXRange(0, 1, padding=0.02)
             plot.setYRange(0, 1.02, padding=0.02)
@@ -57,7 +57,7 @@ class CurvesPanel(QWidget):
         self.variant.setToolTip("Segment and pose models have mask (M) or keypoint (P) curves besides the boxes'")
         self.variant.currentIndexChanged.connect(lambda _i: self._draw())
         self.classes = QListWidget()
-        self.classes.setMaximumWidth(200)
+        self.classes.setMaximumWidth(150)
         self.classes.itemChanged.connect(self._on_classes_item_changed)
         all_button, none_button = QPushButton("All"), QPushButton("None")
         all_button.clicked.connect(lambda: self._check_all(True))

@@ -33,7 +33,7 @@ class MatrixPanel(QWidget):
         self.capture: dict[str, Any] = {}
         self.conf = 0.25
         self.heatmap = HeatMap()
-        self.heatmap.setMinimumSize(360, 320)
+        self.heatmap.setMinimumSize(260, 220)
         self.heatmap.cellClicked.connect(self._on_heatmap_cell_clicked)
         self.counts_button = QRadioButton("Counts")
         self.normalized_button = QRadioButton("Normalized")
@@ -49,7 +49,7 @@ class MatrixPanel(QWidget):
         self.slider.setDecimals(2)
         self.slider.setSingleStep(0.01)
         self.slider.setToolTip("Count only predictions at or above this confidence (no new validation is run)")
-        self.slider.setMinimumWidth(180)
+        self.slider.setMinimumWidth(120)
         self._recount = QTimer(self)
         self._recount.setSingleShot(True)
         self._recount.setInterval(RECOUNT_MS)
@@ -57,6 +57,7 @@ class MatrixPanel(QWidget):
         self.slider.valueChanged.connect(lambda _v: self._recount.start())
         self.note = QLabel("")
         self.note.setObjectName("muted")
+        self.note.setWordWrap(True)  # a narrow window wraps it instead of widening the page
         self.thumbs = ThumbnailStrip()
         controls = QHBoxLayout()
         controls.addWidget(self.counts_button)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, Q
 from app.qt.tasks import run_in_background
 from app.widgets.image_view import bgr_to_qimage
 
-THUMB = 160  # pixels of a thumbnail's longer side
+THUMB = 120  # pixels of a thumbnail's longer side
 MAX_THUMBS = 60  # a cell of thousands shows its first ones; the heading says how many there are
 TRUTH_BGR = (80, 200, 60)  # green: ground truth
 PRED_BGR = (40, 120, 255)  # orange: predictions
@@ -75,7 +75,7 @@ class ThumbnailStrip(QWidget):
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setIconSize(QSize(THUMB, THUMB))
         self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setMinimumHeight(THUMB + 40)
+        self.grid.setMinimumHeight(THUMB + 30)
         self._generation = 0  # which click the thumbnails being drawn belong to
         self.loading = False
         lay = QVBoxLayout(self)

@@ -55,11 +55,11 @@ class ValidationView(QWidget):
         self.side.setDocumentMode(True)
         self.side.addTab(self.curves, "Curves")
         self.side.addTab(self.table, "Per class")
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = self.split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.matrix)
         split.addWidget(self.side)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 4)  # the curves' 2×2 grid needs a little more room than the square matrix
+        split.setStretchFactor(1, 5)
         split.setChildrenCollapsible(False)
         head = QHBoxLayout()
         head.addWidget(self.summary, 1)
@@ -81,6 +81,7 @@ class ValidationView(QWidget):
             self.export_actions[kind].setEnabled(has_curves)
         # a classifier has no curves: its table is the more useful side
         self.side.setCurrentWidget(self.curves if has_curves else self.table)
+        self.split.setSizes([4000, 5000] if has_curves else [5000, 4000])  # proportions: the matrix or the curves
 
     def export_to(self, kind: str, path: str) -> None:
         """Write ``kind`` (one of EXPORTS) to ``path`` on the thread pool; ``exported`` / ``exportFailed`` follow."""
