@@ -294,6 +294,16 @@ class EndpointManager:
             os.kill(ep.tunnel_pid, signal.SIGTERM)  # it would see the job's end within a second anyway
         return self.refresh(ep.id)
 
+    def request_stop(self, ref: str) -> EndpointRecord:
+        """Ask the agent to stop (SIGTERM) and close a worker's tunnel, without waiting (the window's poll follows)."""
+        ep = self.refresh(ref)
+        if ep.state in LIVE and ep.job_id:
+            self.recover()
+            self.jobs.cancel(ep.job_id)
+        if _tunnel_alive(ep) and ep.tunnel_pid:
+            os.kill(ep.tunnel_pid, signal.SIGTERM)  # else it outlives the endpoint when no manager settles the job
+        return self.refresh(ep.id)
+
     def start(self, ref: str) -> EndpointRecord:
         """Start a stopped (or failed) endpoint again, on its port: same URL, same token."""
         ep = self.refresh(ref)

@@ -213,15 +213,6 @@ class DeployTab(QWidget):
         names = {m.id: m.name for m in self._lib.models()} if rows else {}
         return rows, log, names, problems
 
-    def _stop(self, endpoint_id: str) -> Any:
-        """Ask the agent to stop (SIGTERM) without waiting: the poll shows Stopping, then Stopped."""
-        eps = self._eps()
-        ep = eps.refresh(endpoint_id)
-        if ep.state in LIVE and ep.job_id:
-            eps.recover()
-            self._jobs.cancel(ep.job_id)
-        return eps.refresh(endpoint_id)
-
     # ------------------------------------------------------------------- GUI side
     def poll(self) -> None:
         """Read the endpoints' states (and the selected one's log); then their /metrics."""
@@ -377,7 +368,7 @@ class DeployTab(QWidget):
         self._act("Starting", lambda i: self._eps().start(i))
 
     def _on_stop_button_clicked(self) -> None:
-        self._act("Stopping", self._stop)
+        self._act("Stopping", lambda i: self._eps().request_stop(i))
 
     def _on_delete_button_clicked(self) -> None:
         self._act("Deleting", lambda i: self._eps().delete(i))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.remote import conftest as remote
@@ -63,6 +64,9 @@ def test_a_workers_endpoint_from_the_tab(qtbot, box, job_window, lib, checkpoint
     assert new != token and _post(url, image, token) == 403 and _post(url, image, new) == 200
     assert EndpointStore(lib).get(ep.id).job_id == ep.job_id  # the same job: no restart
 
+    tunnel = psutil.Process(EndpointStore(lib).get(ep.id).tunnel_pid or 0)
     tab.stop_button.click()
     qtbot.waitUntil(lambda: _state(tab) == "Stopped", timeout=60000)
     assert tab.table.item(0, COL_STATE).text() == "Stopped"
+    gone, _alive = psutil.wait_procs([tunnel], timeout=10)  # the tunnel goes with the endpoint
+    assert gone, "the tunnel process outlived its endpoint"
