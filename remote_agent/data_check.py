@@ -39,7 +39,7 @@ def load_yaml_like_ultralytics(path: Path) -> Any:
         try:
             return yaml.load(_BAD_CHARS.sub("", text), Loader=loader)  # noqa: S506
         except yaml.YAMLError as e:
-            raise ValueError(f"{path.name} is not valid YAML: {e}") from None
+            raise ValueError(f"{path.name} is not valid YAML: {' '.join(str(e).split())}") from None  # one line
 
 
 def _is_url(value: Any) -> bool:

@@ -74,6 +74,9 @@ def _count_images(folder: Path, limit: int = 100_000) -> int:
 
 
 def _names(raw: Any) -> list[str]:
+    entries = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, list) else []
+    if any(isinstance(n, (list, dict)) for n in entries):  # a YAML alias bomb would str() to gigabytes
+        raise SpecError({"dataset": "'names:' entries must be class names, not lists or mappings"})
     if isinstance(raw, dict):
         if not all(isinstance(k, int) or (isinstance(k, str) and k.isdigit()) for k in raw):
             raise SpecError({"dataset": "'names:' must map class numbers to names (0: cat, 1: dog)"})
@@ -106,6 +109,8 @@ def inspect_dataset(location: str | Path) -> DatasetInfo:
                            _count_images(val) if val else 0)
     if p.suffix.lower() not in (".yaml", ".yml"):
         raise SpecError({"dataset": f"{p.name} is neither a data.yaml nor a classification folder"})
+    if not p.is_file():  # a FIFO named data.yaml would block the read for ever
+        raise SpecError({"dataset": f"{p.name} is not a regular file"})
     unsafe = unsafe_data_reason(p)
     if unsafe:
         raise SpecError({"dataset": unsafe})
@@ -116,6 +121,8 @@ def inspect_dataset(location: str | Path) -> DatasetInfo:
     if not isinstance(data, dict):
         raise SpecError({"dataset": f"{p.name} is not a data set description (expected keys path/train/val/names)"})
     names = _names(data.get("names"))
+    if not names and isinstance(data.get("nc"), int) and data["nc"] > 100_000:  # made-up names would fill memory
+        raise SpecError({"dataset": f"{p.name}: 'nc: {data['nc']}' is more than 100000 classes"})
     if not names and isinstance(data.get("nc"), int):
         names = [str(i) for i in range(data["nc"])]
     if not names:
@@ -124,7 +131,9 @@ def inspect_dataset(location: str | Path) -> DatasetInfo:
         value = data.get(key)
         if value is not None and not (isinstance(value, str) or (isinstance(value, list) and key != "path"
                                                                   and all(isinstance(v, str) for v in value))):
-            raise SpecError({"dataset": f"{p.name}: '{key}:' must be a folder or file path, not {value!r}"})
+            # the value is not shown: an alias bomb's repr would be gigabytes
+            what = "a list holding other things" if isinstance(value, list) else f"a {type(value).__name__}"
+            raise SpecError({"dataset": f"{p.name}: '{key}:' must be a folder or file path, not {what}"})
     base = Path(data.get("path") or p.parent)
     if not base.is_absolute():
         base = (p.parent / base).resolve()

@@ -6,6 +6,7 @@ called broken are skipped here (the problems list names them); coordinates stay 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def read_sample(image: str | Path, task: str, nc: int, kpt_shape: list[int] | No
             values = [float(v) for v in line.split()]
         except ValueError:
             continue
-        if not values or values[0] != int(values[0]) or not 0 <= values[0] < nc:
+        if not values or not all(map(math.isfinite, values)) or values[0] != int(values[0]) or not 0 <= values[0] < nc:
             continue
         ann = _annotation(int(values[0]), values[1:], task, kpt_shape)
         if ann is not None:

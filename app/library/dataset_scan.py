@@ -9,7 +9,9 @@ last ``/images/`` to ``/labels/``; a split is a folder, a ``.txt`` list of image
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,6 +27,8 @@ SPLITS = ("train", "val", "test")
 SAMPLES_PER_SPLIT = 24  # image paths kept in the stats for the dataset page's grid
 MAX_PROBLEMS_KEPT = 500  # a broken set of 100k images would otherwise store 100k lines
 MAX_FILES_LISTED = 2_000_000  # files under one split's folder; beyond it the path is surely wrong
+MAX_CLASSES = 100_000  # an `nc:` beyond it would only fill memory with made-up names
+MAX_YAML_BYTES = 8 * 1024**2  # 100k class names fit in 2 MB; a bigger data.yaml is not one (and parses for minutes)
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
 Cancel = Callable[[], bool]
@@ -125,12 +129,19 @@ def scan_dataset(path: str | Path, progress: Progress | None = None, cancel: Can
                                   "class) nor a folder with one data.yaml")
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise DatasetUnusable(f"{path.name} is not a data.yaml, a classification folder or a .zip of either")
+    if not path.is_file():  # a FIFO or device named data.yaml would block the read for ever
+        raise DatasetUnusable(f"{path.name} is not a regular file")
     return _scan_yaml(path, progress, cancel, task)
 
 
 # ------------------------------------------------------------------------------------------------------- data.yaml
 def _names(data: dict[str, Any]) -> list[str]:
     names = data.get("names")
+    entries = names.values() if isinstance(names, dict) else names if isinstance(names, list) else []
+    if any(isinstance(n, (list, dict)) for n in entries):  # a YAML alias bomb would str() to gigabytes
+        raise DatasetUnusable("`names:` entries must be class names, not lists or mappings")
+    if len(entries) > MAX_CLASSES:
+        raise DatasetUnusable(f"`names:` lists {len(entries)} classes (at most {MAX_CLASSES})")
     if isinstance(names, dict):
         try:
             return [str(names[k]) for k in sorted(names, key=int)]
@@ -138,6 +149,8 @@ def _names(data: dict[str, Any]) -> list[str]:
             raise DatasetUnusable("`names:` keys must be class ids 0, 1, 2…") from None
     if isinstance(names, list):
         return [str(n) for n in names]
+    if isinstance(data.get("nc"), int) and data["nc"] > MAX_CLASSES:
+        raise DatasetUnusable(f"`nc: {data['nc']}` is more than {MAX_CLASSES} classes")
     if isinstance(data.get("nc"), int) and data["nc"] > 0:
         return [f"class{i}" for i in range(data["nc"])]
     raise DatasetUnusable("the data.yaml has no `names:` (nor `nc:`)")
@@ -147,6 +160,9 @@ def _split_images(root: Path, spec: Any, result: ScanResult, cancel: Cancel | No
     """The image files of one split entry: a folder (searched recursively), a .txt list, or a list of these."""
     images: list[Path] = []
     for entry in spec if isinstance(spec, list) else [spec]:
+        if isinstance(entry, (list, dict)):  # nested lists are no path (and an alias bomb would str() to gigabytes)
+            result.add_problem(root, "a split lists a list or mapping where a folder or .txt list goes")
+            continue
         p = Path(str(entry)).expanduser()
         p = p if p.is_absolute() else root / p
         if p.is_dir():
@@ -191,6 +207,9 @@ def _guess_task(rows: list[list[str]]) -> str:
 
 
 def _scan_yaml(yaml_path: Path, progress: Progress | None, cancel: Cancel | None, task: str | None) -> ScanResult:
+    if yaml_path.stat().st_size > MAX_YAML_BYTES:
+        raise DatasetUnusable(f"{yaml_path.name} is {yaml_path.stat().st_size / 1024**2:.1f} MB: not a data.yaml "
+                              f"(at most {MAX_YAML_BYTES // 1024**2} MB)")
     reason = yaml_reason(yaml_path)
     if reason:
         raise DatasetUnusable(reason)
@@ -205,7 +224,10 @@ def _scan_yaml(yaml_path: Path, progress: Progress | None, cancel: Cancel | None
     root = Path(str(data.get("path") or ".")).expanduser()
     root = root if root.is_absolute() else (yaml_path.parent / root)
     kpt = data.get("kpt_shape")
-    kpt_shape = [int(k) for k in kpt] if isinstance(kpt, list) and len(kpt) == 2 else None
+    kpt_shape = [int(k) for k in kpt] if isinstance(kpt, list) and len(kpt) == 2 and all(
+        isinstance(k, int) for k in kpt) else None
+    if kpt is not None and not (kpt_shape and kpt_shape[0] > 0 and kpt_shape[1] in (2, 3)):
+        raise DatasetUnusable("`kpt_shape:` must be [keypoints, 2 or 3]: two whole numbers, the second 2 or 3")
     result = ScanResult(str(yaml_path), str(root), "yaml", task or ("pose" if kpt_shape else ""), names, kpt_shape)
     for key in ("train", "val"):
         if not data.get(key):
@@ -220,7 +242,7 @@ def _scan_yaml(yaml_path: Path, progress: Progress | None, cancel: Cancel | None
             done += 1
             lp = label_path(image)
             try:
-                rows = [line.split() for line in lp.read_text(errors="replace").splitlines() if line.strip()]
+                rows = [line.split() for line in _read_label(lp).splitlines() if line.strip()]
             except FileNotFoundError:
                 rows = None
             except OSError as e:
@@ -264,12 +286,15 @@ def _check_rows(lp: Path, rows: list[list[str]], result: ScanResult, stats: Spli
         except ValueError:
             result.add_problem(lp, f"{where}: a value is not a number")
             continue
+        if not all(math.isfinite(v) for v in values):  # ultralytics refuses NaN/inf too; int(nan) would raise
+            result.add_problem(lp, f"{where}: a value is NaN or infinite")
+            continue
         cls = values[0]
         if cls != int(cls) or cls < 0:
-            result.add_problem(lp, f"{where}: class id {row[0]} is not a whole number ≥ 0")
+            result.add_problem(lp, f"{where}: class id {row[0][:20]} is not a whole number ≥ 0")
             continue
         if int(cls) >= nc:
-            result.add_problem(lp, f"{where}: class id {int(cls)} ≥ nc ({nc} classes)")
+            result.add_problem(lp, f"{where}: class id {row[0][:20]} ≥ nc ({nc} classes)")
             continue
         coords = values[1:5] + _kpt_xy(values[5:], result.kpt_shape) if task == "pose" else values[1:]
         if any(v < 0 or v > 1 for v in coords):
@@ -277,6 +302,15 @@ def _check_rows(lp: Path, rows: list[list[str]], result: ScanResult, stats: Spli
             continue
         name = result.names[int(cls)]
         stats.instances[name] = stats.instances.get(name, 0) + 1
+
+
+def _read_label(lp: Path) -> str:
+    """A label file's text; a FIFO or device in its place is an ``OSError`` instead of a read that never returns."""
+    fd = os.open(lp, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{lp.name} is not a regular file")
+        return f.read().decode(errors="replace")
 
 
 def _kpt_xy(values: list[float], kpt_shape: list[int] | None) -> list[float]:
@@ -341,6 +375,9 @@ def _check_image(image: Path, result: ScanResult) -> bool:
     """Whether the image opens and decodes (PIL verify; a JPEG also decoded at 1/8 scale, which is cheap)."""
     from PIL import Image, UnidentifiedImageError
 
+    if image.exists() and not image.is_file():  # PIL would block on a FIFO for ever
+        result.add_problem(image, "not a regular file")
+        return False
     try:
         with Image.open(image) as im:
             im.verify()

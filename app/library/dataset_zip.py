@@ -54,12 +54,16 @@ def check_zip(path: Path, max_files: int = MAX_FILES, max_bytes: int = MAX_BYTES
         raise ZipRefused(f"{path.name} is not a readable zip ({e})") from None
     if len(infos) > max_files:
         raise ZipRefused(f"{path.name} holds {len(infos)} files (at most {max_files})")
-    total = 0
+    total = packed = 0
     for info in infos:
         why = _member_problem(info)
         if why:
             raise ZipRefused(f"{path.name}: {info.filename!r} is {why}; nothing was unpacked")
         total += info.file_size
+        packed += info.compress_size
+    if total > RATIO_FLOOR and total > MAX_RATIO * max(packed, 1):  # many members each under the floor: a bomb too
+        raise ZipRefused(f"{path.name} is compressed {total // max(packed, 1)}:1 overall (a zip bomb); nothing was "
+                         "unpacked")
     if total > max_bytes:
         raise ZipRefused(f"{path.name} unpacks to {total / 1024**3:.1f} GiB (at most {max_bytes / 1024**3:.1f} GiB)")
     return infos

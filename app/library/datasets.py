@@ -161,7 +161,10 @@ def prepare_dataset(home: Path, path: str | Path, name: str | None = None, progr
     if path.is_file() and path.suffix.lower() == ".zip":
         unpacked = _unpack(Path(home), path, progress, cancel)
     try:
-        target = find_dataset_in(unpacked) if unpacked is not None else path
+        try:
+            target = find_dataset_in(unpacked) if unpacked is not None else path
+        except ZipRefused as e:
+            raise DatasetUnusable(f"{path.name}: {e}") from None
         scan = scan_dataset(target, progress, cancel, task)
         if unpacked is not None:
             scan.kind, scan.source = "zip", str(path)

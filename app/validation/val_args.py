@@ -33,6 +33,8 @@ def _check_one(key: str, value: Any) -> str | None:
         return check_imgsz(value)
     if key == "batch":
         return check_batch(value)
+    if key == "half" and not isinstance(value, bool):  # ultralytics takes any word as true; 'maybe' is no answer
+        return f"must be true or false, not {value!r}"
     if key in ("max_det", "workers") and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         return f"must be a whole number of 0 or more, not {value!r}"
     return check_cfg_value(key, value)
