@@ -1,8 +1,9 @@
-"""Predict benchmarks: (1) the default backend vs PyTorch on CPU at imgsz 640 (yolo26n), per frame;
+"""Predict benchmarks: (1) every runtime's ms per frame on CPU at imgsz 640 (yolo26n), the default the app picks
+by measurement (app.predict.runtime_timing, as the Predict tab does) and its ratio to the .pt on all cores;
 (2) the Predict tab's live loop (capture thread → engine → throttled repaints, offscreen Qt) vs the bare
-backend's throughput on the same frames.
+backend's throughput on the same frames. Each runtime's figure is the median of ``--repeats`` runs.
 
-Usage: python bench/predict_speed.py [--frames 40] [--live-seconds 15]
+Usage: python bench/predict_speed.py [--frames 40] [--live-seconds 15] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--live-seconds", type=float, default=15)
+    ap.add_argument("--repeats", type=int, default=3, help="runs per runtime: the median is reported")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="yd-bench-predict-"))
     os.environ["YOLODESK_HOME"] = str(home)
@@ -84,13 +86,20 @@ def main() -> None:
     rng = np.random.default_rng(0)
     frames = [np.clip(test_image(640).astype(int) + rng.integers(-8, 8, (640, 640, 3)), 0, 255).astype(np.uint8)
               for _ in range(a.frames)]
-    default = choices[0]
+    from app.predict.runtime_timing import host_fingerprint, measure_runtimes
+
+    figures, _session, failed = measure_runtimes(choices, "detect", 640)  # what the Predict tab does on first use
+    default = next(c for c in choices if c.format == figures[0].format)
     pt = next(c for c in choices if c.format == "pt")
-    result: dict = {"default_backend": default.name, "cpu_count": os.cpu_count()}
+    host = host_fingerprint()
+    result: dict = {"default_backend": default.name, "rule_default": choices[0].name, "cpu": host["cpu"],
+                    "cpu_count": os.cpu_count(), "load_before": round(os.getloadavg()[0], 2),
+                    "first_use_timing": {f.name: f.ms for f in figures}, "not_timed": failed}
+    print(f"picked by measurement: {default.name} ({', '.join(f'{f.name} {f.ms} ms' for f in figures)})")
     ms = {}
     for c in choices:
         s = PredictSession(c, "detect")
-        ms[c.name] = per_frame_ms(s, frames, 640)
+        ms[c.name] = statistics.median(per_frame_ms(s, frames, 640) for _ in range(a.repeats))
         print(f"{c.name:<14} {ms[c.name]:6.1f} ms/frame", flush=True)
     # PyTorch as ultralytics leaves it (min(8, cpus - 1) threads), for reference
     import torch
@@ -104,6 +113,7 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     result["ms_per_frame"] = {k: round(v, 1) for k, v in ms.items()}
     result["default_vs_pytorch"] = round(ms["PyTorch"] / ms[default.name], 2)
+    result["load_after_runtimes"] = round(os.getloadavg()[0], 2)
 
     # live loop through the Predict tab (offscreen Qt), same frames, camera twice as fast as the model
     from PySide6.QtWidgets import QApplication
