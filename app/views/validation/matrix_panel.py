@@ -53,7 +53,9 @@ class MatrixPanel(QWidget):
         self._recount = QTimer(self)
         self._recount.setSingleShot(True)
         self._recount.setInterval(RECOUNT_MS)
-        self._recount.timeout.connect(lambda: self.set_conf(self.slider.value()))
+        self._recount.timeout.connect(lambda: self.recount_in_background(self.slider.value()))
+        self._recounting = False  # a recount is on the pool; a newer slider value waits in _wanted
+        self._wanted: float | None = None
         self.slider.valueChanged.connect(lambda _v: self._recount.start())
         self.note = QLabel("")
         self.note.setObjectName("muted")
@@ -95,11 +97,39 @@ class MatrixPanel(QWidget):
         self.thumbs.show_cell("", [], [])
 
     def set_conf(self, conf: float) -> None:
-        """Recount the matrix at ``conf`` from the capture's per-image predictions and redraw it."""
+        """Recount the matrix at ``conf`` from the capture's per-image predictions and redraw it (here, now)."""
         from app.validation.matrix import confusion_at
 
+        self._show_counts(conf, confusion_at(self.capture, conf))
+
+    def recount_in_background(self, conf: float) -> None:
+        """As :meth:`set_conf`, the recount on the thread pool (a big capture takes longer than a frame); values
+        asked for meanwhile fold into the newest one."""
+        from app.qt.tasks import run_in_background
+        from app.validation.matrix import confusion_at
+
+        if self._recounting:
+            self._wanted = conf
+            return
+        self._recounting = True
+        capture = self.capture
+
+        def done(counts: list[list[int]]) -> None:
+            self._recounting = False
+            if capture is self.capture:  # not a capture shown since
+                self._show_counts(conf, counts)
+            wanted, self._wanted = self._wanted, None
+            if wanted is not None and wanted != conf:
+                self.recount_in_background(wanted)
+
+        def failed(error: Exception) -> None:
+            self._recounting = False
+            self.note.setText(f"⚠ Could not recount: {error}")
+
+        run_in_background(lambda: confusion_at(capture, conf), done, failed)
+
+    def _show_counts(self, conf: float, counts: list[list[int]]) -> None:
         self.conf = conf
-        counts = confusion_at(self.capture, conf)
         self.heatmap.counts = self._as_array(counts)
         self.heatmap.set_normalized(self.heatmap.normalized)  # redraws the new counts in the current mode
         self.note.setText(f"Predictions ≥ {conf:.2f} (recounted from {len(self.capture.get('images', []))} images, "
