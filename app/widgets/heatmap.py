@@ -46,7 +46,9 @@ class ClassAxis(pg.AxisItem):
         if hi < lo:
             return []
         per_cell = size / max(maxVal - minVal, 1e-6)  # pixels per class at the current zoom
-        step = max(1, int(np.ceil(14 / max(per_cell, 1e-6))))  # a label needs ~14 px
+        # a label needs a line (~14 px) on the left axis, its width (~7 px a character) on the bottom one
+        need = 14 if self.orientation in ("left", "right") else 7 * max(len(elide(n)) for n in self.names) + 8
+        step = max(1, int(np.ceil(need / max(per_cell, 1e-6))))
         return [(float(step), [float(v) for v in range(lo, hi + 1, step)])]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
