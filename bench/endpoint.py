@@ -1,16 +1,16 @@
 """Endpoint overhead: throughput and p50/p95/p99 at concurrency 1, 4 and 16 through a real ``serve`` agent (HTTP,
 multipart upload, JSON answer) against the same backend called in this process on the same picture bytes.
 
-Both sides run the same model file on the same runtime (``--backend``: the .pt through the loading gate, or an
-ONNX / OpenVINO export made here first), through the same ``ServedModel`` (so the same intra-op thread count,
-which is printed), on the same JPEG bytes. The in-process side is what the endpoint does minus HTTP: from
-``concurrency`` threads, ``decode_image`` (header check + cv2.imdecode) then, under one lock (the model is not
-thread-safe), inference + ``Results.summary``. The endpoint side is ``concurrency`` keep-alive connections
-sending one pre-built multipart request each in turn (a minimal client: on a 2-core box the client shares the
-cores, and an HTTP library's own cost per request is not the server's). Each level runs a fixed number of
-requests in blocks that alternate between the two sides (a change of the machine's load falls on both), each
-block after an uncounted warm-up; ``--runs`` times, and the median of the runs is reported (the throughput
-ratio and the added p95: the medians over the runs of each run's pair).
+Both sides run the same model file on the same runtime (``--backend``: the .pt through the loading gate, or an ONNX
+/ OpenVINO export made here first), through the same ``ServedModel`` (so the same intra-op thread count, which is
+printed), on the same JPEG bytes. The in-process side is what the endpoint does minus HTTP: from ``concurrency``
+threads, ``decode_image`` (header check + cv2.imdecode) then inference + ``Results.summary`` — called directly at
+concurrency 1, through one queue-fed inference thread above (the model is not thread-safe). The endpoint side is
+``concurrency`` keep-alive connections sending one pre-built multipart request each in turn (a minimal client: on a
+2-core box the client shares the cores, and an HTTP library's own cost per request is not the server's). Each level
+runs a fixed number of requests in blocks that alternate between the two sides (a change of the machine's load
+falls on both), each block after an uncounted warm-up; ``--runs`` times, and the median of the runs is reported
+(the throughput ratio and the added p95: the medians over the runs of each run's pair).
 Goal: the endpoint keeps >= 0.9x the in-process throughput and adds <= 10 ms at p95.
 
 Usage: python bench/endpoint.py [--backend pt|onnx|openvino] [--imgsz 320] [--requests 200] [--runs 3] [--json]
@@ -71,14 +71,16 @@ def make_model_file(weights: Path, backend: str, imgsz: int, folder: Path) -> Pa
 
 
 class InProcess:
-    """The endpoint's ``ServedModel`` loaded in this process, called from client threads under one lock."""
+    """The endpoint's ``ServedModel`` loaded in this process: called directly at concurrency 1; above, client threads
+    decode and one ``InferenceWorker`` thread runs the model from a queue (the model is not thread-safe, and threads
+    taking turns on a lock would pay a wake-up per inference that a queue-fed thread does not)."""
 
     def __init__(self, model_file: Path, backend: str, imgsz: int) -> None:
-        from remote_agent.serve_model import PredictParams, ServedModel
+        from remote_agent.serve_model import InferenceWorker, PredictParams, ServedModel
 
         self.model = ServedModel(str(model_file), backend, None, imgsz, None)
         self.params = PredictParams(imgsz=imgsz)
-        self.lock = threading.Lock()
+        self.worker = InferenceWorker(self.model, max_waiting=64)
 
     def level(self, picture: bytes, c: int, n: int, warmup: int) -> dict[str, Any]:
         """``n`` requests from ``c`` threads (after ``warmup`` uncounted ones): decode, infer, summary."""
@@ -87,8 +89,10 @@ class InProcess:
         def one(_: int) -> float:
             t0 = time.perf_counter()
             image = decode_image(picture, MAX_PIXELS)
-            with self.lock:
+            if c == 1:
                 self.model.predict(image, self.params)
+            else:
+                self.worker.submit(image, self.params).result()
             return (time.perf_counter() - t0) * 1000
 
         with concurrent.futures.ThreadPoolExecutor(c) as pool:
@@ -265,6 +269,7 @@ def main() -> None:
                         runs[side][c].append(result)
                         say(f"run {run + 1} {side:<10} c={c:<3} {result}")
         finally:
+            local.worker.stop()
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
     threads = local.model.threads
