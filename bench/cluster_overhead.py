@@ -49,6 +49,20 @@ def one_job(manager: JobManager, model_id: str, worker: str) -> tuple[float, flo
     return first, total
 
 
+def report(times: dict[str, list[tuple[float, float]]]) -> None:
+    """Print and save the medians so far (a run cut short keeps what it measured)."""
+    result = {}
+    for worker, label in (("box", "SSH worker"), ("hpc", "Slurm worker")):
+        firsts, totals = [t[0] for t in times[worker]], [t[1] for t in times[worker]]
+        if not firsts:
+            continue
+        result[label] = {"first_event_s": round(statistics.median(firsts), 2),
+                         "total_s": round(statistics.median(totals), 2), "runs": len(firsts)}
+        print(f"{label:<14} submit → first event {statistics.median(firsts):6.2f} s   "
+              f"total {statistics.median(totals):6.2f} s   (median of {len(firsts)})")
+    save("cluster_overhead", result)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -76,17 +90,10 @@ def main() -> None:
                 for worker in ("box", "hpc"):
                     times[worker].append(one_job(manager, model_id, worker))
                     print(worker, "first event %.2f s, total %.2f s" % times[worker][-1], flush=True)
+                report(times)
             manager.shutdown()
     finally:
         sshd.stop()
-    result = {}
-    for worker, label in (("box", "SSH worker"), ("hpc", "Slurm worker")):
-        firsts, totals = [t[0] for t in times[worker]], [t[1] for t in times[worker]]
-        result[label] = {"first_event_s": round(statistics.median(firsts), 2),
-                         "total_s": round(statistics.median(totals), 2), "runs": a.runs}
-        print(f"{label:<14} submit → first event {statistics.median(firsts):6.2f} s   "
-              f"total {statistics.median(totals):6.2f} s   (median of {a.runs})")
-    save("cluster_overhead", result)
 
 
 if __name__ == "__main__":
