@@ -183,3 +183,18 @@ def test_the_sample_grid_skips_a_nan_label_line_instead_of_raising(tmp_path, bas
     label.write_text("nan 0.5 0.5 0.1 0.1\ninf 0.5 0.5 0.1 0.1\n0 nan 0.5 0.1 0.1\n1 0.5 0.5 0.2 0.2\n")
     sample = read_sample(tmp_path / "ds" / "images" / "train" / "0000.png", "detect", 2)
     assert [(a.cls, a.box) for a in sample.annotations] == [(1, (0.5, 0.5, 0.2, 0.2))]
+
+
+def test_emptying_the_trash_keeps_a_model_a_running_endpoint_serves(tmp_path, checkpoints):
+    home = tmp_path / "home"
+    model = json.loads(yolodesk(home, "import", "--json", str(checkpoints[0] / "classify_yolo11n.pt")).out)[0]["id"]
+    deployed = yolodesk(home, "deploy", model, timeout=120)
+    assert deployed.code == 0, deployed.err[-2000:]
+    endpoint = next(line.split()[1] for line in deployed.out.splitlines() if line.startswith("id:"))
+    try:
+        assert yolodesk(home, "delete", model).code == 0
+        emptied = yolodesk(home, "trash", "empty")  # its endpoint row cascaded away before, the server running on
+        assert emptied.code == 0 and "deleted 0 model(s)" in emptied.out and not emptied.changed, emptied
+        _refused(yolodesk(home, "trash", "delete", model), 1, "is served by endpoint", "stop it first")
+    finally:
+        assert yolodesk(home, "endpoint", "stop", endpoint, timeout=60).code == 0

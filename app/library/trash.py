@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.library.import_lock import try_model_lock
@@ -169,6 +169,10 @@ def delete_forever(lib: LibraryHome, model_ids: list[str]) -> list[str]:
                     continue
                 if m.deleted_at is None:
                     raise TrashError(f"“{m.name}” is not in the trash; move it to the trash first")
+                served = _serving(s).get(model_id)
+                if served is not None:
+                    raise TrashError(f"“{m.name}” is served by endpoint “{served}”; stop it first "
+                                     f"(yolodesk endpoint stop {served})")
                 if locks.enter_context(try_model_lock(lib.home, model_id)):
                     doomed.append(m)  # held to the commit; a busy folder waits for the next try
             deleted = [m.id for m in doomed]
@@ -180,10 +184,19 @@ def delete_forever(lib: LibraryHome, model_ids: list[str]) -> list[str]:
     return deleted
 
 
+def _serving(s: Session) -> dict[str, str]:
+    """Model id → the name of a live endpoint serving it (its row would cascade away while its server runs on,
+    with nothing left to stop it; SQL, not app.deploy's ORM: the library sits below it)."""
+    rows = s.execute(text("SELECT model_id, name FROM endpoints WHERE state IN "
+                          "('Creating', 'Deploying', 'Ready', 'Stopping')"))
+    return {model_id: name for model_id, name in rows}
+
+
 def empty_trash(lib: LibraryHome) -> list[str]:
-    """Delete every model in the trash for ever; returns the ids deleted."""
+    """Delete every model in the trash for ever (but those a live endpoint serves); returns the ids deleted."""
     with lib.read() as s:
-        ids = list(s.scalars(select(Model.id).where(Model.deleted_at.is_not(None))))
+        served = _serving(s)
+        ids = [i for i in s.scalars(select(Model.id).where(Model.deleted_at.is_not(None))) if i not in served]
     return delete_forever(lib, ids)
 
 
@@ -191,8 +204,9 @@ def purge_trash(lib: LibraryHome, older_than: timedelta = timedelta(days=TRASH_D
     """Delete for ever the trashed models whose time in the trash is up; returns their ids."""
     cutoff = utcnow() - older_than
     with lib.read() as s:
+        served = _serving(s)
         ids = [mid for mid, at in s.execute(select(Model.id, Model.deleted_at).where(Model.deleted_at.is_not(None)))
-               if aware(at) <= cutoff]
+               if aware(at) <= cutoff and mid not in served]
     return delete_forever(lib, ids) if ids else []
 
 
