@@ -59,8 +59,11 @@ def test_clone_across_filesystems_copies_and_checks_sha256(lib, detector, monkey
     c = clone_model(lib, detector.id, "Target")
     assert c.weights_path.stat().st_ino != detector.weights_path.stat().st_ino
     assert sha(c.weights_path) == detector.sha256
-    vino = [e for e in ExportStore(lib).for_model(c.id) if e.format == "openvino"][0]
-    assert Path(vino.path).stat().st_ino != Path(vino.path.replace(c.id, detector.id)).stat().st_ino
+    for fmt in ("onnx", "openvino"):  # every export file a copy too: compare files' inodes (a folder's never match)
+        src_files = _files(lib.models_dir / detector.id / "exports" / fmt)
+        new_files = _files(lib.models_dir / c.id / "exports" / fmt)
+        assert src_files and sorted(new_files) == sorted(src_files)
+        assert not set(new_files.values()) & set(src_files.values()), f"{fmt} was linked, not copied"
     assert lib.check(deep=True).clean
 
 
