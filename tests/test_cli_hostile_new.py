@@ -198,3 +198,13 @@ def test_emptying_the_trash_keeps_a_model_a_running_endpoint_serves(tmp_path, ch
         _refused(yolodesk(home, "trash", "delete", model), 1, "is served by endpoint", "stop it first")
     finally:
         assert yolodesk(home, "endpoint", "stop", endpoint, timeout=60).code == 0
+
+
+def test_an_image_of_100_million_pixels_is_a_warning_not_decoded(tmp_path, ds_home, base):
+    from PIL import Image
+
+    yaml_path = _copy(base, tmp_path / "ds")
+    Image.new("1", (10_000, 10_000)).save(tmp_path / "ds" / "images" / "train" / "huge.png")  # 12 kB on disk
+    o = _add(ds_home, yaml_path)
+    assert o.code == 0 and "huge.png: a very large image (over 89 M pixels)" in o.out, o.out
+    assert "DecompressionBombWarning" not in o.err, o.err  # PIL's multi-line warning, then a 100 MB decode
