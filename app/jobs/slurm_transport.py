@@ -197,7 +197,11 @@ class SlurmTransport:
         ended_by_slurm = ENDED_BY_SLURM | ({"CANCELLED"} if not asked else set())
         if st is not None and st.state in ended_by_slurm:
             why = f" ({st.reason})" if st.reason and st.reason != "None" else ""
-            return f"Slurm ended job {st.job_id} on {self.name} as {st.state}{why}"
+            try:  # what the agent (or the batch script) printed before Slurm ended it
+                tail = self.agent_err(handle)[-400:].strip()
+            except (SSHError, OSError):
+                tail = ""
+            return f"Slurm ended job {st.job_id} on {self.name} as {st.state}{why}" + (f": {tail}" if tail else "")
         return None
 
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
