@@ -45,7 +45,9 @@ def test_the_page_lists_and_adds_with_progress(qtbot, window, lib, sets, tmp_pat
     add_dataset(lib, sets["detect"], name="boxes")
     page = window.show_page("datasets")
     window.ops.wait_idle()
-    assert _cells(page) == [["boxes", "detect", "2", "6", "3", page.table.item(0, 5).text(), "0", "—", "Ready"]]
+    on_disk = sum(f.stat().st_size for f in sets["detect"].parent.rglob("*") if f.is_file())
+    assert 1000 <= on_disk < 100_000  # the tiny set: shown in kB
+    assert _cells(page) == [["boxes", "detect", "2", "6", "3", f"{on_disk / 1e3:.0f} kB", "0", "—", "Ready"]]
     seen: list[tuple[int, int, bool]] = []
     page._relay.progressed.connect(lambda d, t, _w: seen.append((d, t, page.progress_row.isVisible())))
     with qtbot.waitSignal(page.scanFinished, timeout=20000):
