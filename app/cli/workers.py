@@ -52,6 +52,13 @@ def _test(store: Any, name: str, trust: str | None, ask: bool) -> int:
     except SSHError as e:
         return fail("workers", f"{name}: {e}")
     _print_probe(name, result)
+    if result.ok and store.get(name).kind == "ray":
+        from app.jobs.ray_transport import check_cluster as check_ray
+
+        try:
+            print("  Ray (Jobs API through the SSH tunnel): " + check_ray(store, store.get(name)))
+        except SSHError as e:
+            return fail("workers", f"{name}: {e}")
     if result.ok and store.get(name).kind == "slurm":
         from app.jobs.slurm_transport import check_cluster
 
@@ -76,6 +83,9 @@ def cmd_workers(args: argparse.Namespace) -> int:
                 print("yolodesk workers add NAME HOST [--port N] [--user U] [--key PATH] [--python PATH]",
                       file=sys.stderr)
                 return EXIT_USAGE
+            kind, options = _kind_options(args)
+            if args.ask_secret and kind == "ray":
+                return _add_ray(store, args, options)
             if args.ask_secret:
                 import getpass
 
@@ -86,7 +96,6 @@ def cmd_workers(args: argparse.Namespace) -> int:
                     store_secret(args.name, secret)
                 except NoKeyring as e:
                     return fail("workers", e)
-            kind, options = _kind_options(args)
             store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3",
                       auth="password" if args.ask_secret else None, kind=kind, options=options)
             print(f"added worker {args.name}; testing it…")
@@ -122,17 +131,45 @@ def cmd_workers(args: argparse.Namespace) -> int:
         return fail("workers", e)
 
 
+def _add_ray(store: Any, args: argparse.Namespace, options: dict[str, Any] | None) -> int:
+    """``workers add … --kind ray --ask-secret``: the secret asked for is the cluster's Ray token (not SSH's)."""
+    import getpass
+
+    from app.jobs.ray_options import RayOptionError, store_ray_token
+
+    token = getpass.getpass("The Ray cluster's token (RAY_AUTH_TOKEN), kept in the OS keyring: ")
+    if not token.strip() or not token.strip().isprintable():
+        return fail("workers", "the Ray token is empty or not printable; nothing was added")
+    store.add(args.name, args.host, args.port, args.user, args.key, python=args.python or "python3", kind="ray",
+              options=options)
+    try:
+        note = store_ray_token(store.lib.home, args.name, token)
+    except (RayOptionError, OSError) as e:
+        store.remove(args.name)
+        return fail("workers", f"the Ray token could not be kept ({e}); nothing was added")
+    if note:
+        print(note)
+    print(f"added worker {args.name}; testing it…")
+    return _test(store, args.name, args.trust, ask=True)
+
+
 def _kind_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:
     """The worker's kind and its options from ``--kind slurm --partition … --env K=V``; LibraryError if bad."""
     from app.jobs.slurm_batch import SlurmOptionError, SlurmOptions, parse_env
     from app.library.repository import LibraryError
 
+    if args.dashboard_port is not None and args.kind != "ray":
+        raise LibraryError("--dashboard-port only applies to --kind ray")
     slurm_only = {"partition": args.partition, "account": args.account, "gres": args.gres, "time": args.time,
                   "cpus": args.cpus, "mem": args.mem, "env": args.env}
     if args.kind != "slurm":
         given = [f"--{k}" for k, v in slurm_only.items() if v]
         if given:
             raise LibraryError(f"{', '.join(given)} only apply to --kind slurm")
+        if args.kind == "ray":
+            from app.jobs.ray_options import RayOptions
+
+            return "ray", RayOptions.from_json({"dashboard_port": args.dashboard_port}).to_json()
         return args.kind, None
     try:
         options = SlurmOptions.from_json({**slurm_only, "env": parse_env(args.env)})
@@ -168,8 +205,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--trust", metavar="SHA256:…", help="trust this host key fingerprint (as ssh-keygen -lf prints it)")
     s.add_argument("--ask-secret", action="store_true",
                    help="ask for a password or key passphrase and keep it in the OS keyring (never in a file)")
-    s.add_argument("--kind", choices=("ssh", "slurm"), default="ssh",
-                   help="ssh: jobs run on the host itself; slurm: HOST is a login node, jobs go through sbatch")
+    s.add_argument("--kind", choices=("ssh", "slurm", "ray"), default="ssh",
+                   help="ssh: jobs run on the host itself; slurm: HOST is a login node, jobs go through sbatch; "
+                        "ray: HOST is a Ray head, jobs go through its Jobs API (with --ask-secret: its token)")
+    s.add_argument("--dashboard-port", type=port_number, metavar="8265",
+                   help="ray: the head's dashboard port on its loopback (reached through an SSH tunnel)")
     s.add_argument("--partition", help="slurm: the partition jobs are submitted to (else the cluster's default)")
     s.add_argument("--account", help="slurm: the account jobs are charged to")
     s.add_argument("--gres", metavar="gpu:1", help="slurm: generic resources per job (GPUs)")

@@ -90,6 +90,10 @@ class JobManager:
                     from app.jobs.slurm_transport import SlurmTransport
 
                     self._remote[worker] = SlurmTransport(store, record, on_state=self._on_transport_state)
+                elif record.kind == "ray":  # the same agent, submitted to a Ray cluster's Jobs API through a tunnel
+                    from app.jobs.ray_transport import RayTransport
+
+                    self._remote[worker] = RayTransport(store, record)
                 else:
                     self._remote[worker] = SSHTransport(store, record)
             return self._remote[worker]

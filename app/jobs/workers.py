@@ -40,7 +40,7 @@ from remote_agent import PROTOCOL_VERSION
 BASE = ".yolodesk-agent"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_PYTHON = (3, 10)
-WORKER_KINDS = ("ssh", "slurm")  # a worker's kind names its transport (app.jobs.manager.JobManager.transport_for)
+WORKER_KINDS = ("ssh", "slurm", "ray")  # a worker's kind names its transport (app.jobs.manager.JobManager.transport_for)
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class WorkerRecord:
     info: dict[str, Any] | None
     tested_at: datetime | None
     last_error: str | None
-    kind: str = "ssh"  # ssh | slurm (the transport that runs its jobs)
+    kind: str = "ssh"  # ssh | slurm | ray (the transport that runs its jobs)
     options: dict[str, Any] | None = None  # the kind's settings (a Slurm worker's partition, account, env…)
 
     def endpoint(self) -> Endpoint:
@@ -143,6 +143,9 @@ class WorkerStore:
                 raise LibraryError(f"{name} still has jobs queued or running: cancel them first")
             s.delete(w)
         forget_secret(name)  # a password or passphrase it had goes with it
+        from app.jobs.ray_options import forget_ray_token
+
+        forget_ray_token(self.lib.home, name)  # and a Ray worker's Jobs API token
 
     def client(self, worker: WorkerRecord, trust: str | None = None) -> paramiko.SSHClient:
         secret = secret_for(worker.name) if worker.auth == "password" else None

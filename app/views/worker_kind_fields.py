@@ -1,4 +1,4 @@
-"""The Add worker dialog's Kind choice (SSH / Slurm) and a Slurm worker's fields, shown only for Slurm.
+"""The Add worker dialog's Kind choice (SSH / Slurm / Ray) and each kind's fields, shown only for that kind.
 
 The fields are what ``yolodesk workers add … --kind slurm`` takes; they are checked by
 :class:`app.jobs.slurm_batch.SlurmOptions` (the one place that knows what sbatch accepts).
@@ -11,10 +11,13 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
+from app.jobs.ray_options import DEFAULT_DASHBOARD_PORT, RayOptions, store_ray_token
 from app.jobs.slurm_batch import SlurmOptions, parse_env
+from app.jobs.workers import WorkerRecord, WorkerStore
 
 KINDS = (("SSH — run jobs on the host itself", "ssh"), ("Slurm — the host is a login node; jobs go through sbatch",
-                                                       "slurm"))
+                                                       "slurm"),
+         ("Ray — the host is a Ray head; jobs go through its Jobs API", "ray"))
 
 
 class WorkerKindFields(QObject):
@@ -41,6 +44,13 @@ class WorkerKindFields(QObject):
         self.env = QLineEdit(parent)
         self.env.setPlaceholderText("e.g. SLURM_CONF=/etc/slurm/slurm.conf (space-separated)")
         self.env.setToolTip("Variables set for every Slurm command on the login node and exported to the job")
+        self.dashboard_port = QSpinBox(parent)
+        self.dashboard_port.setRange(1, 65535)
+        self.dashboard_port.setValue(DEFAULT_DASHBOARD_PORT)
+        self.dashboard_port.setToolTip("The dashboard's port on the head's loopback; reached through an SSH tunnel")
+        self.ray_token = QLineEdit(parent)
+        self.ray_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.ray_token.setPlaceholderText("the cluster's RAY_AUTH_TOKEN (kept as a secret, never in the library)")
         self._form: QFormLayout | None = None
         self.kind.currentIndexChanged.connect(self._on_kind_current_index_changed)
 
@@ -50,21 +60,27 @@ class WorkerKindFields(QObject):
                 ("Time limit", self.time), ("CPUs per job", self.cpus), ("Memory per job", self.mem),
                 ("Environment", self.env)]
 
+    @property
+    def ray_rows(self) -> list[tuple[str, QWidget]]:
+        return [("Dashboard port", self.dashboard_port), ("Ray token", self.ray_token)]
+
     def add_rows(self, form: QFormLayout) -> None:
         """Put the Kind row and the (hidden until Slurm is chosen) Slurm rows at the end of ``form``."""
         self._form = form
         form.addRow("Kind", self.kind)
-        for label, widget in self.slurm_rows:
+        for label, widget in self.slurm_rows + self.ray_rows:
             form.addRow(label, widget)
         self._on_kind_current_index_changed()
 
     def placeholder_fields(self) -> list[QLineEdit]:
         """The line edits whose placeholder must be shown whole (for the dialog's width)."""
-        return [self.partition, self.account, self.gres, self.time, self.mem, self.env]
+        return [self.partition, self.account, self.gres, self.time, self.mem, self.env, self.ray_token]
 
     def values(self) -> tuple[str, dict[str, Any] | None]:
         """``("ssh", None)`` or ``("slurm", options)``; raises SlurmOptionError naming a bad field."""
         kind = str(self.kind.currentData())
+        if kind == "ray":
+            return kind, RayOptions(self.dashboard_port.value()).to_json()
         if kind != "slurm":
             return kind, None
         options = SlurmOptions.from_json({
@@ -73,12 +89,27 @@ class WorkerKindFields(QObject):
             "mem": self.mem.text().strip(), "env": parse_env(self.env.text().split())})
         return kind, options.to_json()
 
+    def secrets(self) -> dict[str, str]:
+        """``{"ray_token": …}`` for a Ray worker with a token typed (the page keeps it as a secret), else {}."""
+        token = self.ray_token.text().strip()
+        return {"ray_token": token} if self.kind.currentData() == "ray" and token else {}
+
     def _on_kind_current_index_changed(self) -> None:
         if self._form is None:
             return
         slurm = self.kind.currentData() == "slurm"
         for _label, widget in self.slurm_rows:
             self._form.setRowVisible(widget, slurm)
+        for _label, widget in self.ray_rows:
+            self._form.setRowVisible(widget, self.kind.currentData() == "ray")
         window = self._form.parentWidget().window() if self._form.parentWidget() else None
         if window is not None:
             window.adjustSize()
+
+
+def add_worker(store: WorkerStore, values: dict[str, Any], ray_token: str | None) -> WorkerRecord:
+    """Add the dialog's worker (run on the library thread) and keep a Ray worker's token as its secret."""
+    worker = store.add(**values)
+    if ray_token:
+        store_ray_token(store.lib.home, worker.name, ray_token)
+    return worker

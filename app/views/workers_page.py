@@ -22,7 +22,7 @@ from app.jobs.workers import Probe, WorkerRecord, WorkerStore, install_packages,
 from app.library.repository import Library
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
-from app.views.worker_kind_fields import WorkerKindFields
+from app.views.worker_kind_fields import WorkerKindFields, add_worker
 from app.widgets.ansi_console import AnsiConsole
 from app.widgets.badge import Badge
 
@@ -218,7 +218,7 @@ class AddWorkerDialog(QDialog):
         self.values = {"name": name, "host": self.host.text().strip(),
                        "port": self.port.value() or None, "user": self.user.text().strip() or None,
                        "key_path": self.key.text().strip() or None, "python": self.python.text().strip() or "python3",
-                       "auth": auth, "kind": kind, "options": options}
+                       "auth": auth, "kind": kind, "options": options, **self.kind_fields.secrets()}
         self.accept()
 
 
@@ -313,8 +313,9 @@ class WorkersPage(QWidget):
         dialog.deleteLater()
         if not result or dialog.values is None:
             return
-        values = dialog.values
-        self.ops.submit(lambda: self.store.add(**values), self._on_worker_added,
+        values = dict(dialog.values)
+        ray_token = values.pop("ray_token", None)  # a Ray worker's Jobs API token: a secret, never a DB column
+        self.ops.submit(lambda: add_worker(self.store, values, ray_token), self._on_worker_added,
                         lambda e: QMessageBox.warning(self, "Add worker", str(e)))
 
     def _on_worker_added(self, w: WorkerRecord) -> None:

@@ -223,3 +223,30 @@ def slurm_box(workers, sshd, cluster: Cluster):  # noqa: F811 (the imported fixt
     assert result.ok, result.problems
     return workers.get("hpc")
 
+
+@pytest.fixture(scope="session")
+def ray_head():
+    """A real Ray head (token auth, dashboard on 127.0.0.1 only) for the session; stopped, nothing left, afterwards."""
+    from tests.cluster.ray_head import ray_missing, start_ray_head
+
+    missing = ray_missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(missing + " (packaging/bootstrap.sh test installs the test extra, which has it)")
+        pytest.skip(missing)
+    with start_ray_head() as head:
+        yield head
+
+
+@pytest.fixture
+def ray_box(workers, sshd, ray_head):  # noqa: F811 (the imported fixtures)
+    """Worker ``raycluster`` of kind ray: the head is this machine through the test sshd; its token kept as a secret."""
+    from app.jobs.ray_options import store_ray_token
+    from app.jobs.workers import probe
+
+    workers.add("raycluster", "127.0.0.1", sshd.port, "root", str(sshd.client_key), python=sys.executable,
+                kind="ray", options={"dashboard_port": ray_head.dashboard_port})
+    store_ray_token(workers.lib.home, "raycluster", ray_head.token)
+    result = probe(workers, "raycluster", trust=sshd.fingerprint())
+    assert result.ok, result.problems
+    return workers.get("raycluster")

@@ -1,0 +1,280 @@
+"""The Ray transport: the SSH worker's agent and events, submitted to a Ray cluster through its Jobs API.
+
+A Ray worker is the SSH host of the cluster's head. The app opens its own SSH connection there (the same
+:class:`app.jobs.ssh_link.Link` the SSH worker uses) and, over it, a local port forward to the head's
+dashboard on the head's loopback (:class:`app.deploy.tunnel.Tunnel`): the dashboard never has to listen
+beyond ``127.0.0.1`` there. Requests carry the worker's token (``RAY_AUTH_MODE=token`` on the head) as a
+bearer header; the token comes from :mod:`app.jobs.ray_options` (keyring, else a 0600 file), never the DB.
+
+``start`` uploads the job's inputs and writes its spec exactly as the SSH transport does (checked SFTP
+transfers into ``~/.yolodesk-agent`` on the head), then ``submit_job`` with the agent's own files carried
+in ``runtime_env.working_dir`` (so the head runs this app's agent, whatever version is installed there) and
+the submission id ``yolodesk-<job id>`` (deterministic: a retried start submits nothing twice, and a
+restarted app re-attaches by it; it is also kept in ``remote.json``). With no entrypoint resources Ray runs
+the entrypoint on the head node, which is where the inputs and the events file are. Liveness and Cancel are
+the Jobs API's (``get_job_status``, ``stop_job``: SIGTERM, SIGKILL after ``RAY_JOB_STOP_WAIT_TIME_S``);
+the events file is mirrored over SFTP like the SSH worker's; the agent's stderr, else the job's log, explains
+a crash. Artifacts come back over SFTP on the same link: checked by sha256 and resumable, which the Jobs
+API's text logs are not (they are for reading, not for carrying hundreds of MB of weights).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import shlex
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.deploy.tunnel import Tunnel
+from app.jobs.ray_options import RayOptions, ray_token
+from app.jobs.ssh import SSHError
+from app.jobs.ssh_link import RemoteCommandError
+from app.jobs.ssh_transport import REMOTE_FILE, Mirror, SSHTransport
+from app.jobs.transport import AgentHandle
+from app.jobs.workers import WorkerRecord, WorkerStore, agent_files, remote_env, sftp_makedirs, sftp_write
+
+LIVE_STATES = frozenset({"PENDING", "RUNNING"})  # Ray's JobStatus values in which the agent may still write events
+SUBMISSION_PREFIX = "yolodesk-"
+INSTALL_HINT = "the Ray client is not installed here: pip install 'ray[default]'"
+
+
+def submission_id(job_id: str) -> str:
+    """The Ray submission id of our job (the same on every try: Ray refuses a second submission under it)."""
+    return SUBMISSION_PREFIX + job_id
+
+
+@dataclass
+class RayMirror(Mirror):
+    """The SSH mirror whose "does the agent still run?" is the Jobs API's status of the submission."""
+
+    query: Callable[[], str] | None = None
+
+    def agent_alive(self) -> bool:
+        assert self.query is not None
+        return self.query() in LIVE_STATES
+
+
+class RayTransport:
+    """Runs the agent as a Ray job; implements :class:`app.jobs.transport.Transport`."""
+
+    def __init__(self, store: WorkerStore, worker: WorkerRecord, give_up_s: float = 1800.0) -> None:
+        self.ssh = SSHTransport(store, worker, give_up_s)
+        self.store, self.worker, self.name, self.link = store, worker, worker.name, self.ssh.link
+        self.give_up_s = give_up_s
+        self.options = RayOptions.from_json(worker.options)
+        self._tunnel: Tunnel | None = None
+        self._tunnel_client: object | None = None
+        self._jobs: Any = None  # ray.job_submission.JobSubmissionClient over the tunnel
+        self._mirrors: dict[str, RayMirror] = {}
+        self._states: dict[str, tuple[str, str | None]] = {}  # submission id -> (status, Ray's message)
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ the Jobs API, through the tunnel
+    def jobs(self) -> Any:
+        """The Jobs API client; a new tunnel (and client) whenever the SSH link was re-established."""
+        with self._lock:
+            client = self.link.client()
+            if self._tunnel is None or self._tunnel_client is not client:
+                if self._tunnel is not None:
+                    self._tunnel.close()
+                self._tunnel, self._tunnel_client, self._jobs = Tunnel(client, self.options.dashboard_port), client, None
+            if self._jobs is None:
+                try:
+                    from ray.job_submission import JobSubmissionClient
+                except ImportError as e:
+                    raise RemoteCommandError(INSTALL_HINT) from e
+                token = ray_token(self.store.lib.home, self.name)
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                try:
+                    self._jobs = JobSubmissionClient(self._tunnel.local_url, headers=headers)
+                except OSError:
+                    raise  # the connection: the link's retrying tries again
+                except Exception as e:  # noqa: BLE001 — an answer: a refused token (Ray's AuthenticationError)…
+                    raise RemoteCommandError(self._why(e)) from e
+            return self._jobs
+
+    def _why(self, error: Exception) -> str:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if "401" in text or "403" in text or "authentication" in text.lower():
+            return (f"the Ray dashboard on {self.name} refused the token ({text[:200]}) — give the cluster's token: "
+                    f"yolodesk workers add {self.name} HOST --kind ray --ask-secret")
+        return f"the Ray Jobs API on {self.name} (port {self.options.dashboard_port} there) failed: {text[:300]}"
+
+    def _call(self, what: Callable[[Any], Any]) -> Any:
+        """One Jobs API call; its refusals become RemoteCommandError (connection failures stay OSError: retried)."""
+        jobs = self.jobs()
+        try:
+            return what(jobs)
+        except OSError:
+            raise  # the connection: the link's retrying tries again
+        except Exception as e:  # noqa: BLE001 — Ray's refusals (404, 401, "already exists") are RuntimeError & co
+            raise RemoteCommandError(self._why(e)) from e
+
+    def status(self, sub_id: str) -> str:
+        """Ray's status of the submission (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED)."""
+        info = self._call(lambda jobs: jobs.get_job_info(sub_id))
+        state = str(getattr(info.status, "value", info.status))
+        self._states[sub_id] = (state, info.message)
+        return state
+
+    # ------------------------------------------------------------------ Transport
+    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
+        made = not run_dir.exists()
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            return self._start(spec, run_dir)
+        except BaseException:
+            if made and not (run_dir / REMOTE_FILE).exists():
+                shutil.rmtree(run_dir, ignore_errors=True)  # never submitted: no folder left here
+            raise
+
+    def entrypoint(self, job_dir: str) -> str:
+        """The agent's command line as Ray runs it: in the carried working_dir, events appended to the job's file."""
+        assert self.link.layout is not None
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in remote_env(self.link.layout).items() if k != "PYTHONPATH")
+        python = self.worker.python if self.worker.python.startswith("/") else shlex.quote(self.worker.python)
+        spec, events, err = (shlex.quote(posixpath.join(job_dir, n)) for n in ("spec.json", "events.jsonl", "agent.err"))
+        # exec: the agent is the entrypoint process itself, so stop_job's SIGTERM reaches it (it stops after the batch)
+        return (f'exec env {env} PYTHONUNBUFFERED=1 PYTHONPATH="$PWD" {python} -m remote_agent run {spec} '
+                f">> {events} 2>> {err}")
+
+    def _start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
+        job_id = str(spec["id"])
+        sub_id = submission_id(job_id)
+
+        def go() -> str:
+            self.link.client()
+            assert self.link.layout is not None
+            job_dir = self.link.layout.job(job_id)
+            sftp = self.link.sftp()
+            sftp_makedirs(sftp, job_dir)
+            remote = self.ssh.remote_spec(spec, job_dir)
+            sftp_write(sftp, posixpath.join(job_dir, "spec.json"), json.dumps(remote, indent=2).encode())
+            (run_dir / "spec.remote.json").write_text(json.dumps(remote, indent=2))
+            with tempfile.TemporaryDirectory(prefix="yolodesk-ray-agent-") as carried:
+                (Path(carried) / "remote_agent").mkdir()
+                for f in agent_files():
+                    shutil.copy2(f, Path(carried) / "remote_agent" / f.name)
+                try:
+                    self._call(lambda jobs: jobs.submit_job(
+                        entrypoint=self.entrypoint(job_dir), submission_id=sub_id,
+                        runtime_env={"working_dir": carried}, metadata={"yolodesk_job": job_id}))
+                except RemoteCommandError as e:
+                    if "already exists" not in str(e):
+                        raise
+                    # submitted by an earlier try whose answer was lost: that submission is ours
+            return job_dir
+
+        job_dir: str = self.link.retrying(go, min(self.give_up_s, 120.0))
+        (run_dir / REMOTE_FILE).write_text(json.dumps({"worker": self.name, "remote_dir": job_dir, "pid": 0,
+                                                       "ray_submission": sub_id}))
+        handle = self._handle(run_dir, job_dir)
+        self._follow(handle, sub_id)
+        return handle
+
+    def _handle(self, run_dir: Path, job_dir: str) -> AgentHandle:
+        # no process of ours to signal: the Jobs API is asked about the submission instead
+        return AgentHandle(0, 0, 0.0, run_dir / "events.jsonl", remote_dir=job_dir)
+
+    def handle_for(self, run_dir: Path, pid: int | None, started: float | None) -> AgentHandle:
+        """Re-attach by the submission id recorded in ``remote.json`` (after an app restart too)."""
+        info = json.loads((run_dir / REMOTE_FILE).read_text())
+        handle = self._handle(run_dir, str(info["remote_dir"]))
+        self._follow(handle, str(info["ray_submission"]))
+        return handle
+
+    def _follow(self, handle: AgentHandle, sub_id: str) -> None:
+        with self._lock:
+            key = str(handle.remote_dir)
+            if key in self._mirrors and not self._mirrors[key].done.is_set():
+                return
+            m = RayMirror(self.link, key, handle.events_path, self.give_up_s, query=lambda: self.status(sub_id))
+            self._mirrors[key] = m
+        m.start()
+
+    @staticmethod
+    def _sub_id(handle: AgentHandle) -> str:
+        return submission_id(posixpath.basename(str(handle.remote_dir)))
+
+    def state(self, handle: AgentHandle) -> tuple[str, str | None] | None:
+        """The last (status, message) the Jobs API gave for the job (None before the first answer)."""
+        return self._states.get(self._sub_id(handle))
+
+    def alive(self, handle: AgentHandle) -> bool:
+        m = self._mirrors.get(str(handle.remote_dir))
+        return m is not None and not m.done.is_set()
+
+    def explain(self, handle: AgentHandle) -> str | None:
+        m = self._mirrors.get(str(handle.remote_dir))
+        if m is not None and m.failure:
+            return m.failure
+        st = self.state(handle)
+        asked = (handle.events_path.parent / "cancel-requested").exists()  # the manager's marker: a cancel it sent
+        if st is not None and (st[0] == "FAILED" or (st[0] == "STOPPED" and not asked)):
+            # Ray's message is "…failed with exit code N, last available logs…": its first clause, then what the agent said
+            said = (st[1] or "").strip().splitlines()
+            why = f" ({said[0].split(', last available logs')[0][:200]})" if said else ""
+            try:
+                tail = self.ssh.agent_err(handle)[-400:].strip()
+            except (SSHError, OSError):
+                tail = ""
+            return f"Ray ended job {self._sub_id(handle)} on {self.name} as {st[0]}{why}" + (f": {tail}" if tail else "")
+        return None
+
+    def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
+        """``stop_job``: Ray SIGTERMs the entrypoint (the agent stops after the batch), SIGKILLs it a few s later."""
+        sub_id = self._sub_id(handle)
+        self.link.retrying(lambda: self._call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
+
+    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
+        return self.ssh.fetch(remote_path, local_path, sha256)
+
+    def agent_err(self, handle: AgentHandle) -> str:
+        text = self.ssh.agent_err(handle)
+        if text.strip():
+            return text
+        try:  # nothing on stderr: the job's log (runtime_env setup, the shell) says what went wrong
+            logs = self.link.retrying(lambda: self._call(lambda jobs: jobs.get_job_logs(self._sub_id(handle))), 20.0)
+        except (SSHError, OSError):
+            return ""
+        return str(logs)[-2000:]
+
+    def release(self, handle: AgentHandle) -> None:
+        """Stop following, then the SSH transport's release: the job folder goes once its events file is here whole."""
+        m = self._mirrors.pop(str(handle.remote_dir), None)
+        if m is not None:
+            m.stop.set()
+            if m.thread is not None:
+                m.thread.join(10)
+                if m.thread.is_alive():
+                    return  # still inside a read: keep the folder rather than risk a torn copy
+            m.pull()
+        self.ssh.release(handle)
+
+    def close(self) -> None:
+        for m in self._mirrors.values():
+            m.stop.set()
+        with self._lock:
+            if self._tunnel is not None:
+                self._tunnel.close()
+            self._tunnel = self._jobs = None
+        self.ssh.close()
+
+
+def check_cluster(store: WorkerStore, worker: WorkerRecord) -> str:
+    """The head's Jobs API answering through the tunnel with the kept token, or SSHError saying why."""
+    transport = RayTransport(store, worker)
+    try:
+        transport.link.retrying(transport.jobs, 20.0)  # the tunnel and the token checked, reconnecting if need be
+        version = transport._call(lambda j: j.get_version())
+        listed = transport._call(lambda j: j.list_jobs())
+    finally:
+        transport.close()
+    return (f"Jobs API v{version} on port {transport.options.dashboard_port} there (token accepted), "
+            f"{len(listed)} jobs known")

@@ -1,0 +1,118 @@
+"""Jobs on a Ray worker: a real Ray head with token auth, its Jobs API reached through an SSH tunnel (real sshd)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.jobs.events import read_all
+from app.jobs.manager import JobManager
+from app.jobs.spec import TrainRequest
+from tests.helpers import FAST, wait_for_event
+
+
+def request(data: Path, epochs: int = 1) -> TrainRequest:
+    return TrainRequest(model="yolo26n.yaml", task="detect", data=str(data), epochs=epochs, imgsz=64, batch=4,
+                        extra=dict(FAST))
+
+
+@pytest.fixture
+def manager(lib, ray_box):
+    m = JobManager(lib, poll_interval=0.05)
+    yield m
+    for job in m.store.list(("Queued", "Starting", "Running")):
+        m.cancel(job.id)
+    time.sleep(0.5)
+    m.shutdown()
+
+
+def submission(job) -> str:
+    return str(json.loads((Path(job.run_dir) / "remote.json").read_text())["ray_submission"])
+
+
+def until(what, timeout: float, why: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"timed out: {why}")
+
+
+def agents_of(job) -> list[psutil.Process]:
+    """Processes running this job's spec (the agent) on the head — this machine."""
+    spec = f"jobs/{job.id}/spec.json"
+    return [p for p in psutil.process_iter(["cmdline", "status"])
+            if p.info["status"] != psutil.STATUS_ZOMBIE and spec in " ".join(p.info["cmdline"] or [])]
+
+
+def test_a_training_runs_as_a_ray_job_into_the_library(manager, lib, tiny_data, ray_head):
+    job = manager.submit_train(request(tiny_data["detect"]), worker="raycluster")
+    job = manager.wait(job.id, 240)
+    assert job.status == "Completed", job.error
+    sub_id = submission(job)
+    assert sub_id == f"yolodesk-{job.id}" and ray_head.status(sub_id) == "SUCCEEDED"
+    info = ray_head.client().get_job_info(sub_id)
+    assert "remote_agent run" in info.entrypoint and info.runtime_env["working_dir"].startswith("gcs://")
+    model = lib.model(job.model_id)
+    assert model.status == "Completed" and Path(lib.home / "models" / model.id / "weights.pt").is_file()
+    events = read_all(job.events_path)
+    assert events[0]["type"] == "started" and events[-1]["type"] == "completed"
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1]
+    assert any(e["type"] == "system" for e in events)  # the meters' feed, mirrored like the SSH worker's
+    record = Path(job.run_dir) / "remote.json"
+    until(lambda: "released" in json.loads(record.read_text()), 30, "the job folder was not released")
+    assert json.loads(record.read_text())["released"]["events_sha256"] == hashlib.sha256(
+        job.events_path.read_bytes()).hexdigest()
+
+
+def test_cancel_is_stop_job_and_leaves_no_agent(manager, tiny_data, ray_head):
+    job = manager.submit_train(request(tiny_data["detect_big"], epochs=50), worker="raycluster")
+    wait_for_event(job, "started", timeout=120)
+    until(lambda: agents_of(job), 10, "the agent is not running on the head")
+    manager.cancel(job.id)
+    job = manager.wait(job.id, 60)
+    assert job.status == "Cancelled", job.error
+    until(lambda: ray_head.status(submission(job)) == "STOPPED", 15, "Ray does not say STOPPED")
+    until(lambda: not agents_of(job), 15, "an agent process outlived stop_job")
+
+
+def test_a_restarted_app_reattaches_by_the_submission_id(lib, ray_box, tiny_data, ray_head):
+    first = JobManager(lib, poll_interval=0.05)
+    job = first.submit_train(request(tiny_data["detect"], epochs=2), worker="raycluster")
+    wait_for_event(job, "started", timeout=120)
+    first.shutdown()  # the app closes; the Ray job goes on
+    assert ray_head.status(submission(job)) in ("RUNNING", "SUCCEEDED")
+    second = JobManager(lib, poll_interval=0.05)
+    try:
+        assert job.id in second.recover()
+        job = second.wait(job.id, 180)
+        assert job.status == "Completed", job.error
+        assert [e["type"] for e in read_all(job.events_path)].count("started") == 1
+        assert ray_head.status(submission(job)) == "SUCCEEDED"
+    finally:
+        second.shutdown()
+
+
+def test_onnx_export_through_ray_lands_verified(manager, lib, checkpoints, ray_head):
+    from app.exporters.store import ExportStore
+
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt")
+    model = getattr(model, "model", model)
+    job = manager.submit_export(model.id, "onnx", {}, worker="raycluster")
+    job = manager.wait(job.id, 240)
+    assert job.status == "Completed", job.error
+    assert ray_head.status(submission(job)) == "SUCCEEDED"
+    rec = ExportStore(lib).by_job(job.id)
+    assert rec.status == "Completed" and rec.verified, rec.verification
+    path = Path(rec.path)
+    assert path.is_file() and path.suffix == ".onnx" and str(path).startswith(str(lib.home))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256
+    assert lib.check().clean
