@@ -116,8 +116,9 @@ class ProjectPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.setItemDelegateForColumn(COLUMNS.index("Task"), BadgeDelegate("task", self.table))
         self.table.setItemDelegateForColumn(COLUMNS.index("Status"), BadgeDelegate("status", self.table))
-        for col, width in (("Task", 96), ("Architecture", 130), ("Status", 110), ("Visibility", 84), ("Key metric", 170),
-                           ("Params", 80), ("Size", 80), ("Added", 130)):
+        # Sized to their contents so Name (the stretching column) keeps ~170 px at 1280 wide instead of eliding
+        for col, width in (("Task", 84), ("Architecture", 110), ("Status", 96), ("Visibility", 80), ("Key metric", 170),
+                           ("Params", 72), ("Size", 72), ("Added", 124)):
             self.table.setColumnWidth(COLUMNS.index(col), width)
         self.table.activated.connect(self._on_table_activated)
         self.table.clicked.connect(self._on_table_activated)
