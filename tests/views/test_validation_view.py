@@ -61,8 +61,12 @@ def test_hover_names_the_cell_under_the_pointer_with_count_and_share(view: Any, 
     view.show_capture(capture)
     heat = view.matrix.heatmap
     m = capture["confusion_matrix"]
-    r, c = max(((r, c) for r in range(3) for c in range(3)), key=lambda rc: m[rc[0]][rc[1]])
-    assert heat.cell_at(heat.scene_pos_of(r, c)) == (r, c)  # the pointer maps back to the same cell
+    r, c = len(capture["names"]), 0  # off the diagonal (missed truths of class 0): a swapped row and column shows
+    assert m[r][c] > 0
+    pos = heat.scene_pos_of(r, c)
+    pixel = heat.image.mapFromScene(pos)  # the drawn image's own pixel under that point: image[row, col]
+    assert (int(np.floor(pixel.y())), int(np.floor(pixel.x()))) == (r, c)
+    assert heat.cell_at(pos) == (r, c)  # the pointer maps back to the same cell
     column = sum(row[c] for row in m)
     text = heat.hover_text(r, c)
     names = heat.names
