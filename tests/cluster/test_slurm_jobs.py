@@ -55,7 +55,8 @@ def agents_of(job) -> list[psutil.Process]:
 def test_pending_for_resources_says_why_then_trains_into_the_library(manager, lib, tiny_data, workers, cluster):
     """The node is held by another job: ours waits with Slurm's reason on its row; freed, it trains to Completed."""
     workers.update("hpc", options={**workers.get("hpc").options, "cpus": 2})  # the whole node, as the blocker has
-    blocker = cluster.run("sbatch", "--parsable", "--cpus-per-task=2", "--time=2", "--wrap", "sleep 120").stdout.strip()
+    blocker = cluster.run("sbatch", "--parsable", "--cpus-per-task=2", "--time=2", "--output=/dev/null", "--wrap",
+                          "sleep 120").stdout.strip()
     until(lambda: cluster.state(blocker) == "RUNNING", 20, "the blocking job did not start")
     seen: list[str] = []
     manager.listeners.append(lambda job: seen.append(waiting_text(job.result) or ""))
