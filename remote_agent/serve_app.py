@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import ProcessCollector
 
 from remote_agent.serve_input import InputRefused, decode_image, fetch_url
 from remote_agent.serve_model import IMGSZ_MAX, IMGSZ_MIN, InferenceWorker, PredictParams, QueueFull
@@ -71,6 +72,7 @@ class Metrics:
         self.load_seconds = Gauge("yolodesk_endpoint_model_load_seconds", "Load + warm-up time of the served model",
                                   registry=r)
         self.replacements = Counter("yolodesk_endpoint_model_replacements", "Models swapped in", registry=r)
+        ProcessCollector(registry=r)  # process_cpu_seconds_total and process_resident_memory_bytes, for the charts
 
 
 @dataclass

@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from app.deploy.metrics_reading import MetricsReading, read_endpoint
 from app.library.records import ModelRecord
 from app.views.deploy.endpoint_changes import EndpointChanges, one_line
 from app.views.deploy.endpoint_form import EndpointForm, EndpointRequest
@@ -276,14 +277,13 @@ class DeployTab(QWidget):
 
         self._reading_metrics = True
         eps, endpoint_id = self._manager, ep.id
-        run_in_background(lambda: eps.metrics(ep), lambda m: self._on_metrics_read(endpoint_id, m),
+        run_in_background(lambda: read_endpoint(eps, ep), lambda m: self._on_metrics_read(endpoint_id, m),
                           lambda _e: setattr(self, "_reading_metrics", False))
 
-    def _on_metrics_read(self, endpoint_id: str, reading: tuple[int | None, float | None]) -> None:
+    def _on_metrics_read(self, endpoint_id: str, reading: MetricsReading | None) -> None:
         self._reading_metrics = False
-        requests, p95 = reading
-        if endpoint_id == self._chart_endpoint and requests is not None:
-            self.chart.add(requests, p95)
+        if endpoint_id == self._chart_endpoint and reading is not None:
+            self.chart.add_reading(reading)
 
     def selected_id(self) -> str | None:
         """The id of the endpoint selected in the table."""

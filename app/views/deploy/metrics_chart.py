@@ -1,62 +1,112 @@
-"""A live chart of an endpoint's requests/s and p95 latency (pyqtgraph), fed from its /metrics readings."""
+"""Live charts of an endpoint (pyqtgraph), fed from its /metrics readings: a 2×2 grid of requests/s, error rate,
+latency p50/p95/p99 and the server's CPU % and memory."""
 
 from __future__ import annotations
 
 import time
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QWidget
 
+from app.deploy.metrics_reading import MetricsReading, interval
 from app.widgets.chart_style import chart_colors, style_plot
 
 WINDOW_POINTS = 150  # 5 minutes at one reading every 2 s
+Series = list[tuple[float, float]]
+LATENCY_COLOURS = {"p50": "#16a34a", "p95": "#d97706", "p99": "#dc2626"}
+CPU_COLOUR, MEMORY_COLOUR = "#7c3aed", "#0891b2"
+
+
+def _legend_title(title: str, items: dict[str, str]) -> str:
+    """A title whose coloured names stand for the legend (a legend box would cover a plot this small)."""
+    return title + " " + " ".join(f'<span style="color:{c}">■ {name}</span>' for name, c in items.items())
 
 
 class MetricsChart(QWidget):
-    """Two small plots side by side; ``add`` a cumulative request count and a p95, the rate is worked out here."""
+    """Four small plots; ``add_reading`` takes each /metrics reading, the interval figures are worked out here."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        bg, _text, _axis = chart_colors()
-        self.rate_plot = pg.PlotWidget(background=bg)
-        self.p95_plot = pg.PlotWidget(background=bg)
-        for plot, title in ((self.rate_plot, "Requests/s"), (self.p95_plot, "p95 latency (ms)")):
+        bg, text, axis = chart_colors()
+        titles = ("Requests/s", "Errors (% of requests not 2xx)",
+                  _legend_title("Latency ms", LATENCY_COLOURS),
+                  _legend_title("Server", {"CPU %": CPU_COLOUR, "memory MB": MEMORY_COLOUR}))
+        self.rate_plot, self.error_plot, self.latency_plot, self.server_plot = (pg.PlotWidget(background=bg)
+                                                                                for _ in titles)
+        lay = QGridLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        for i, (plot, title) in enumerate(zip(self.plots, titles, strict=True)):
             pi = plot.getPlotItem()
             style_plot(pi, title)
             pi.showGrid(x=True, y=True, alpha=0.15)
-            pi.setLabel("bottom", "s")
             pi.setMenuEnabled(False)
             pi.hideButtons()
-            plot.setMinimumHeight(150)
+            pi.getAxis("left").setWidth(42)  # the four plots' x axes line up whatever their numbers' width
+            plot.setMinimumHeight(110)
+            lay.addWidget(plot, i // 2, i % 2)
         self.rate_curve = self.rate_plot.plot(pen=pg.mkPen("#2563eb", width=2))
-        self.p95_curve = self.p95_plot.plot(pen=pg.mkPen("#dc2626", width=2))
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.rate_plot)
-        lay.addWidget(self.p95_plot)
+        self.error_curve = self.error_plot.plot(pen=pg.mkPen("#dc2626", width=2))
+        self.latency_curves = {q: self.latency_plot.plot(pen=pg.mkPen(c, width=2)) for q, c in LATENCY_COLOURS.items()}
+        self.cpu_curve = self.server_plot.plot(pen=pg.mkPen(CPU_COLOUR, width=2))
+        # Memory has its own scale on the right: MB and % on one axis would flatten one of them.
+        server = self.server_plot.getPlotItem()
+        self.memory_view = pg.ViewBox()
+        server.showAxis("right")
+        server.scene().addItem(self.memory_view)
+        right = server.getAxis("right")
+        right.linkToView(self.memory_view)
+        right.setPen(axis)
+        right.setTextPen(text)
+        self.memory_view.setXLink(server)
+        server.vb.sigResized.connect(lambda: self.memory_view.setGeometry(server.vb.sceneBoundingRect()))
+        self.memory_curve = pg.PlotCurveItem(pen=pg.mkPen(MEMORY_COLOUR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.memory_view.addItem(self.memory_curve)
         self.clear()
+
+    @property
+    def plots(self) -> tuple[pg.PlotWidget, ...]:
+        """The four plots, in reading order."""
+        return self.rate_plot, self.error_plot, self.latency_plot, self.server_plot
 
     def clear(self) -> None:
         """Forget the readings (another endpoint was selected)."""
         self._start = time.monotonic()
-        self._last: tuple[float, int] | None = None
-        self.rates: list[tuple[float, float]] = []
-        self.p95s: list[tuple[float, float]] = []
+        self._last: MetricsReading | None = None
+        self.rates: Series = []
+        self.errors: Series = []
+        self.latency: dict[str, Series] = {q: [] for q in LATENCY_COLOURS}
+        self.cpu: Series = []
+        self.memory: Series = []
         self._draw()
 
-    def add(self, requests: int, p95: float | None, at: float | None = None) -> None:
-        """One /metrics reading: the requests counted so far and the p95 (None while nothing was timed)."""
-        now = time.monotonic() if at is None else at
-        t = now - self._start
-        if self._last is not None and now > self._last[0]:
-            served = max(0, requests - self._last[1])  # a restart resets the counter: never a negative rate
-            self.rates.append((t, served / (now - self._last[0])))
-        self._last = (now, requests)
-        if p95 is not None:
-            self.p95s.append((t, p95))
-        self.rates, self.p95s = self.rates[-WINDOW_POINTS:], self.p95s[-WINDOW_POINTS:]
+    @property
+    def p95s(self) -> Series:
+        """The p95 latency points (ms)."""
+        return self.latency["p95"]
+
+    def add_reading(self, reading: MetricsReading) -> None:
+        """One /metrics reading; with the one before it, a point on each chart (memory needs no earlier one)."""
+        t = reading.at - self._start
+        stats = interval(self._last, reading)
+        self._last = reading
+        if stats is not None:
+            self.rates.append((t, stats.requests_per_s))
+            if stats.error_pct is not None:
+                self.errors.append((t, stats.error_pct))
+            for q, value in (("p50", stats.p50_ms), ("p95", stats.p95_ms), ("p99", stats.p99_ms)):
+                if value is not None:
+                    self.latency[q].append((t, value))
+            if stats.cpu_pct is not None:
+                self.cpu.append((t, stats.cpu_pct))
+        if reading.rss_bytes is not None:
+            self.memory.append((t, reading.rss_bytes / 2**20))
+        for series in (self.rates, self.errors, self.cpu, self.memory, *self.latency.values()):
+            del series[:-WINDOW_POINTS]
         self._draw()
 
     def _draw(self) -> None:
-        self.rate_curve.setData([x for x, _ in self.rates], [y for _, y in self.rates])
-        self.p95_curve.setData([x for x, _ in self.p95s], [y for _, y in self.p95s])
+        for curve, series in ((self.rate_curve, self.rates), (self.error_curve, self.errors),
+                              (self.cpu_curve, self.cpu), (self.memory_curve, self.memory),
+                              *((self.latency_curves[q], s) for q, s in self.latency.items())):
+            curve.setData([x for x, _ in series], [y for _, y in series])
