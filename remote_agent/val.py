@@ -16,7 +16,7 @@ from typing import Any
 
 from remote_agent.events import Emitter
 from remote_agent.train import CancelFlag, file_sha256
-from remote_agent.val_capture import MATRIX_CONF, build_capture, capturing_validator
+from remote_agent.val_capture import MATRIX_CONF, build_capture, capturing_validator, refuse_foreign_classes
 
 CAPTURE_NAME = "validation.json"
 # set by the agent, not by a user's key=value: a user cannot re-point the run folder or switch plots off
@@ -59,6 +59,8 @@ def run_val(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple
                       copy_to=run_dir / "weights-in" / source.name)
     task = str(model.task)
     names = [str(model.names[i]) for i in range(len(model.names))]
+    if task == "classify":
+        refuse_foreign_classes(data, split, names)
     seen: dict[str, Any] = {}
 
     def on_val_start(validator: Any) -> None:

@@ -68,6 +68,30 @@ def detection_image(validator: Any, detections: dict[str, Any], pbatch: dict[str
     }
 
 
+def split_folder(data: str, split: str) -> Path | None:
+    """The class folders' parent of a classification data set's split, as ultralytics picks it (None: not a folder)."""
+    root = Path(data)
+    if not root.is_dir():
+        return None
+    for name in (split,) if split != "val" else ("val", "valid", "test"):
+        if (root / name).is_dir():
+            return root / name
+    return None
+
+
+def refuse_foreign_classes(data: str, split: str, names: list[str]) -> None:
+    """Raise a one-line ``ValueError`` when none of a classification split's class folders is one of the model's
+    classes: ultralytics then numbers the folders in their own sorted order, and every truth would be counted as
+    the model's class of that number (a folder ``cat`` as the model's class 0) without a word."""
+    folder = split_folder(data, split)
+    if folder is None:
+        return
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir())
+    if classes and not set(classes) & set(names):
+        raise ValueError(f"{folder} has the classes {', '.join(classes)}; the model's are {', '.join(names)}: "
+                         "none is the same, so no truth could be matched to a prediction by name")
+
+
 def matrix_conf(validator: Any) -> float:
     """The confidence the stored detection matrix is counted at: the asked one (:data:`MATRIX_CONF` by default),
     never below val's ``conf`` (nothing under it was kept)."""
@@ -111,13 +135,17 @@ def capturing_validator(base: type, stored_matrix_conf: float = MATRIX_CONF) -> 
             probs = preds.float()  # the Classify head's eval output is softmax already
             cls = probs.argsort(1, descending=True)[:, :n5]  # as the validator ranks them: the same top-1
             conf = probs.gather(1, cls)
+            index = {str(name): i for i, name in self.names.items()}
             for k, true in enumerate(batch["cls"].int().tolist()):
                 file = str(Path(samples[self._seen_files][0]).resolve())
                 self._seen_files += 1
                 with Image.open(file) as im:  # the header only: the size, not the pixels
                     w, h = im.size
+                # the truth is the class its folder names, in the model's numbering: a folder the model lacks
+                # keeps ultralytics' id (single_cls or numbered folders)
+                truth = int(true) if self.args.single_cls else index.get(Path(file).parent.name, int(true))
                 self.captured_images.append({
-                    "file": file, "shape": [h, w], "truth": [{"cls": int(true)}],
+                    "file": file, "shape": [h, w], "truth": [{"cls": truth}],
                     "pred": [{"cls": int(c), "conf": float(s)} for c, s in zip(cls[k].tolist(), conf[k].tolist(),
                                                                                     strict=True)],
                 })

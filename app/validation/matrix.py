@@ -13,7 +13,9 @@ data, so that ``confusion_at(capture, c)`` equals the matrix a fresh ``val conf=
 
 The IoUs are those the agent computed with ultralytics' ``box_iou`` / ``batch_probiou`` on the tensors the matrix
 matched (``overlaps``: [truth index, prediction index, IoU], only pairs above the threshold), so no box geometry is
-redone here. Predictions below the run's own ``conf`` (``args.conf``, 0.001 by default) were never kept: asking
+redone here. The matching is greedy in descending confidence, so the matching at a higher ``c`` is the prefix of the
+matching at the run's own ``conf``: it is done once per capture (:func:`prepared`), and a threshold is then a mask
+over flat numpy arrays (a slider step on a COCO-sized capture is a few milliseconds, not a Python loop per image). Predictions below the run's own ``conf`` (``args.conf``, 0.001 by default) were never kept: asking
 for less gives the matrix at that ``conf``. The stored matrix itself is at ``matrix_conf`` (0.25 unless val ran
 with a higher ``conf``), as ultralytics' validator counted it.
 Classification ignores the confidence: its matrix is top-1 class against true class, as ultralytics counts it.
@@ -23,11 +25,15 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from app.validation.store import ValidationError
 
 DEFAULT_MATCH_IOU = 0.45
+_PREPARED_KEEP = 4  # captures whose flat arrays are kept: the view holds one or two (Compare) at a time
 
 
 def as_float32(value: float) -> float:
@@ -53,29 +59,33 @@ def _overlaps(image: dict[str, Any], iou_thres: float, task: str) -> list[list[f
             if (iou := _box_iou(tr["box"], pr["box"])) > iou_thres]
 
 
-def match_image(image: dict[str, Any], conf: float, iou_thres: float = DEFAULT_MATCH_IOU,
-                task: str = "detect") -> tuple[list[tuple[int, int]], list[int], list[int]]:
-    """(matched (truth, pred) index pairs, unmatched truth indices, unmatched kept pred indices) at ``conf``."""
-    thr = as_float32(conf)
-    preds, truth = image["pred"], image["truth"]
-    kept = [i for i, p in enumerate(preds) if p["conf"] > thr]
-    if not truth:
-        return [], [], kept
-    keep = set(kept)
+def _claims(image: dict[str, Any], thr: float, iou_thres: float, task: str) -> dict[int, int]:
+    """Truth index → the prediction that claimed it, greedily by descending confidence among those above ``thr``."""
+    preds = image["pred"]
+    if not image["truth"] or not preds:
+        return {}
     by_pred: dict[int, list[tuple[int, float]]] = {}
-    for t, p, iou in _overlaps(image, iou_thres, task):
-        if int(p) in keep and iou > iou_thres:
+    for t, p, iou in _overlaps(image, iou_thres, task):  # only the predictions that overlap: not all the kept ones
+        if iou > iou_thres and preds[int(p)]["conf"] > thr:
             by_pred.setdefault(int(p), []).append((int(t), float(iou)))
-    candidates = sorted((p for p in kept if p in by_pred), key=lambda p: -preds[p]["conf"])  # sorted() is stable
     claimed: dict[int, int] = {}
-    for p in candidates:
+    for p in sorted(by_pred, key=lambda p: (-preds[p]["conf"], p)):  # equal confidences: NMS order
         free = [(t, iou) for t, iou in by_pred[p] if t not in claimed]
         if free:
             best = max(iou for _, iou in free)
             claimed[min(t for t, iou in free if iou == best)] = p  # argmax: the first truth of the best IoU
-    matched = sorted(claimed.items())
+    return claimed
+
+
+def match_image(image: dict[str, Any], conf: float, iou_thres: float = DEFAULT_MATCH_IOU,
+                task: str = "detect") -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """(matched (truth, pred) index pairs, unmatched truth indices, unmatched kept pred indices) at ``conf``."""
+    thr = as_float32(conf)
+    claimed = _claims(image, thr, iou_thres, task)
     used = set(claimed.values())
-    return matched, [t for t in range(len(truth)) if t not in claimed], [p for p in kept if p not in used]
+    kept = [i for i, p in enumerate(image["pred"]) if p["conf"] > thr]
+    return (sorted(claimed.items()), [t for t in range(len(image["truth"])) if t not in claimed],
+            [p for p in kept if p not in used])
 
 
 def run_conf(capture: dict[str, Any]) -> float:
@@ -87,29 +97,74 @@ def _n_classes(capture: dict[str, Any]) -> int:
     return len(capture["names"])
 
 
+@dataclass(frozen=True)
+class PreparedMatches:
+    """A detection capture's greedy matching at the run's ``conf``, as flat arrays over all its images."""
+
+    pred_conf: np.ndarray  # float64 holding each kept prediction's float32 confidence exactly
+    pred_cls: np.ndarray
+    pred_truth_cls: np.ndarray  # the class of the truth the prediction claimed, -1 when it claimed none
+    truth_cls: np.ndarray
+    truth_claim_conf: np.ndarray  # the confidence of the prediction that claimed the truth, -inf when none did
+
+
+_prepared: dict[int, tuple[dict[str, Any], int, PreparedMatches]] = {}
+
+
+def _prepare(capture: dict[str, Any]) -> PreparedMatches:
+    task, floor = capture["task"], as_float32(run_conf(capture))
+    iou_thres = float(capture.get("matrix_iou", DEFAULT_MATCH_IOU))
+    pred_conf, pred_cls, pred_truth, truth_cls, truth_claim = [], [], [], [], []
+    for image in capture["images"]:
+        truth, preds = image["truth"], image["pred"]
+        claim = [-1] * len(preds)
+        claimed_by = [float("-inf")] * len(truth)
+        for t, p in _claims(image, floor, iou_thres, task).items():
+            claim[p] = truth[t]["cls"]
+            claimed_by[t] = preds[p]["conf"]
+        pred_conf += [p["conf"] for p in preds]
+        pred_cls += [p["cls"] for p in preds]
+        pred_truth += claim
+        truth_cls += [t["cls"] for t in truth]
+        truth_claim += claimed_by
+    return PreparedMatches(np.asarray(pred_conf, dtype=np.float64), np.asarray(pred_cls, dtype=np.int64),
+                           np.asarray(pred_truth, dtype=np.int64), np.asarray(truth_cls, dtype=np.int64),
+                           np.asarray(truth_claim, dtype=np.float64))
+
+
+def prepared(capture: dict[str, Any]) -> PreparedMatches:
+    """The flat matching arrays of a detection capture, made on first use and kept for this capture object."""
+    key = id(capture)
+    hit = _prepared.get(key)
+    if hit is not None and hit[0] is capture and hit[1] == len(capture["images"]):
+        return hit[2]
+    arrays = _prepare(capture)
+    _prepared[key] = (capture, len(capture["images"]), arrays)
+    while len(_prepared) > _PREPARED_KEEP:
+        del _prepared[next(iter(_prepared))]  # dicts keep insertion order: the oldest goes
+    return arrays
+
+
 def confusion_at(capture: dict[str, Any], conf: float) -> list[list[int]]:
     """The confusion matrix ([predicted][true]) at confidence ``conf``, from the capture's per-image data."""
     nc = _n_classes(capture)
-    task = capture["task"]
-    if task == "classify":
+    if capture["task"] == "classify":
         matrix = [[0] * nc for _ in range(nc)]
         for image in capture["images"]:
             if image["pred"] and image["truth"]:
                 matrix[image["pred"][0]["cls"]][image["truth"][0]["cls"]] += 1
         return matrix
-    conf = max(float(conf), run_conf(capture))
-    iou_thres = float(capture.get("matrix_iou", DEFAULT_MATCH_IOU))
-    matrix = [[0] * (nc + 1) for _ in range(nc + 1)]
-    for image in capture["images"]:
-        matched, lone_truth, lone_pred = match_image(image, conf, iou_thres, task)
-        truth, preds = image["truth"], image["pred"]
-        for t, p in matched:
-            matrix[preds[p]["cls"]][truth[t]["cls"]] += 1
-        for t in lone_truth:
-            matrix[nc][truth[t]["cls"]] += 1
-        for p in lone_pred:
-            matrix[preds[p]["cls"]][nc] += 1
-    return matrix
+    thr = as_float32(max(float(conf), run_conf(capture)))
+    m = prepared(capture)
+    size = nc + 1
+    kept = m.pred_conf > thr
+    # a kept prediction's claim stands at thr (the prefix rule); its row is its class, its column the claimed
+    # truth's class, or background when it claimed none
+    cols = np.where(m.pred_truth_cls[kept] >= 0, m.pred_truth_cls[kept], nc)
+    cells = m.pred_cls[kept] * size + cols
+    lone_truth = ~(m.truth_claim_conf > thr)
+    cells = np.concatenate((cells, nc * size + m.truth_cls[lone_truth]))
+    return np.bincount(cells, minlength=size * size).reshape(size, size).tolist()
 
 
 def _cell_parts(capture: dict[str, Any], image: dict[str, Any], conf: float, predicted: int,
