@@ -37,7 +37,13 @@ def val_captures(checkpoints: Any, tmp_path_factory: pytest.TempPathFactory) -> 
                                  str(run_dir)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True, env={**os.environ, "YOLO_OFFLINE": "1"})
         runs[task] = (proc, run_dir)
-    for proc, _ in runs.values():
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-3000:]
+    try:
+        for proc, _ in runs.values():
+            _, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err[-3000:]
+    finally:  # one failed or timed out: the others must not run on, orphaned, after the session
+        for proc, _ in runs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
     return {task: run_dir / "validation.json" for task, (_, run_dir) in runs.items()}
