@@ -230,8 +230,17 @@ class DatasetPage(QWidget):
             self.grid.addWidget(thumb, i // GRID_COLUMNS, i % GRID_COLUMNS)
             self.thumbs.append(thumb)
         self.grid_note.setText(f"{len(rendered)} of {self.info.images(self.split_combo.currentText()) if self.info else 0}"
-                               " images, with their labels")
+                               f" images, with their labels{self._colour_key()}")
         self.gridReady.emit()
+
+    def _colour_key(self) -> str:
+        """Which colour is which class (a newcomer saw green and orange boxes and no key); empty for classify."""
+        names = self.info.record.class_names if self.info else []
+        if not names or (self.info.record.task or "detect") == "classify":
+            return ""
+        shown = [f"<span style='color:{class_color(i).name()}'>■</span> {html.escape(n)}"
+                 for i, n in enumerate(names[:10])]
+        return " · " + "  ".join(shown) + ("  …" if len(names) > 10 else "")
 
     def _grid_failed(self, token: int, error: Exception) -> None:
         if token == self._render_token:

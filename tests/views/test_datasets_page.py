@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from app.demo_data import TASKS, write_dataset
 from app.library.dataset_scan import label_path
 from app.library.datasets import add_dataset
+from app.widgets.label_overlay import class_color
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,9 @@ def test_the_grid_draws_every_label_of_each_task(qtbot, window, lib, sets, task)
     drawn = Counter()
     for t in dpage.thumbs:
         drawn.update({k: v for k, v in vars(t.drawn).items() if v})
+    key = [f"color:{class_color(i).name()}'>■</span> {n}" for i, n in enumerate(info.record.class_names)]
+    assert len(key) == 2  # the note says which box colour is which class; classify draws no boxes, so no key
+    assert [k in dpage.grid_note.text() for k in key] == [task != "classify"] * 2
     if task == "classify":
         assert drawn == {"captions": 6}
         return
