@@ -41,6 +41,7 @@ class ValidationView(QWidget):
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_button.setStyleSheet("QToolButton { padding-right: 14px; }")  # the menu arrow sat on the "t"
         menu = QMenu(self.export_button)
         self.export_actions = {}
         for kind, label, pattern, suffix in EXPORTS:
