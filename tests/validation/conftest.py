@@ -48,12 +48,18 @@ def run_vals(root: Path, runs: dict[str, dict[str, Any]]) -> dict[str, dict[str,
             procs.append((name, run_dir, subprocess.Popen(
                 [sys.executable, "-m", "remote_agent", "run", str(spec_path)], cwd=ROOT, env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
-        for name, run_dir, proc in procs:
-            text, _ = proc.communicate(timeout=300)
-            capture = run_dir / "validation.json"
-            if proc.returncode != 0 or not capture.exists():
-                pytest.fail(f"val {name} failed (exit {proc.returncode}):\n{text[-3000:]}")
-            out[name] = json.loads(capture.read_text())
+        try:
+            for name, run_dir, proc in procs:
+                text, _ = proc.communicate(timeout=300)
+                capture = run_dir / "validation.json"
+                if proc.returncode != 0 or not capture.exists():
+                    pytest.fail(f"val {name} failed (exit {proc.returncode}):\n{text[-3000:]}")
+                out[name] = json.loads(capture.read_text())
+        finally:  # one failed or timed out: the rest of its batch must not run on, orphaned
+            for _name, _run_dir, proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(10)
     return out
 
 
