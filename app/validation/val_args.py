@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.jobs.args_check import check_batch, check_device, check_imgsz, devices_on
-from app.jobs.spec import SpecError, inspect_dataset
+from app.jobs.spec import SpecError, check_task_matches, inspect_dataset
 from app.jobs.ultralytics_rules import check_cfg_value
 from app.library.records import ModelRecord
 from app.library.repository import Library
@@ -61,6 +61,24 @@ def _has_split(location: Path, split: str) -> bool:
     return isinstance(data, dict) and bool(data.get(split))
 
 
+def _names_differ(data_names: list[str], model_names: list[str], is_classify: bool) -> str | None:
+    """Why the data set's classes cannot be counted as the model's, or None.
+
+    A label file's class id means the data set's class of that number, and the matrix names it by the model's:
+    the two lists must be the same, in order. Class folders are matched to the model's names by name
+    (ultralytics' ``ClassificationDataset``), so only a folder set sharing no name with the model is refused.
+    """
+    if is_classify:
+        if set(data_names) & set(model_names):
+            return None
+        return (f"its classes are {', '.join(data_names)}, the model's {', '.join(model_names)}: none is the same")
+    if data_names == model_names:
+        return None
+    first = next(i for i, (a, b) in enumerate(zip(data_names, model_names, strict=True)) if a != b)
+    return (f"class {first} is {data_names[first]!r} there and {model_names[first]!r} in the model: the matrix "
+            "would name its truths by the model's classes; validate it on a data set of the same classes in order")
+
+
 def check_val_request(lib: Library, model: ModelRecord, data: str | None, split: str, args: dict[str, Any],
                       worker: str) -> tuple[str, str, list[str]]:
     """(data set location, its name, its class names) once every check passed; :class:`SpecError` otherwise."""
@@ -82,9 +100,13 @@ def check_val_request(lib: Library, model: ModelRecord, data: str | None, split:
     if is_classify != (model.task == "classify"):
         kind = "a classification folder" if is_classify else "a data.yaml of boxes"
         raise SpecError({"data": f"{ds.location} is {kind}; {model.name!r} is a {model.task} model"})
+    if (why := check_task_matches(model.task, ds)) is not None:  # e.g. box-only labels for a segment model
+        raise SpecError({"data": f"{ds.location}: {why}"})
     if model.class_names and len(ds.names) != len(model.class_names):
         raise SpecError({"data": f"{ds.location} has {len(ds.names)} classes, {model.name!r} has "
                                  f"{len(model.class_names)}: validate it on a data set of its classes"})
+    if model.class_names and (why := _names_differ(ds.names, list(model.class_names), is_classify)) is not None:
+        raise SpecError({"data": f"{ds.location}: {why}"})
     if split in SPLITS and not _has_split(Path(ds.location), split):
         raise SpecError({"split": f"{ds.location} has no {split} split"})
     return ds.location, ds.name, ds.names
