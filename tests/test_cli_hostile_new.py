@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -192,9 +193,15 @@ def test_emptying_the_trash_keeps_a_model_a_running_endpoint_serves(tmp_path, ch
     assert deployed.code == 0, deployed.err[-2000:]
     endpoint = next(line.split()[1] for line in deployed.out.splitlines() if line.startswith("id:"))
     try:
-        assert yolodesk(home, "delete", model).code == 0
+        _refused(yolodesk(home, "delete", model), 1, "is served by endpoint", "stop it first")
+        other = json.loads(yolodesk(home, "import", "--json", str(checkpoints[0] / "detect_yolo26n.pt")).out)[0]["id"]
+        assert yolodesk(home, "delete", other).code == 0
+        _refused(yolodesk(home, "endpoint", "replace", endpoint, other), 1, "is in the trash; restore it first")
+        with sqlite3.connect(home / "library.db") as db:  # trashed before `delete` refused served models
+            db.execute("UPDATE models SET deleted_at = CURRENT_TIMESTAMP WHERE id = ?", (model,))
         emptied = yolodesk(home, "trash", "empty")  # its endpoint row cascaded away before, the server running on
-        assert emptied.code == 0 and "deleted 0 model(s)" in emptied.out and not emptied.changed, emptied
+        assert emptied.code == 0 and "deleted 1 model(s)" in emptied.out, emptied  # the unserved one only
+        assert model in yolodesk(home, "trash").out
         _refused(yolodesk(home, "trash", "delete", model), 1, "is served by endpoint", "stop it first")
     finally:
         assert yolodesk(home, "endpoint", "stop", endpoint, timeout=60).code == 0

@@ -49,9 +49,15 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         r = i.record
         used = i.last_used.strftime("%Y-%m-%d") if i.last_used else "—"
         print(f"{r.id:<5}{shown(r.name, 23):<24}{shown(r.task or '?', 9):<10}{len(r.class_names):>8}"
-              f"{i.images('train'):>7}{i.images('val'):>6}{human_size(r.size):>10}{len(i.models):>8}  {used:<12}"
+              f"{i.images('train'):>7}{i.images('val'):>6}{_size_cell(i):>10}{len(i.models):>8}  {used:<12}"
               f"{i.state}")
     return EXIT_OK
+
+
+def _size_cell(info: Any) -> str:
+    """The listing's size: ``>`` before it when the scan stopped counting (a root such as ``/``)."""
+    counted = info.stats.get("size_counted", True)
+    return human_size(info.record.size) if counted else f">{human_size(info.record.size)}"
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -70,7 +76,7 @@ def _add(args: argparse.Namespace) -> int:
     verb = "added" if outcome.added else "re-checked (already in the library)"
     counts = ", ".join(f"{s} {v.images}" for s, v in scan.splits.items())
     print(f"{verb}: {shown(r.name)} (id {r.id}) · {r.task} · {len(r.class_names)} classes · {counts} images · "
-          f"{human_size(r.size)}")
+          f"{human_size(r.size) if scan.size_counted else f'more than {human_size(r.size)} (not all counted)'}")
     if scan.problem_count:
         print(f"{scan.problem_count} problem(s) ({scan.errors} error(s): those files are skipped in training):")
         _print_problems(scan)

@@ -104,7 +104,9 @@ def request_replace(mgr: EndpointManager, ref: str, model_ref: str, backend: str
     ep = mgr.refresh(ref)
     if ep.state != "Ready":
         raise LibraryError(f"endpoint {ep.name!r} is {ep.state.lower()}: only a Ready endpoint can swap its model")
-    model = mgr.lib.find_model(model_ref)
+    from app.deploy.endpoints import servable_model  # endpoints imports this module
+
+    model = servable_model(mgr.lib, model_ref)
     current = mgr.lib.model(ep.model_id)
     if model.task != current.task:
         raise LibraryError(f"{model.name!r} is a {model.task} model; endpoint {ep.name!r} serves {current.task}: "

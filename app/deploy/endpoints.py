@@ -28,7 +28,8 @@ from app.deploy.store import LIVE, EndpointRecord, EndpointStore
 from app.deploy.tokens import forget_token, new_token, store_token, token_for
 from app.exporters.store import ExportStore
 from app.jobs.manager import CANCEL_MARKER, JobManager
-from app.library.repository import LibraryError
+from app.library.records import ModelRecord
+from app.library.repository import Library, LibraryError
 from app.predict.session import BackendChoice, backend_choices
 
 METRICS_TIMEOUT_S = 2.0
@@ -41,6 +42,14 @@ class Deployed:
     endpoint: EndpointRecord
     token: str
     note: str | None
+
+
+def servable_model(lib: Library, model_ref: str) -> ModelRecord:
+    """The model ``model_ref`` names, refused when it is in the trash (it may be deleted for ever under its server)."""
+    model = lib.find_model(model_ref)
+    if model.deleted_at is not None:
+        raise LibraryError(f"“{model.name}” is in the trash; restore it first")
+    return model
 
 
 def _port_free(port: int, lan: bool) -> bool:
@@ -135,7 +144,7 @@ class EndpointManager:
     def deploy(self, model_ref: str, worker: str | None = None, port: int = 0, lan: bool = False,
                backend: str | None = None, name: str | None = None) -> Deployed:
         """Check everything, make the endpoint and its token, start its job; refusals leave nothing behind."""
-        model = self.lib.find_model(model_ref)
+        model = servable_model(self.lib, model_ref)
         where = self.jobs.worker_name(worker)
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise LibraryError(f"port {port!r} is not a port number (0 picks a free one)")

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.library.check import CLONE_OF
+from app.library.checkpoint import sha256_file
 from app.library.clone_files import CopyMismatch, place_export, place_weights
 from app.library.import_lock import hold_model_lock
 from app.library.importer import MARKED, SIDECAR
@@ -43,6 +44,7 @@ from app.library.repository import LibraryError
 from app.library.rows import unique_name
 from app.library.storage import atomic_write_text, disk_full_message, is_disk_full
 from app.library.unit_of_work import LibraryHome
+from remote_agent.export import path_digest
 
 # Columns a clone does not take from its original: who it is, where it is, when it was made.
 _OWN_COLUMNS = {"id", "project_id", "name", "parent_id", "created_at", "updated_at", "deleted_at"}
@@ -140,8 +142,19 @@ def clone_model(lib: LibraryHome, model_id: str, project: int | str, move: bool 
         raise LibraryError(f"could not write the clone: {e.strerror or e}; nothing was cloned") from e
 
 
+def _check_source_bytes(lib: LibraryHome, src: _Source) -> None:
+    """Refuse before anything is written when the original's weights or a verified export no longer match their sha256."""
+    changed = f"the weights of “{src.name}” changed on disk (run yolodesk check --deep); nothing was cloned"
+    if sha256_file(lib.weights_path(src.model_id)) != src.sha256:
+        raise LibraryError(changed)
+    for _fmt, path, sha in src.exports:
+        if sha is not None and path_digest(Path(path))[1] != sha:  # hashed as the agent hashed it
+            raise LibraryError(changed)
+
+
 def _clone_locked(lib: LibraryHome, src: _Source, new_id: str, folder: Path, project_id: int,
                   project_name: str) -> ModelRecord:
+    _check_source_bytes(lib, src)  # a link would carry damaged bytes under the original's recorded sha256
     folder.mkdir(parents=True)
     atomic_write_text(folder / SIDECAR, json.dumps({CLONE_OF: src.model_id, "source": str(lib.weights_path(
         src.model_id)), "project_id": project_id, "name": src.name, "extra": {"parent_id": src.model_id}}))

@@ -28,6 +28,7 @@ SPLITS = ("train", "val", "test")
 SAMPLES_PER_SPLIT = 24  # image paths kept in the stats for the dataset page's grid
 MAX_PROBLEMS_KEPT = 500  # a broken set of 100k images would otherwise store 100k lines
 MAX_FILES_LISTED = 2_000_000  # files under one split's folder; beyond it the path is surely wrong
+MAX_FILES_SIZED = 500_000  # files counted for the size: COCO's ~240k fit; `path: /` stops here (seconds, not a minute)
 MAX_CLASSES = 100_000  # an `nc:` beyond it would only fill memory with made-up names
 MAX_YAML_BYTES = 8 * 1024**2  # 100k class names fit in 2 MB; a bigger data.yaml is not one (and parses for minutes)
 
@@ -81,6 +82,7 @@ class ScanResult:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     size: int = 0
+    size_counted: bool = True  # False: the size walk hit MAX_FILES_SIZED, ``size`` is a lower bound
     samples: dict[str, list[str]] = field(default_factory=dict)  # split -> image paths (absolute)
     source: str | None = None  # the zip it came from
 
@@ -104,7 +106,8 @@ class ScanResult:
         return {"root": self.root, "kpt_shape": self.kpt_shape, "source": self.source,
                 "splits": {k: asdict(v) for k, v in self.splits.items()},
                 "problems": [asdict(p) for p in self.problems[:MAX_PROBLEMS_KEPT]],
-                "problem_count": self.problem_count, "samples": self.samples}
+                "problem_count": self.problem_count, "samples": self.samples,
+                "size_counted": self.size_counted}
 
     def add_problem(self, file: str | Path, message: str, severity: str = "error") -> None:
         self.problem_count += 1
@@ -268,7 +271,7 @@ def _scan_yaml(yaml_path: Path, progress: Progress | None, cancel: Cancel | None
         if not rows:
             stats.background += 1
         _check_rows(label_path(image), rows, result, stats)
-    result.size = _size_on_disk(root, yaml_path)
+    result.size, result.size_counted = _size_on_disk(root, yaml_path, cancel)
     _tick(progress, None, total, total, "done")
     return result
 
@@ -366,7 +369,7 @@ def _scan_classify(root: Path, progress: Progress | None, cancel: Cancel | None)
                 stats.instances[cls] += 1
             if len(result.samples.setdefault(split, [])) < SAMPLES_PER_SPLIT:
                 result.samples[split].append(str(f))
-    result.size = _size_on_disk(root, None)
+    result.size, result.size_counted = _size_on_disk(root, None, cancel)
     _tick(progress, None, total, total, "done")
     return result
 
@@ -405,11 +408,19 @@ def _check_image(image: Path, result: ScanResult) -> bool:
     return False
 
 
-def _size_on_disk(root: Path, yaml_path: Path | None) -> int:
-    """Bytes of the files under ``root`` (links not followed), plus the YAML if it lies outside."""
-    total = 0
+def _size_on_disk(root: Path, yaml_path: Path | None, cancel: Cancel | None) -> tuple[int, bool]:
+    """(bytes, all counted) of the files under ``root`` (links not followed), plus the YAML if it lies outside.
+
+    Stops after :data:`MAX_FILES_SIZED` files (a `path: /` would walk the whole disk): the bytes are then a lower bound.
+    """
+    total, seen = 0, 0
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
+            seen += 1
+            if seen % 4096 == 0:
+                _tick(None, cancel, 0, 0, "")
+            if seen > MAX_FILES_SIZED:
+                return total, False
             try:
                 total += os.lstat(os.path.join(dirpath, name)).st_size
             except OSError:
@@ -419,7 +430,7 @@ def _size_on_disk(root: Path, yaml_path: Path | None) -> int:
             total += yaml_path.stat().st_size
         except OSError:
             pass
-    return total
+    return total, True
 
 
 def _tick(progress: Progress | None, cancel: Cancel | None, done: int, total: int, what: str) -> None:

@@ -145,6 +145,8 @@ class Library(LibraryHome):
             m = s.get(Model, model_id)
             if m is None:
                 raise LibraryError("that model no longer exists")
+            if m.deleted_at is not None:  # a trashed model is nobody's to share: it may be gone for ever any day
+                raise LibraryError(f"“{m.name}” is in the trash; restore it first")
             m.visibility = visibility
 
     # -------------------------------------------------------------------- trash (app/library/trash.py)

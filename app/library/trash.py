@@ -94,6 +94,10 @@ def trash_model(lib: LibraryHome, model_id: str) -> None:
         m = s.get(Model, model_id)
         if m is None:
             raise TrashError("that model no longer exists")
+        served = _serving(s).get(model_id)
+        if m.deleted_at is None and served is not None:  # as for deleting for ever: a trashed model is not served
+            raise TrashError(f"“{m.name}” is served by endpoint “{served}”; stop it first "
+                             f"(yolodesk endpoint stop {served})")
         if m.deleted_at is None:
             m.deleted_at = utcnow()
 

@@ -77,7 +77,8 @@ def test_a_copy_that_does_not_match_the_recorded_sha256_is_refused(lib, detector
     paths = {"weights": detector.weights_path, "onnx": exports["onnx"], "openvino": exports["openvino"] / "model.bin"}
     paths[rotted].write_bytes(b"rotted")  # the original's file no longer matches its row
     folders = sorted(p.name for p in lib.models_dir.iterdir())
-    with pytest.raises(LibraryError, match=r"does not match its recorded sha256 .*; nothing was cloned"):
+    # caught before any copy: the original is hashed first (its copy is still checked against the row)
+    with pytest.raises(LibraryError, match=r"changed on disk \(run yolodesk check --deep\); nothing was cloned"):
         clone_model(lib, detector.id, "Target")
     assert sorted(p.name for p in lib.models_dir.iterdir()) == folders
     assert lib.models(lib.project_by_name("Target").id) == []
