@@ -112,10 +112,14 @@ def test_clicking_a_cell_shows_its_images(qtbot: Any, view: Any, val_captures: d
 def test_class_toggle_hides_and_shows_its_lines(view: Any, val_captures: dict) -> None:
     from PySide6.QtCore import Qt
 
+    from app.views.validation.curves_panel import KINDS
+
     capture = with_distinct_curves(load(val_captures["detect"]))
     view.show_capture(capture)
     curves = view.curves
     assert set(curves.lines) == set(capture["curves"])
+    # titles without ultralytics' "(B)" suffix, which clipped "Precision-Confidence(" at 1280 px
+    assert [curves.plots[k].getPlotItem().titleLabel.text for k in KINDS] == list(KINDS)
     name = capture["names"][0]
     item = next(curves.classes.item(i) for i in range(curves.classes.count()) if curves.classes.item(i).text() == name)
     line = curves.lines["Precision-Recall(B)"][name]

@@ -135,7 +135,7 @@ class CurvesPanel(QWidget):
             plot.clear()
             name = f"{kind}({variant})"
             curve = self.curves.get(name)
-            style_plot(plot.getPlotItem(), name)
+            style_plot(plot.getPlotItem(), kind)  # the variant is in the selector; "…-Confidence(B)" was clipped
             if curve is None:
                 continue
             plot.setLabel("bottom", curve.get("xlabel", ""))
