@@ -23,13 +23,16 @@ def request(data: Path, epochs: int = 1) -> TrainRequest:
 
 
 @pytest.fixture
-def manager(lib, slurm_box):
+def manager(lib, slurm_box, cluster):
     m = JobManager(lib, poll_interval=0.05)
     yield m
     for job in m.store.list(("Queued", "Starting", "Running")):
         m.cancel(job.id)
     time.sleep(0.5)
     m.shutdown()
+    # a test that failed midway may leave its own sbatch job (the blocker holding the node): the next test's
+    # job would wait behind it on this session's one node
+    cluster.run("scancel", "--user", "root", check=False)
 
 
 def slurm_id(job) -> str:
