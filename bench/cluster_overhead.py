@@ -1,7 +1,7 @@
-"""Job overhead through Slurm against the same job on the SSH worker: submit → first event, and total time.
+"""Job overhead through Slurm and Ray against the same job on the SSH worker: submit → first event, and total time.
 
-Starts what the tests start: a real sshd on 127.0.0.1 and a single-node Slurm cluster (munged, slurmctld,
-slurmd; needs root and slurm-wlm munge). The job is an ONNX export (imgsz 64, verified) of the fixture yolo26n,
+Starts what the tests start: a real sshd on 127.0.0.1, a single-node Slurm cluster (munged, slurmctld,
+slurmd; needs root and slurm-wlm munge) and a Ray head with token auth (``ray[default]``, the test extra). The job is an ONNX export (imgsz 64, verified) of the fixture yolo26n,
 run ``--runs`` times on each worker (alternating), each through a JobManager as the app runs it.
 
 Usage: python bench/cluster_overhead.py [--runs 3]
@@ -21,9 +21,11 @@ from pathlib import Path
 from common import fixture_checkpoints, save
 
 from app.jobs.manager import JobManager
+from app.jobs.ray_options import store_ray_token
 from app.jobs.workers import WorkerStore, probe
 from app.library.repository import Library
 from tests.cluster.conftest import start_cluster
+from tests.cluster.ray_head import start_ray_head
 from tests.remote.sshd import start_sshd
 
 
@@ -52,7 +54,7 @@ def one_job(manager: JobManager, model_id: str, worker: str) -> tuple[float, flo
 def report(times: dict[str, list[tuple[float, float]]]) -> None:
     """Print and save the medians so far (a run cut short keeps what it measured)."""
     result = {}
-    for worker, label in (("box", "SSH worker"), ("hpc", "Slurm worker")):
+    for worker, label in (("box", "SSH worker"), ("hpc", "Slurm worker"), ("rc", "Ray worker")):
         firsts, totals = [t[0] for t in times[worker]], [t[1] for t in times[worker]]
         if not firsts:
             continue
@@ -72,22 +74,25 @@ def main() -> None:
     os.environ["YOLODESK_SSH_CONFIG"] = str(root / "none")
     sshd = start_sshd(root / "sshd")
     try:
-        with start_cluster() as cluster:
+        with start_cluster() as cluster, start_ray_head() as head:
             lib = Library(root / "home")
             store = WorkerStore(lib)
             user = "root" if os.geteuid() == 0 else os.environ["USER"]
             store.add("box", "127.0.0.1", sshd.port, user, str(sshd.client_key), python=sys.executable)
             store.add("hpc", "127.0.0.1", sshd.port, user, str(sshd.client_key), python=sys.executable, kind="slurm",
                       options={"env": {"SLURM_CONF": str(cluster.conf)}, "cpus": 2})
-            for name in ("box", "hpc"):
+            store.add("rc", "127.0.0.1", sshd.port, user, str(sshd.client_key), python=sys.executable, kind="ray",
+                      options={"dashboard_port": head.dashboard_port})
+            store_ray_token(lib.home, "rc", head.token)
+            for name in ("box", "hpc", "rc"):
                 assert probe(store, name, trust=sshd.fingerprint()).ok
             model = lib.import_checkpoint(fixture_checkpoints() / "detect_yolo26n.pt")
             model_id = getattr(model, "model", model).id
             manager = JobManager(lib, poll_interval=0.05)
-            times: dict[str, list[tuple[float, float]]] = {"box": [], "hpc": []}
+            times: dict[str, list[tuple[float, float]]] = {"box": [], "hpc": [], "rc": []}
             one_job(manager, model_id, "box")  # warm-up: the data set uploaded, the agent's imports cached
             for _ in range(a.runs):
-                for worker in ("box", "hpc"):
+                for worker in ("box", "hpc", "rc"):
                     times[worker].append(one_job(manager, model_id, worker))
                     print(worker, "first event %.2f s, total %.2f s" % times[worker][-1], flush=True)
                 report(times)

@@ -77,7 +77,10 @@ class Tunnel:
         except OSError:
             pass  # either side went away
         finally:
-            chan.close()
+            try:
+                chan.close()
+            except EOFError:
+                pass  # the SSH connection closed first (the link's owner shut down): the channel is gone with it
             conn.close()
 
     def close(self) -> None:

@@ -224,6 +224,8 @@ class RayTransport:
                 tail = self.ssh.agent_err(handle)[-400:].strip()
             except (SSHError, OSError):
                 tail = ""
+            if not tail and len(said) > 1:  # nothing on the agent's stderr: the shell's words are in Ray's log
+                tail = " | ".join(line.strip() for line in said[1:] if line.strip())[-400:]
             return f"Ray ended job {self._sub_id(handle)} on {self.name} as {st[0]}{why}" + (f": {tail}" if tail else "")
         return None
 
