@@ -70,7 +70,7 @@ class ProjectPage(QWidget):
         self.search.setMaximumWidth(240)
         self.visibility_filter = QComboBox()
         self.visibility_filter.setToolTip("Show all models, or only the private or the public ones")
-        for text, value in (("All", None), ("Private", "private"), ("Public", "public")):
+        for text, value in (("All visibilities", None), ("Private", "private"), ("Public", "public")):
             self.visibility_filter.addItem(text, value)
         self.add_button = QPushButton("Add models…")
         self.add_button.setObjectName("primary")

@@ -176,5 +176,6 @@ def test_the_project_table_filters_and_shows_visibility(qtbot, window, lib):
     assert shown() == [(b.name, "Private")]
     page.search.setText(a.name)  # the text filter and the combo together
     assert shown() == []
-    page.visibility_filter.setCurrentText("All")
+    assert page.visibility_filter.itemText(0) == "All visibilities"  # not a bare "All" beside the search
+    page.visibility_filter.setCurrentText("All visibilities")
     assert shown() == [(a.name, "Public")]
