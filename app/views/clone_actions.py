@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QDrag, QDragMoveEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMenu, QPushButton, QWidget,
+    QAbstractItemView, QApplication, QInputDialog, QMainWindow, QMenu,
 )
 
 from app.library.records import ModelRecord, ProjectRecord
 from app.library.untrusted import printable
 from app.qt.model_table import RECORD_ROLE
 from app.views.sidebar import ID_ROLE
+from app.widgets.status_notice import StatusNotice
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
@@ -43,47 +44,20 @@ def dragged_model_id(mime: QMimeData | None) -> str | None:
     return bytes(mime.data(MODEL_MIME).data()).decode(errors="replace") or None
 
 
-class CloneNotice(QWidget):
-    """"Cloned “X” to “P” — Open" in the status bar for a few seconds (a permanent widget: messages do not hide it)."""
+class CloneNotice(StatusNotice):
+    """"Cloned “X” to “P” — Open" in the status bar for a few seconds."""
 
     openRequested = Signal(str)  # the resulting model's id
 
     def __init__(self, window: QMainWindow, seconds: float = NOTICE_SECONDS) -> None:
-        super().__init__(window)
-        self.model_id: str | None = None
-        self.label = QLabel("")
-        self.button = QPushButton("Open")
-        self.button.setObjectName("flat")
-        self.button.setToolTip("Open the model in its new project")
-        self.button.clicked.connect(self._on_button_clicked)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 6, 0)
-        lay.addWidget(self.label)
-        lay.addWidget(self.button)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(int(seconds * 1000))
-        self._timer.timeout.connect(self.withdraw)
-        window.statusBar().addPermanentWidget(self)
-        self.hide()
+        super().__init__(window, "Open", "Open the model in its new project", seconds)
 
     def offer(self, text: str, model_id: str) -> None:
         """Show ``text`` and an Open button for the model ``model_id``."""
-        self.model_id = model_id
-        self.label.setText(text)
-        self.show()
-        self._timer.start()
+        self.show_offer(text, model_id)
 
-    def withdraw(self) -> None:
-        self._timer.stop()
-        self.model_id = None
-        self.hide()
-
-    def _on_button_clicked(self) -> None:
-        model_id = self.model_id
-        self.withdraw()
-        if model_id is not None:
-            self.openRequested.emit(model_id)
+    def _take(self, model_id: str) -> None:
+        self.openRequested.emit(model_id)
 
 
 class _DragSource(QObject):
