@@ -33,6 +33,24 @@ THUMB = 136
 SPLIT_OFFSETS = {"train": -0.27, "val": 0.0, "test": 0.27}  # bars of one class side by side
 
 
+NOT_ALL_COUNTED = "not all files were counted"  # the bounded size walk stopped: the bytes are a lower bound
+
+
+def human_size(n: int | None) -> str:
+    """Bytes as the pages show them (GB, MB or kB)."""
+    if n is None:
+        return "—"
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
+
+
+def size_text(info: DatasetInfo) -> tuple[str, str]:
+    """(the size as shown, its tooltip): ``>`` before it and a tooltip saying why when not every file was counted."""
+    shown = human_size(info.record.size)
+    if info.stats.get("size_counted", True) or info.record.size is None:
+        return shown, ""
+    return f">{shown}", NOT_ALL_COUNTED
+
+
 def _render_all(info: DatasetInfo, split: str) -> list[tuple[object, Drawn, str]]:
     """Thumbnails of the split's samples (on the thread pool): (QImage, what was drawn, file name)."""
     r = info.record
@@ -174,10 +192,11 @@ class DatasetPage(QWidget):
         r = info.record
         self.title.setText(r.name)
         self.state.set_text(info.state)
-        size = f"{r.size / 1e6:.1f} MB" if r.size else "—"
+        size, size_tip = size_text(info)
         checked = r.checked_at.strftime("%Y-%m-%d %H:%M") if r.checked_at else "never"
         self.facts.setText(f"{r.task or '?'} · {len(r.class_names)} classes · {size} · checked {checked}\n"
                            f"{r.location}" + (f"\nfrom {info.stats['source']}" if info.stats.get("source") else ""))
+        self.facts.setToolTip(size_tip)
         splits = info.stats.get("splits", {})
         self.histogram.show_counts(r.class_names, splits)
         self.models_list.clear()

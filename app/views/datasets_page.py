@@ -22,15 +22,9 @@ from app.library.datasets import (
 from app.library.repository import Library
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
-from app.views.dataset_page import DatasetPage
+from app.views.dataset_page import DatasetPage, size_text
 
 COLUMNS = ("Name", "Task", "Classes", "Train images", "Val images", "Size", "Models", "Last used", "State")
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "—"
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 
 class _Progress(QObject):
@@ -136,8 +130,9 @@ class DatasetsPage(QWidget):
         for r, info in enumerate(rows):
             rec = info.record
             used = info.last_used.strftime("%Y-%m-%d") if info.last_used else "—"
+            size, size_tip = size_text(info)
             cells = (rec.name, rec.task or "?", str(len(rec.class_names)), str(info.images("train")),
-                     str(info.images("val")), _size(rec.size), str(len(info.models)), used, info.state)
+                     str(info.images("val")), size, str(len(info.models)), used, info.state)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c == 0:
@@ -145,6 +140,8 @@ class DatasetsPage(QWidget):
                     item.setToolTip(rec.location)
                 elif c in (2, 3, 4, 5, 6):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 5 and size_tip:
+                    item.setToolTip(size_tip)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -179,3 +179,19 @@ def test_no_statement_runs_on_the_gui_thread_and_writes_go_through_the_library_t
     writes = {thread for thread, sql in seen if sql.startswith(("INSERT INTO datasets", "UPDATE datasets"))}
     assert writes == {"library-ops"}
     assert [sql for thread, sql in seen if thread == threading.main_thread().name] == []
+
+
+def test_a_size_not_all_counted_shows_more_than_with_a_tooltip(qtbot, window, lib, sets, monkeypatch):
+    import app.library.dataset_scan as dataset_scan
+
+    monkeypatch.setattr(dataset_scan, "MAX_FILES_SIZED", 3)  # the bounded walk stops, as it would on `path: /`
+    info = add_dataset(lib, sets["detect"], name="capped").info
+    assert info.stats["size_counted"] is False and info.record.size
+    page = window.show_page("datasets")
+    window.ops.wait_idle()
+    cell = page.table.item(0, 5)
+    assert cell.text() == f">{info.record.size / 1e3:.0f} kB" and cell.toolTip() == "not all files were counted"
+    with qtbot.waitSignal(page.dataset_page.gridReady, timeout=20000):
+        dpage = page.open_dataset(info.record.id)
+    assert f" · >{info.record.size / 1e3:.0f} kB · " in dpage.facts.text()
+    assert dpage.facts.toolTip() == "not all files were counted"
