@@ -70,8 +70,15 @@ class DatasetsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.cellDoubleClicked.connect(self._on_table_cell_double_clicked)
-        self.empty = QLabel("No data sets yet. Trainings add theirs; Add data set… checks one.")
-        self.empty.setObjectName("muted")
+        self.empty = QLabel(
+            "<div style='font-size:15pt; font-weight:600'>No data sets yet</div>"
+            "<p>Trainings add the data sets they use;<br><b>Add data set…</b> checks one file by file.</p>"
+        )
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setObjectName("emptyState")
+        self.table_or_empty = QStackedWidget()  # the centred box in the table's place: a line under it was missed
+        self.table_or_empty.addWidget(self.empty)
+        self.table_or_empty.addWidget(self.table)
 
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
@@ -100,8 +107,7 @@ class DatasetsPage(QWidget):
         lay.addWidget(self.progress_row)
         lay.addWidget(self.verdict)
         lay.addWidget(self.problems)
-        lay.addWidget(self.table, 1)
-        lay.addWidget(self.empty)
+        lay.addWidget(self.table_or_empty, 1)
 
         self.dataset_page = DatasetPage(lib, ops, open_model)
         self.dataset_page.backRequested.connect(self.show_list)
@@ -145,7 +151,7 @@ class DatasetsPage(QWidget):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.empty.setVisible(not rows)
+        self.table_or_empty.setCurrentWidget(self.table if rows else self.empty)
 
     def show_list(self) -> None:
         self.stack.setCurrentIndex(0)

@@ -46,6 +46,7 @@ def test_the_page_lists_and_adds_with_progress(qtbot, window, lib, sets, tmp_pat
     add_dataset(lib, sets["detect"], name="boxes")
     page = window.show_page("datasets")
     window.ops.wait_idle()
+    assert page.table.isVisible() and not page.empty.isVisible()
     on_disk = sum(f.stat().st_size for f in sets["detect"].parent.rglob("*") if f.is_file())
     assert 1000 <= on_disk < 100_000  # the tiny set: shown in kB
     assert _cells(page) == [["boxes", "detect", "2", "6", "3", f"{on_disk / 1e3:.0f} kB", "0", "—", "Ready"]]
@@ -70,12 +71,19 @@ def test_the_page_lists_and_adds_with_progress(qtbot, window, lib, sets, tmp_pat
 def test_cancel_stops_the_check_and_adds_nothing(qtbot, window, lib, tmp_path):
     big = write_dataset(tmp_path / "big", "detect", n_train=300, n_val=20, size=32)
     page = window.show_page("datasets")
+    window.ops.wait_idle()
+
+    def empty_box_shown() -> bool:  # the centred box in place of the table, not a line under an empty table
+        return (page.empty.isVisible() and not page.table.isVisible()
+                and bool(page.empty.alignment() & Qt.AlignmentFlag.AlignHCenter))
+
+    assert empty_box_shown() and "No data sets yet" in page.empty.text()
     with qtbot.waitSignal(page.scanFinished, timeout=30000) as outcome:
         page.add_path(big)
         page.cancel_button.click()
     assert type(outcome.args[0]).__name__ == "ScanCancelled" and page.verdict.text() == "Cancelled; nothing was added."
     window.ops.wait_idle()
-    assert page.table.rowCount() == 0 and page.add_button.isEnabled()
+    assert page.table.rowCount() == 0 and page.add_button.isEnabled() and empty_box_shown()
 
 
 def _label_lines(images: list[str]) -> list[list[str]]:
