@@ -7,37 +7,25 @@ Run under Xvfb: ``xvfb-run -s "-screen 0 1280x800x24" python docs/shoot_clone.py
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _checkpoints() -> Path:
-    found = sorted((ROOT / "tests" / ".cache").glob("checkpoints-*/manifest.json"))
-    if not found:
-        sys.exit("no checkpoints: run the tests once (tests/fixtures/make_checkpoints.py makes them)")
-    return found[-1].parent
-
-
 def main(out: Path, suffix: str = "") -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    from app.offline import offline_env
+    from docs.shoot_common import checkpoints, fresh_home, open_window, save_png
 
-    os.environ.update(offline_env(home))
+    home = fresh_home()
     from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPainter
     from PySide6.QtWidgets import QApplication
 
     from app.library.repository import Library
     from app.views.clone_actions import model_mime
-    from docs.shoot_common import open_window, save_png
 
-    folder = _checkpoints()
+    folder = checkpoints()
     lib = Library(home)
     for name in ("detect_yolo26n.pt", "segment_yolov8n.pt", "classify_yolo11n.pt"):
         lib.import_checkpoint(folder / name)

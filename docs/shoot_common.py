@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fresh_home(no_ssh_config: bool = False) -> Path:
+    """A new empty library home set as $YOLODESK_HOME, with the app's offline environment (and, when asked, an
+    SSH config that does not exist, so the user's own hosts never show in a picture)."""
+    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
+    os.environ["YOLODESK_HOME"] = str(home)
+    if no_ssh_config:
+        os.environ["YOLODESK_SSH_CONFIG"] = str(home / "no-ssh-config")
+    from app.offline import offline_env
+
+    os.environ.update(offline_env(home))
+    return home
+
+
+def checkpoints() -> Path:
+    """The tests' tiny trained checkpoints of all five tasks (and their manifest), or exit saying how to make them."""
+    found = sorted((ROOT / "tests" / ".cache").glob("checkpoints-*/manifest.json"))
+    if not found:
+        sys.exit("no checkpoints: run the tests once (tests/fixtures/make_checkpoints.py makes them)")
+    return found[-1].parent
 
 
 @dataclass

@@ -6,9 +6,7 @@ Run under Xvfb: ``xvfb-run -s "-screen 0 1280x800x24" python docs/shoot_datasets
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,15 +14,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(out: Path, suffix: str = "") -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    from app.offline import offline_env
+    from docs.shoot_common import fresh_home, open_window, save_png
 
-    os.environ.update(offline_env(home))
+    home = fresh_home()
     from app.demo_data import write_dataset
     from app.library.datasets import add_dataset
     from app.library.repository import Library
-    from docs.shoot_common import open_window, save_png
 
     data = home.parent / f"{home.name}-data"
     lib = Library(home)

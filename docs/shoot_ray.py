@@ -6,9 +6,7 @@ Run under Xvfb: ``xvfb-run -s "-screen 0 1280x800x24" python docs/shoot_ray.py O
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,15 +14,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(out: Path, suffix: str = "") -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    os.environ["YOLODESK_SSH_CONFIG"] = str(home / "no-ssh-config")
-    from app.offline import offline_env
+    from docs.shoot_common import fresh_home, open_window, save_png
 
-    os.environ.update(offline_env(home))
+    home = fresh_home(no_ssh_config=True)
     from app.library.repository import Library
     from app.views.workers_page import AddWorkerDialog
-    from docs.shoot_common import open_window, save_png
 
     session = open_window(Library(home))
     w, pump = session.window, session.pump

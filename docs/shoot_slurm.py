@@ -8,9 +8,7 @@ tests/cluster runs the real one).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,18 +16,14 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(out: Path, suffix: str = "") -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    os.environ["YOLODESK_SSH_CONFIG"] = str(home / "no-ssh-config")
-    from app.offline import offline_env
+    from docs.shoot_common import fresh_home, open_window, save_png
 
-    os.environ.update(offline_env(home))
+    home = fresh_home(no_ssh_config=True)
     from app.jobs.slurm_batch import SlurmState
     from app.jobs.store import JobStore
     from app.jobs.workers import WorkerStore
     from app.library.repository import Library
     from app.views.workers_page import AddWorkerDialog
-    from docs.shoot_common import open_window, save_png
 
     lib = Library(home)
     WorkerStore(lib).add("hpc", "login.cluster.example", user="me", kind="slurm",

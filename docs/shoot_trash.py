@@ -8,9 +8,7 @@ Run under Xvfb: ``xvfb-run -s "-screen 0 1280x800x24" python docs/shoot_trash.py
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,26 +16,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _checkpoints() -> Path:
-    found = sorted((ROOT / "tests" / ".cache").glob("checkpoints-*/manifest.json"))
-    if not found:
-        sys.exit("no checkpoints: run the tests once (tests/fixtures/make_checkpoints.py makes them)")
-    return found[-1].parent
-
-
 def main(out: Path, suffix: str = "") -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    from app.offline import offline_env
+    from docs.shoot_common import checkpoints, fresh_home, open_window, save_png
 
-    os.environ.update(offline_env(home))
+    home = fresh_home()
     from PySide6.QtWidgets import QMessageBox
 
     from app.library.orm import Model, utcnow
     from app.library.repository import Library
-    from docs.shoot_common import open_window, save_png
 
-    folder = _checkpoints()
+    folder = checkpoints()
     lib = Library(home)
     drones = lib.create_project("Drones")
     kept = [lib.import_checkpoint(folder / n).model for n in ("detect_yolo26n.pt", "classify_yolo11n.pt")]

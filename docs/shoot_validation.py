@@ -8,34 +8,22 @@ Run under Xvfb: ``xvfb-run -s "-screen 0 1280x800x24" python docs/shoot_validati
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _checkpoints() -> Path:
-    found = sorted((ROOT / "tests" / ".cache").glob("checkpoints-*/manifest.json"))
-    if not found:
-        sys.exit("no checkpoints: run the tests once (tests/fixtures/make_checkpoints.py makes them)")
-    return found[-1].parent
-
-
 def main(out: Path, suffix: str = "") -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    from app.offline import offline_env
+    from docs.shoot_common import checkpoints, fresh_home, open_window, save_png
 
-    os.environ.update(offline_env(home))
+    home = fresh_home()
     from app.library.repository import Library
     from app.validation.store import list_validations
     from app.validation.val_job import start_validation
-    from docs.shoot_common import open_window, save_png
 
-    folder = _checkpoints()
+    folder = checkpoints()
     manifest = json.loads((folder / "manifest.json").read_text())
     lib = Library(home)
     names = ("detect_yolo26n.pt", "last_mid.pt", "classify_yolo11n.pt")

@@ -6,9 +6,7 @@ worker dialog, grabs the trust prompt, trusts it, and exports a model to ONNX on
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,17 +14,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(out: Path, checkpoint: Path) -> None:
-    home = Path(tempfile.mkdtemp(prefix="yd-shoot-"))
-    os.environ["YOLODESK_HOME"] = str(home)
-    os.environ["YOLODESK_SSH_CONFIG"] = str(home / "no-ssh-config")
-    from app.offline import offline_env
+    from docs.shoot_common import fresh_home, open_window
 
-    os.environ.update(offline_env(home))
+    home = fresh_home(no_ssh_config=True)
     from PySide6.QtWidgets import QMessageBox
 
     from app.library.repository import Library
     from app.views.workers_page import AddWorkerDialog
-    from docs.shoot_common import open_window
     from tests.remote.sshd import start_sshd
 
     sshd = start_sshd(home / "sshd")
