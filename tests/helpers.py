@@ -7,11 +7,14 @@ Qt and the app are imported inside the helpers, so a Qt-free test does not load 
 
 from __future__ import annotations
 
+import hashlib
 import http.server
+import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,66 @@ def wait_for_event(job: Any, kind: str, timeout: float = 120) -> dict:
                 return ev
         time.sleep(0.1)
     raise AssertionError(f"no {kind!r} event within {timeout} s")
+
+
+def tiny_train_request(data: Path, epochs: int = 1) -> Any:
+    """A detect training from scratch on ``data`` that a CPU finishes in seconds (a TrainRequest)."""
+    from app.jobs.spec import TrainRequest
+
+    return TrainRequest(model="yolo26n.yaml", task="detect", data=str(data), epochs=epochs, imgsz=64, batch=4,
+                        extra=dict(FAST))
+
+
+@contextmanager
+def tidy_manager(lib: Any) -> Iterator[Any]:
+    """A JobManager on ``lib`` that cancels what a test left running and shuts down after it."""
+    from app.jobs.manager import JobManager
+
+    m = JobManager(lib, poll_interval=0.05)
+    yield m
+    for job in m.store.list(("Queued", "Starting", "Running")):
+        m.cancel(job.id)
+    time.sleep(0.5)
+    m.shutdown()
+
+
+def until(what: Callable[[], Any], timeout: float, why: str) -> Any:
+    """``what()`` once it is truthy (polled every 0.1 s); AssertionError saying ``why`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = what()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"timed out: {why}")
+
+
+def assert_trained_remotely(lib: Any, job: Any) -> None:
+    """A one-epoch remote training landed: its model, its mirrored events, and its worker folder released whole."""
+    from app.jobs.events import read_all
+
+    model = lib.model(job.model_id)
+    assert model.status == "Completed" and Path(lib.home / "models" / model.id / "weights.pt").is_file()
+    events = read_all(job.events_path)
+    assert events[0]["type"] == "started" and events[-1]["type"] == "completed"
+    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1]
+    assert any(e["type"] == "system" for e in events)  # the meters' feed, mirrored like the SSH worker's
+    record = Path(job.run_dir) / "remote.json"
+    until(lambda: "released" in json.loads(record.read_text()), 30, "the job folder was not released")
+    assert json.loads(record.read_text())["released"]["events_sha256"] == hashlib.sha256(
+        job.events_path.read_bytes()).hexdigest()  # the whole events file arrived before the folder went
+
+
+def assert_export_landed_verified(lib: Any, job: Any) -> None:
+    """A completed ONNX export job's file is in the library, verified, with the bytes the worker reported."""
+    from app.exporters.store import ExportStore
+
+    rec = ExportStore(lib).by_job(job.id)
+    assert rec.status == "Completed" and rec.verified, rec.verification
+    path = Path(rec.path)
+    assert path.is_file() and path.suffix == ".onnx" and str(path).startswith(str(lib.home))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256  # the bytes the worker reported
+    assert lib.check().clean
 
 
 def group_gone(pgid: int, timeout: float = 30) -> bool:
@@ -95,6 +158,31 @@ def http_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
 
 
 # ------------------------------------------------------------------ the window
+@contextmanager
+def shown_window(qtbot: Any, lib: Any) -> Iterator[Any]:
+    """The main window on ``lib``, shown and done reading; its library thread stops afterwards."""
+    from app.views.main_window import MainWindow
+
+    w = MainWindow(lib)
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.ops.wait_idle()  # the window reads on its library thread
+    yield w
+    w.queue.shutdown()
+
+
+def answer_questions(monkeypatch: pytest.MonkeyPatch, *answers: Any) -> list[str]:
+    """Make QMessageBox.question answer ``answers`` in turn; the questions it was asked, as they come."""
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+    queue = list(answers)
+    monkeypatch.setattr(QMessageBox, "question", lambda _p, _t, text, *a, **k: asked.append(text) or queue.pop(0))
+    return asked
+
+
 @pytest.fixture
 def job_window(qtbot: Any, lib: Any) -> Iterator[Any]:
     """A shown main window with a fast-polling job manager; its running jobs are cancelled afterwards."""
@@ -116,20 +204,12 @@ def job_window(qtbot: Any, lib: Any) -> Iterator[Any]:
 @pytest.fixture
 def two_model_window(qtbot: Any, lib: Any, checkpoints: Any) -> Iterator[Any]:
     """The main window, shown and active, over a library holding a detector and a classifier."""
-    from app.views.main_window import MainWindow
-
     folder, _ = checkpoints
     for name in ("detect_yolo26n.pt", "classify_yolo11n.pt"):
         lib.import_checkpoint(folder / name)
-    w = MainWindow(lib)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    w.ops.wait_idle()
-    yield w
-    w.queue.shutdown()
+    with shown_window(qtbot, lib) as w:
+        w.activateWindow()
+        yield w
 
 
 def open_export_tab(window: Any, lib: Any, checkpoint: Path) -> tuple[Any, Any]:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
 
 from app.views.clone_actions import dragged_model_id, model_mime
-from app.views.main_window import MainWindow
+from tests.helpers import shown_window
 
 
 @pytest.fixture
@@ -21,14 +21,8 @@ def window(qtbot, lib, checkpoints):
     for name in ("detect_yolo26n.pt", "classify_yolo11n.pt"):
         lib.import_checkpoint(folder / name)
     lib.create_project("Target")
-    w = MainWindow(lib)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.ops.wait_idle()
-    yield w
-    w.queue.shutdown()
+    with shown_window(qtbot, lib) as w:
+        yield w
 
 
 def _model(lib, task: str):

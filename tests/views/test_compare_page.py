@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.helpers import shown_window
+
 
 @pytest.fixture
 def compare_window(qtbot: Any, lib: Any, checkpoints: Any, val_captures: dict) -> Iterator[tuple[Any, list]]:
     from remote_agent.val import summary_of
 
     from app.validation.store import add_validation
-    from app.views.main_window import MainWindow
 
     folder, _ = checkpoints
     models = []
@@ -28,14 +29,8 @@ def compare_window(qtbot: Any, lib: Any, checkpoints: Any, val_captures: dict) -
                        args=capture["args"], summary=summary_of(capture))
         models.append(model)
     lib.import_checkpoint(folder / "classify_yolo11n.pt")
-    w = MainWindow(lib)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.ops.wait_idle()
-    yield w, models
-    w.queue.shutdown()
+    with shown_window(qtbot, lib) as w:
+        yield w, models
 
 
 def select_rows(page: Any, model_ids: list[str]) -> None:

@@ -15,6 +15,7 @@ from app.demo_data import TASKS, write_dataset
 from app.library.dataset_scan import label_path
 from app.library.datasets import add_dataset
 from app.widgets.label_overlay import class_color
+from tests.helpers import shown_window
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +26,8 @@ def sets(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture
 def window(qtbot: Any, lib: Any) -> Iterator[Any]:
-    from app.views.main_window import MainWindow
-
-    w = MainWindow(lib)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.ops.wait_idle()
-    yield w
-    w.queue.shutdown()
+    with shown_window(qtbot, lib) as w:
+        yield w
 
 
 def _cells(page: Any) -> list[list[str]]:

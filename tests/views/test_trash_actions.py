@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.library.orm import Model, utcnow
 from app.qt.model_table import COLUMNS
 from app.views.trash.startup_purge import purge_at_start
+from tests.helpers import answer_questions
 
 YES, NO = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 
@@ -22,13 +23,6 @@ def window(two_model_window):
     return two_model_window
 
 
-def _answer(monkeypatch, *answers: QMessageBox.StandardButton) -> list[str]:
-    asked: list[str] = []
-    queue = list(answers)
-    monkeypatch.setattr(QMessageBox, "question", lambda _p, _t, text, *a, **k: asked.append(text) or queue.pop(0))
-    return asked
-
-
 def _trash_shown(w, m) -> None:
     w.model_actions.trash(m)
     w.ops.wait_idle()
@@ -36,7 +30,7 @@ def _trash_shown(w, m) -> None:
 
 def test_undo_button_after_move_to_trash_restores(qtbot, window, lib, monkeypatch):
     w = window
-    _answer(monkeypatch, YES)
+    answer_questions(monkeypatch, YES)
     a = lib.models()[0]
     _trash_shown(w, a)
     undo = w.model_actions.undo
@@ -52,7 +46,7 @@ def test_undo_button_after_move_to_trash_restores(qtbot, window, lib, monkeypatc
 
 def test_ctrl_z_while_the_offer_stands_restores_and_the_offer_expires(qtbot, window, lib, monkeypatch):
     w = window
-    _answer(monkeypatch, YES, YES)
+    answer_questions(monkeypatch, YES, YES)
     a, b = lib.models()
     w.project_page.table.setFocus()
     qtbot.keyClick(w.project_page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -80,7 +74,7 @@ def test_a_project_holding_only_trashed_models_is_deleted_after_saying_how_many(
     lib.trash_model(m.id)
     w.refresh()
     w.ops.wait_idle()
-    asked = _answer(monkeypatch, NO, YES)
+    asked = answer_questions(monkeypatch, NO, YES)
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text, *a, **k: told.append(text))
     w.sidebar.deleteProjectRequested.emit(p.id)
@@ -101,7 +95,7 @@ def test_a_project_with_live_models_still_refuses(qtbot, window, lib, monkeypatc
     live = lib.import_checkpoint(folder / "pose_yolo11n.pt", p.id).model
     gone = lib.import_checkpoint(folder / "obb_yolo26n.pt", p.id).model
     lib.trash_model(gone.id)
-    asked = _answer(monkeypatch)  # nothing may be asked: a refusal needs no consent
+    asked = answer_questions(monkeypatch)  # nothing may be asked: a refusal needs no consent
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text, *a, **k: told.append(text))
     w.sidebar.deleteProjectRequested.emit(p.id)
@@ -141,7 +135,7 @@ def test_visibility_badge_asks_before_public_and_goes_private_at_once(qtbot, win
     w.ops.wait_idle()
     badge = w.model_page.visibility
     assert "Private" in badge.text()
-    asked = _answer(monkeypatch, NO, YES)
+    asked = answer_questions(monkeypatch, NO, YES)
     badge.click()
     w.ops.wait_idle()
     assert "visible to everyone who can read this library" in asked[0]

@@ -6,18 +6,12 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.views.trash_page import ID_ROLE, TrashPage
+from tests.helpers import answer_questions
 
 
 @pytest.fixture
 def window(two_model_window):
     return two_model_window
-
-
-def _answer(monkeypatch, *answers: QMessageBox.StandardButton) -> list[str]:
-    asked: list[str] = []
-    queue = list(answers)
-    monkeypatch.setattr(QMessageBox, "question", lambda _p, _t, text, *a, **k: asked.append(text) or queue.pop(0))
-    return asked
 
 
 def _trash_page(w, lib) -> TrashPage:
@@ -83,7 +77,7 @@ def test_delete_forever_asks_then_removes_the_files_and_check_is_clean(qtbot, wi
     lib.trash_model(a.id)
     lib.trash_model(b.id)
     page = _trash_page(w, lib)
-    asked = _answer(monkeypatch, QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
     _select(page, a.id)
     page.delete_button.click()
     w.ops.wait_idle()
@@ -105,7 +99,7 @@ def test_several_selected_are_deleted_together_and_empty_trash_says_how_many(qtb
     for m in (a, b, c):
         lib.trash_model(m.id)
     page = _trash_page(w, lib)
-    asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Yes)
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.Yes)
     _select(page, a.id, b.id)
     assert sorted(page.selected_ids()) == sorted([a.id, b.id])
     page.delete_button.click()
