@@ -155,6 +155,33 @@ def test_per_class_table_sorts_by_number_not_text(view: Any, val_captures: dict)
     assert table.column_values(col) == ["100", "10", "9"]
 
 
+def test_per_class_names_fit_and_numbers_are_as_narrow_as_their_contents(qtbot: Any, view: Any,
+                                                                          val_captures: dict) -> None:
+    from PySide6.QtWidgets import QHeaderView
+
+    capture = load(val_captures["detect"])
+    figures = {"precision": 0.5, "recall": 0.5, "f1": 0.5, "map50": 0.5, "map50_95": 0.3, "images": 3, "instances": 9}
+    fits, too_long = "squirrel_monkey_juvenile", "a_class_name_far_longer_than_any_table_should_make_room_for"
+    capture["per_class"] = {"sq": figures, fits: figures, too_long: figures}
+    view.show_capture(capture)
+    table = view.table
+    view.side.setCurrentWidget(table)
+    view.resize(760, 650)  # narrow: the name used to be squeezed to "squ…" by the stretching numbers' neighbour
+    qtbot.waitUntil(lambda: table.width() < 500)
+    header = table.horizontalHeader()
+    text_width = table.fontMetrics().horizontalAdvance(fits)
+    assert len(fits) == 24 and table.columnWidth(0) >= text_width
+    assert table.columnWidth(0) < table.fontMetrics().horizontalAdvance(too_long)  # capped: the tooltip says it all
+    assert table.item(2, 0).toolTip() == too_long
+    numeric = range(1, table.columnCount())
+    assert [header.sectionResizeMode(c) for c in numeric] == [QHeaderView.ResizeMode.ResizeToContents] * 7
+    assert table.horizontalScrollBar().maximum() > 0  # narrower than its columns: it scrolls instead of cutting
+    view.resize(1900, 650)  # wide: the name column takes the rest, nothing scrolls
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() == 0)
+    others = sum(table.columnWidth(c) for c in numeric)
+    assert table.columnWidth(0) + others >= table.viewport().width() - 1
+
+
 def test_classify_shows_top1_top5_the_nc_matrix_and_no_curves(view: Any, val_captures: dict) -> None:
     capture = load(val_captures["classify"])
     view.show_capture(capture)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 DETECT_COLUMNS = (("Class", None), ("Images", "images"), ("Instances", "instances"), ("Precision", "precision"),
@@ -10,6 +11,8 @@ DETECT_COLUMNS = (("Class", None), ("Images", "images"), ("Instances", "instance
 CLASSIFY_COLUMNS = (("Class", None), ("Images", "images"), ("Top-1 hits", "correct"),
                     ("Precision", "precision"), ("Recall", "recall"))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+NAME_CHARS = 24  # the name column fits names up to this long; a longer one is elided, whole in its tooltip
+CELL_PADDING = 18  # the item's margins either side of its text
 
 
 class NumberItem(QTableWidgetItem):
@@ -67,6 +70,9 @@ class ClassTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.setAlternatingRowColors(True)
         self.setMinimumHeight(160)
+        self._name_width = 0  # the name column's least width, from the longest name (capped) of the last capture
+        # a number column sized to its contents later (the header resizes lazily) leaves the name column its room
+        self.horizontalHeader().sectionResized.connect(lambda column, _old, _new: column and self._fit_name_column())
 
     def show_capture(self, capture: dict) -> None:
         """Fill the table from the capture's ``per_class`` (a classifier's from its matrix)."""
@@ -79,14 +85,31 @@ class ClassTable(QTableWidget):
         self.setHorizontalHeaderLabels([c for c, _ in columns])
         self.setRowCount(len(rows))
         for r, (name, figures) in enumerate(rows.items()):
-            self.setItem(r, 0, QTableWidgetItem(name))
+            name_item = QTableWidgetItem(name)
+            name_item.setToolTip(name if len(name) > NAME_CHARS else "")
+            self.setItem(r, 0, name_item)
             for c, (_label, key) in enumerate(columns[1:], start=1):
                 value = figures.get(key, 0) if key else 0
                 self.setItem(r, c, NumberItem(value, 0 if key in ("images", "instances", "correct") else 3))
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # numbers keep their width
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the class name takes the rest
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # numbers as narrow as they are
+        # not Stretch: a stretched name shrinks below its text ("squ…"); its width is set in _fit_name_column
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        metrics = self.fontMetrics()
+        longest = max([metrics.horizontalAdvance(n[:NAME_CHARS]) for n in rows] + [metrics.horizontalAdvance("Class")])
+        self._name_width = longest + CELL_PADDING
         self.setSortingEnabled(True)
+        self._fit_name_column()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        """The name column: its names' width at least, and the room the numbers leave when the table is wider."""
+        header = self.horizontalHeader()
+        numbers = sum(header.sectionSize(c) for c in range(1, self.columnCount()))
+        self.setColumnWidth(0, max(self._name_width, self.viewport().width() - numbers))
 
     def column_values(self, column: int) -> list[str]:
         """The texts of one column top to bottom (as shown, after sorting)."""
