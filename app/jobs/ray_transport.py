@@ -35,7 +35,8 @@ from app.deploy.tunnel import Tunnel
 from app.jobs.ray_options import RayOptions, ray_token
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
-from app.jobs.ssh_transport import REMOTE_FILE, Mirror, SSHTransport
+from app.jobs.queued_transport import QueuedTransport
+from app.jobs.ssh_transport import REMOTE_FILE, Mirror
 from app.jobs.transport import AgentHandle
 from app.jobs.workers import WorkerRecord, WorkerStore, agent_files, remote_env, sftp_makedirs, sftp_write
 
@@ -60,20 +61,17 @@ class RayMirror(Mirror):
         return self.query() in LIVE_STATES
 
 
-class RayTransport:
+class RayTransport(QueuedTransport):
     """Runs the agent as a Ray job; implements :class:`app.jobs.transport.Transport`."""
 
     def __init__(self, store: WorkerStore, worker: WorkerRecord, give_up_s: float = 1800.0) -> None:
-        self.ssh = SSHTransport(store, worker, give_up_s)
-        self.store, self.worker, self.name, self.link = store, worker, worker.name, self.ssh.link
-        self.give_up_s = give_up_s
+        super().__init__(store, worker, give_up_s, threading.RLock())
         self.options = RayOptions.from_json(worker.options)
         self._tunnel: Tunnel | None = None
         self._tunnel_client: object | None = None
         self._jobs: Any = None  # ray.job_submission.JobSubmissionClient over the tunnel
         self._mirrors: dict[str, RayMirror] = {}
         self._states: dict[str, tuple[str, str | None]] = {}  # submission id -> (status, Ray's message)
-        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ the Jobs API, through the tunnel
     def jobs(self) -> Any:
@@ -124,16 +122,6 @@ class RayTransport:
         return state
 
     # ------------------------------------------------------------------ Transport
-    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
-        made = not run_dir.exists()
-        try:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            return self._start(spec, run_dir)
-        except BaseException:
-            if made and not (run_dir / REMOTE_FILE).exists():
-                shutil.rmtree(run_dir, ignore_errors=True)  # never submitted: no folder left here
-            raise
-
     def entrypoint(self, job_dir: str) -> str:
         """The agent's command line as Ray runs it: in the carried working_dir, events appended to the job's file."""
         assert self.link.layout is not None
@@ -190,13 +178,8 @@ class RayTransport:
         return handle
 
     def _follow(self, handle: AgentHandle, sub_id: str) -> None:
-        with self._lock:
-            key = str(handle.remote_dir)
-            if key in self._mirrors and not self._mirrors[key].done.is_set():
-                return
-            m = RayMirror(self.link, key, handle.events_path, self.give_up_s, query=lambda: self.status(sub_id))
-            self._mirrors[key] = m
-        m.start()
+        self._follow_with(handle, lambda key: RayMirror(
+            self.link, key, handle.events_path, self.give_up_s, query=lambda: self.status(sub_id)))
 
     @staticmethod
     def _sub_id(handle: AgentHandle) -> str:
@@ -205,10 +188,6 @@ class RayTransport:
     def state(self, handle: AgentHandle) -> tuple[str, str | None] | None:
         """The last (status, message) the Jobs API gave for the job (None before the first answer)."""
         return self._states.get(self._sub_id(handle))
-
-    def alive(self, handle: AgentHandle) -> bool:
-        m = self._mirrors.get(str(handle.remote_dir))
-        return m is not None and not m.done.is_set()
 
     def explain(self, handle: AgentHandle) -> str | None:
         m = self._mirrors.get(str(handle.remote_dir))
@@ -234,9 +213,6 @@ class RayTransport:
         sub_id = self._sub_id(handle)
         self.link.retrying(lambda: self._call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
 
-    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
-        return self.ssh.fetch(remote_path, local_path, sha256)
-
     def agent_err(self, handle: AgentHandle) -> str:
         text = self.ssh.agent_err(handle)
         if text.strip():
@@ -247,21 +223,8 @@ class RayTransport:
             return ""
         return str(logs)[-2000:]
 
-    def release(self, handle: AgentHandle) -> None:
-        """Stop following, then the SSH transport's release: the job folder goes once its events file is here whole."""
-        m = self._mirrors.pop(str(handle.remote_dir), None)
-        if m is not None:
-            m.stop.set()
-            if m.thread is not None:
-                m.thread.join(10)
-                if m.thread.is_alive():
-                    return  # still inside a read: keep the folder rather than risk a torn copy
-            m.pull()
-        self.ssh.release(handle)
-
     def close(self) -> None:
-        for m in self._mirrors.values():
-            m.stop.set()
+        self._stop_mirrors()
         with self._lock:
             if self._tunnel is not None:
                 self._tunnel.close()

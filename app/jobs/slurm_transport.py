@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import posixpath
 import shlex
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +31,8 @@ from app.jobs.slurm_batch import (
 )
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
-from app.jobs.ssh_transport import REMOTE_FILE, Mirror, SSHTransport
+from app.jobs.queued_transport import QueuedTransport
+from app.jobs.ssh_transport import REMOTE_FILE, Mirror
 from app.jobs.transport import AgentHandle
 from app.jobs.workers import WorkerRecord, WorkerStore, agent_command, sftp_makedirs, sftp_write
 from app.library.orm import Job
@@ -55,20 +55,17 @@ class SlurmMirror(Mirror):
         return self.query().live
 
 
-class SlurmTransport:
+class SlurmTransport(QueuedTransport):
     """Runs the agent as a Slurm batch job; implements :class:`app.jobs.transport.Transport`."""
 
     def __init__(self, store: WorkerStore, worker: WorkerRecord, give_up_s: float = 1800.0,
                  on_state: Callable[[str], None] | None = None) -> None:
-        self.ssh = SSHTransport(store, worker, give_up_s)
-        self.store, self.worker, self.name, self.link = store, worker, worker.name, self.ssh.link
-        self.give_up_s = give_up_s
+        super().__init__(store, worker, give_up_s, threading.Lock())
         self.options = SlurmOptions.from_json(worker.options)
         self.on_state = on_state  # told the job id when Slurm's state of it changed (the manager notifies views)
         self._mirrors: dict[str, SlurmMirror] = {}
         self._states: dict[str, SlurmState] = {}
         self._unanswered_since: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ Slurm commands
     def slurm(self, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
@@ -114,16 +111,6 @@ class SlurmTransport:
         return {m.slurm_id: m.job_id for m in list(self._mirrors.values())}
 
     # ------------------------------------------------------------------ Transport
-    def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
-        made = not run_dir.exists()
-        try:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            return self._start(spec, run_dir)
-        except BaseException:
-            if made and not (run_dir / REMOTE_FILE).exists():
-                shutil.rmtree(run_dir, ignore_errors=True)  # never submitted: no folder left here
-            raise
-
     def _start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
         job_id = str(spec["id"])
         options = self.options.merged(spec.get("resources"))
@@ -171,22 +158,14 @@ class SlurmTransport:
         return handle
 
     def _follow(self, handle: AgentHandle, job_id: str, slurm_id: str) -> None:
-        with self._lock:
-            key = str(handle.remote_dir)
-            if key in self._mirrors and not self._mirrors[key].done.is_set():
-                return
-            m = SlurmMirror(self.link, key, handle.events_path, self.give_up_s, query=lambda: self.query(slurm_id),
-                            job_id=job_id, slurm_id=slurm_id)
-            self._mirrors[key] = m
-        m.start()  # its first round asks Slurm at once: the row shows PENDING (and why) within a poll
+        # its first round asks Slurm at once: the row shows PENDING (and why) within a poll
+        self._follow_with(handle, lambda key: SlurmMirror(
+            self.link, key, handle.events_path, self.give_up_s, query=lambda: self.query(slurm_id),
+            job_id=job_id, slurm_id=slurm_id))
 
     def state(self, handle: AgentHandle) -> SlurmState | None:
         """The last state Slurm gave for the job (None before the first answer)."""
         return self._states.get(str(handle.pid))
-
-    def alive(self, handle: AgentHandle) -> bool:
-        m = self._mirrors.get(str(handle.remote_dir))
-        return m is not None and not m.done.is_set()
 
     def explain(self, handle: AgentHandle) -> str | None:
         m = self._mirrors.get(str(handle.remote_dir))
@@ -213,33 +192,12 @@ class SlurmTransport:
 
         self.link.retrying(go, 60.0)
 
-    def fetch(self, remote_path: str, local_path: Path, sha256: str | None = None) -> Path:
-        return self.ssh.fetch(remote_path, local_path, sha256)
-
     def agent_err(self, handle: AgentHandle) -> str:
         text = self.ssh.agent_err(handle)
         if text.strip():
             return text
         code, out, _ = self.link.shell(f"tail -c 2000 {shlex.quote(posixpath.join(str(handle.remote_dir), 'slurm.out'))}")
         return out if code == 0 else ""
-
-    def release(self, handle: AgentHandle) -> None:
-        """Stop following, then the SSH transport's release: the job folder goes once its events file is here whole."""
-        m = self._mirrors.pop(str(handle.remote_dir), None)
-        if m is not None:
-            m.stop.set()
-            if m.thread is not None:
-                m.thread.join(10)
-                if m.thread.is_alive():
-                    return  # still inside a read: keep the folder rather than risk a torn copy
-            m.pull()
-        self.ssh.release(handle)
-
-    def close(self) -> None:
-        for m in self._mirrors.values():
-            m.stop.set()
-        self.ssh.close()
-
 
 def check_cluster(store: WorkerStore, worker: WorkerRecord) -> str:
     """``sinfo`` on the login node (with the worker's env): its partitions and node states, or SSHError saying why."""

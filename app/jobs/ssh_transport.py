@@ -24,6 +24,7 @@ import shlex
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,18 @@ def dataset_root(data: Path) -> tuple[Path, dict[str, Any] | None]:
     if not base.is_absolute():
         base = (data.parent / base).resolve()
     return base, desc
+
+
+def start_in(run_dir: Path, start: Callable[[], AgentHandle]) -> AgentHandle:
+    """Run ``start`` with ``run_dir`` made; a folder it made goes again when the job never started there."""
+    made = not run_dir.exists()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return start()
+    except BaseException:
+        if made and not (run_dir / REMOTE_FILE).exists():
+            shutil.rmtree(run_dir, ignore_errors=True)  # never started (or submitted) there: no folder left here
+        raise
 
 
 @dataclass
@@ -195,14 +208,7 @@ class SSHTransport:
 
     # ------------------------------------------------------------------ Transport
     def start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
-        made = not run_dir.exists()
-        try:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            return self._start(spec, run_dir)
-        except BaseException:
-            if made and not (run_dir / REMOTE_FILE).exists():
-                shutil.rmtree(run_dir, ignore_errors=True)  # never started there: no folder left here
-            raise
+        return start_in(run_dir, lambda: self._start(spec, run_dir))
 
     def _start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
 
