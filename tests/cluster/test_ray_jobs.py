@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from pathlib import Path
 
 import psutil
@@ -12,37 +10,19 @@ import pytest
 
 from app.jobs.events import read_all
 from app.jobs.manager import JobManager
-from app.jobs.spec import TrainRequest
-from tests.helpers import FAST, wait_for_event
-
-
-def request(data: Path, epochs: int = 1) -> TrainRequest:
-    return TrainRequest(model="yolo26n.yaml", task="detect", data=str(data), epochs=epochs, imgsz=64, batch=4,
-                        extra=dict(FAST))
+from tests.helpers import (
+    assert_export_landed_verified, assert_trained_remotely, tidy_manager, tiny_train_request, until, wait_for_event,
+)
 
 
 @pytest.fixture
 def manager(lib, ray_box):
-    m = JobManager(lib, poll_interval=0.05)
-    yield m
-    for job in m.store.list(("Queued", "Starting", "Running")):
-        m.cancel(job.id)
-    time.sleep(0.5)
-    m.shutdown()
+    with tidy_manager(lib) as m:
+        yield m
 
 
 def submission(job) -> str:
     return str(json.loads((Path(job.run_dir) / "remote.json").read_text())["ray_submission"])
-
-
-def until(what, timeout: float, why: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = what()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"timed out: {why}")
 
 
 def agents_of(job) -> list[psutil.Process]:
@@ -53,27 +33,18 @@ def agents_of(job) -> list[psutil.Process]:
 
 
 def test_a_training_runs_as_a_ray_job_into_the_library(manager, lib, tiny_data, ray_head):
-    job = manager.submit_train(request(tiny_data["detect"]), worker="raycluster")
+    job = manager.submit_train(tiny_train_request(tiny_data["detect"]), worker="raycluster")
     job = manager.wait(job.id, 240)
     assert job.status == "Completed", job.error
     sub_id = submission(job)
     assert sub_id == f"yolodesk-{job.id}" and ray_head.status(sub_id) == "SUCCEEDED"
     info = ray_head.client().get_job_info(sub_id)
     assert "remote_agent run" in info.entrypoint and info.runtime_env["working_dir"].startswith("gcs://")
-    model = lib.model(job.model_id)
-    assert model.status == "Completed" and Path(lib.home / "models" / model.id / "weights.pt").is_file()
-    events = read_all(job.events_path)
-    assert events[0]["type"] == "started" and events[-1]["type"] == "completed"
-    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1]
-    assert any(e["type"] == "system" for e in events)  # the meters' feed, mirrored like the SSH worker's
-    record = Path(job.run_dir) / "remote.json"
-    until(lambda: "released" in json.loads(record.read_text()), 30, "the job folder was not released")
-    assert json.loads(record.read_text())["released"]["events_sha256"] == hashlib.sha256(
-        job.events_path.read_bytes()).hexdigest()
+    assert_trained_remotely(lib, job)
 
 
 def test_cancel_is_stop_job_and_leaves_no_agent(manager, tiny_data, ray_head):
-    job = manager.submit_train(request(tiny_data["detect_big"], epochs=50), worker="raycluster")
+    job = manager.submit_train(tiny_train_request(tiny_data["detect_big"], epochs=50), worker="raycluster")
     wait_for_event(job, "started", timeout=120)
     until(lambda: agents_of(job), 10, "the agent is not running on the head")
     manager.cancel(job.id)
@@ -85,7 +56,7 @@ def test_cancel_is_stop_job_and_leaves_no_agent(manager, tiny_data, ray_head):
 
 def test_a_restarted_app_reattaches_by_the_submission_id(lib, ray_box, tiny_data, ray_head):
     first = JobManager(lib, poll_interval=0.05)
-    job = first.submit_train(request(tiny_data["detect"], epochs=2), worker="raycluster")
+    job = first.submit_train(tiny_train_request(tiny_data["detect"], epochs=2), worker="raycluster")
     wait_for_event(job, "started", timeout=120)
     first.shutdown()  # the app closes; the Ray job goes on
     assert ray_head.status(submission(job)) in ("RUNNING", "SUCCEEDED")
@@ -101,8 +72,6 @@ def test_a_restarted_app_reattaches_by_the_submission_id(lib, ray_box, tiny_data
 
 
 def test_onnx_export_through_ray_lands_verified(manager, lib, checkpoints, ray_head):
-    from app.exporters.store import ExportStore
-
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "detect_yolo26n.pt")
     model = getattr(model, "model", model)
@@ -110,9 +79,4 @@ def test_onnx_export_through_ray_lands_verified(manager, lib, checkpoints, ray_h
     job = manager.wait(job.id, 240)
     assert job.status == "Completed", job.error
     assert ray_head.status(submission(job)) == "SUCCEEDED"
-    rec = ExportStore(lib).by_job(job.id)
-    assert rec.status == "Completed" and rec.verified, rec.verification
-    path = Path(rec.path)
-    assert path.is_file() and path.suffix == ".onnx" and str(path).startswith(str(lib.home))
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256
-    assert lib.check().clean
+    assert_export_landed_verified(lib, job)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 from pathlib import Path
 
 import psutil
@@ -13,23 +11,15 @@ import pytest
 from app.jobs.events import read_all
 from app.jobs.manager import JobManager
 from app.jobs.slurm_batch import waiting_text
-from app.jobs.spec import TrainRequest
-from tests.helpers import FAST, wait_for_event
-
-
-def request(data: Path, epochs: int = 1) -> TrainRequest:
-    return TrainRequest(model="yolo26n.yaml", task="detect", data=str(data), epochs=epochs, imgsz=64, batch=4,
-                        extra=dict(FAST))
+from tests.helpers import (
+    assert_export_landed_verified, assert_trained_remotely, tidy_manager, tiny_train_request, until, wait_for_event,
+)
 
 
 @pytest.fixture
 def manager(lib, slurm_box, cluster):
-    m = JobManager(lib, poll_interval=0.05)
-    yield m
-    for job in m.store.list(("Queued", "Starting", "Running")):
-        m.cancel(job.id)
-    time.sleep(0.5)
-    m.shutdown()
+    with tidy_manager(lib) as m:
+        yield m
     # a test that failed midway may leave its own sbatch job (the blocker holding the node): the next test's
     # job would wait behind it on this session's one node
     cluster.run("scancel", "--user", "root", check=False)
@@ -37,16 +27,6 @@ def manager(lib, slurm_box, cluster):
 
 def slurm_id(job) -> str:
     return str(json.loads((Path(job.run_dir) / "remote.json").read_text())["slurm_job"])
-
-
-def until(what, timeout: float, why: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = what()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"timed out: {why}")
 
 
 def agents_of(job) -> list[psutil.Process]:
@@ -63,7 +43,7 @@ def test_pending_for_resources_says_why_then_trains_into_the_library(manager, li
     until(lambda: cluster.state(blocker) == "RUNNING", 20, "the blocking job did not start")
     seen: list[str] = []
     manager.listeners.append(lambda job: seen.append(waiting_text(job.result) or ""))
-    job = manager.submit_train(request(tiny_data["detect"]), worker="hpc")
+    job = manager.submit_train(tiny_train_request(tiny_data["detect"]), worker="hpc")
     # just submitted, Slurm gives no reason yet ("Waiting in Slurm"); its scheduler's first pass names it
     until(lambda: waiting_text(manager.store.get(job.id).result) == "Waiting in Slurm: Resources", 20,
           "no Slurm reason on the job row")
@@ -77,20 +57,11 @@ def test_pending_for_resources_says_why_then_trains_into_the_library(manager, li
     job = manager.wait(job.id, 240)
     assert job.status == "Completed", job.error
     assert cluster.state(sid) == "COMPLETED"
-    model = lib.model(job.model_id)
-    assert model.status == "Completed" and Path(lib.home / "models" / model.id / "weights.pt").is_file()
-    events = read_all(job.events_path)
-    assert events[0]["type"] == "started" and events[-1]["type"] == "completed"
-    assert [e["epoch"] for e in events if e["type"] == "epoch"] == [1]
-    assert any(e["type"] == "system" for e in events)  # the meters' feed, mirrored like the SSH worker's
-    record = Path(job.run_dir) / "remote.json"
-    until(lambda: "released" in json.loads(record.read_text()), 30, "the job folder was not released")
-    assert json.loads(record.read_text())["released"]["events_sha256"] == hashlib.sha256(
-        job.events_path.read_bytes()).hexdigest()  # the whole events file arrived before the folder went
+    assert_trained_remotely(lib, job)
 
 
 def test_cancel_is_scancel_and_leaves_no_agent(manager, tiny_data, cluster):
-    job = manager.submit_train(request(tiny_data["detect_big"], epochs=50), worker="hpc")
+    job = manager.submit_train(tiny_train_request(tiny_data["detect_big"], epochs=50), worker="hpc")
     wait_for_event(job, "started", timeout=120)
     until(lambda: agents_of(job), 10, "the agent is not running on the node")
     manager.cancel(job.id)
@@ -102,7 +73,7 @@ def test_cancel_is_scancel_and_leaves_no_agent(manager, tiny_data, cluster):
 
 def test_a_restarted_app_reattaches_by_the_slurm_id(lib, slurm_box, tiny_data, cluster):
     first = JobManager(lib, poll_interval=0.05)
-    job = first.submit_train(request(tiny_data["detect"], epochs=2), worker="hpc")
+    job = first.submit_train(tiny_train_request(tiny_data["detect"], epochs=2), worker="hpc")
     wait_for_event(job, "started", timeout=120)
     sid = slurm_id(job)
     first.shutdown()  # the app closes; the Slurm job goes on
@@ -119,8 +90,6 @@ def test_a_restarted_app_reattaches_by_the_slurm_id(lib, slurm_box, tiny_data, c
 
 
 def test_onnx_export_through_slurm_lands_verified(manager, lib, checkpoints, cluster):
-    from app.exporters.store import ExportStore
-
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "detect_yolo26n.pt")
     model = getattr(model, "model", model)
@@ -128,9 +97,4 @@ def test_onnx_export_through_slurm_lands_verified(manager, lib, checkpoints, clu
     job = manager.wait(job.id, 240)
     assert job.status == "Completed", job.error
     assert cluster.state(slurm_id(job)) == "COMPLETED"
-    rec = ExportStore(lib).by_job(job.id)
-    assert rec.status == "Completed" and rec.verified, rec.verification
-    path = Path(rec.path)
-    assert path.is_file() and path.suffix == ".onnx" and str(path).startswith(str(lib.home))
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256
-    assert lib.check().clean
+    assert_export_landed_verified(lib, job)

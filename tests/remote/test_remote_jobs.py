@@ -13,26 +13,16 @@ import pytest
 
 from app.jobs.events import read_all
 from app.jobs.manager import JobManager
-from app.jobs.spec import TrainRequest
 from app.jobs.ssh_transport import Link, upload_file
 from app.jobs.workers import Layout, probe
 from app.library.repository import LibraryError
-from tests.helpers import FAST, wait_for_event
-
-
-def request(data: Path, epochs: int = 1) -> TrainRequest:
-    return TrainRequest(model="yolo26n.yaml", task="detect", data=str(data), epochs=epochs, imgsz=64, batch=4,
-                        extra=dict(FAST))
+from tests.helpers import assert_export_landed_verified, tidy_manager, tiny_train_request, wait_for_event
 
 
 @pytest.fixture
 def manager(lib, box):
-    m = JobManager(lib, poll_interval=0.05)
-    yield m
-    for job in m.store.list(("Queued", "Starting", "Running")):
-        m.cancel(job.id)
-    time.sleep(0.5)
-    m.shutdown()
+    with tidy_manager(lib) as m:
+        yield m
 
 
 def released(job, timeout: float = 60) -> dict:
@@ -75,8 +65,6 @@ def test_worker_with_a_missing_package_says_exactly_what(workers, sshd, box):
 
 
 def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoints):
-    from app.exporters.store import ExportStore
-
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "detect_yolo26n.pt")
     model = getattr(model, "model", model)
@@ -84,12 +72,7 @@ def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoi
     assert job.worker == "box"
     job = manager.wait(job.id, 300)
     assert job.status == "Completed", job.error
-    rec = ExportStore(lib).by_job(job.id)
-    assert rec.status == "Completed" and rec.verified, rec.verification
-    path = Path(rec.path)
-    assert path.is_file() and path.suffix == ".onnx" and str(path).startswith(str(lib.home))
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == rec.sha256  # the bytes the worker reported
-    assert lib.check().clean
+    assert_export_landed_verified(lib, job)
     released(job)  # its folder on the worker is gone once the export is in the library
     from remote_agent import jobctl
 
@@ -103,7 +86,7 @@ def test_remote_onnx_export_lands_verified_in_the_library(manager, lib, checkpoi
 @pytest.mark.slow  # trains a real model
 def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_data, workers, box, sshd):
     """A training completes into the library although its links were cut six times: every event arrives once."""
-    job = manager.submit_train(request(tiny_data["detect_big"], epochs=3), worker="box")
+    job = manager.submit_train(tiny_train_request(tiny_data["detect_big"], epochs=3), worker="box")
     wait_for_event(job, "epoch", timeout=180)
     cuts = 0
     for _ in range(6):  # kill the per-connection sshd processes, again and again: the job goes on there
@@ -127,7 +110,7 @@ def test_remote_training_end_to_end_and_the_link_cut_mid_job(manager, lib, tiny_
 
 @pytest.mark.slow  # trains a real model
 def test_cancel_on_the_worker_leaves_no_process_behind(manager, lib, tiny_data, workers, box):
-    job = manager.submit_train(request(tiny_data["detect_big"], epochs=100), worker="box")
+    job = manager.submit_train(tiny_train_request(tiny_data["detect_big"], epochs=100), worker="box")
     wait_for_event(job, "epoch", timeout=180)
     link = Link(workers, box)
     pgid = link.run("alive", json.loads((Path(job.run_dir) / "remote.json").read_text())["remote_dir"])["pid"]
@@ -147,7 +130,7 @@ def test_a_restarted_app_reattaches_to_a_remote_job(lib, tiny_data, box, home):
     from app.library.repository import Library
 
     first = JobManager(lib, poll_interval=0.05)
-    job = first.submit_train(request(tiny_data["detect_big"], epochs=2), worker="box")
+    job = first.submit_train(tiny_train_request(tiny_data["detect_big"], epochs=2), worker="box")
     wait_for_event(job, "started", timeout=120)
     first.shutdown()  # the app closes; the job goes on on the worker
     lib2 = Library(home)
