@@ -157,6 +157,37 @@ def http_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     server.shutdown()
 
 
+class PredictLoad:
+    """A thread posting the picture to an endpoint's ``url`` until stopped; every (status, served model) kept."""
+
+    def __init__(self, url: str, image: Path, token: str) -> None:
+        self.url, self.body, self.token = url, image.read_bytes(), token
+        self.answers: list[tuple[int, str | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import httpx
+
+        with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=60) as client:
+            while not self._stop.is_set():
+                try:
+                    r = client.post(f"{self.url}/predict", files={"file": ("a.png", self.body, "image/png")})
+                    model = r.json()["metadata"]["model"] if r.status_code == 200 else None
+                    self.answers.append((r.status_code, model))
+                except (httpx.HTTPError, ValueError, KeyError) as e:  # a dropped request is an answer: status 0
+                    self.answers.append((0, f"{type(e).__name__}: {e}"))
+                    self._stop.wait(0.05)
+
+    def __enter__(self) -> PredictLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+
 # ------------------------------------------------------------------ the window
 @contextmanager
 def shown_window(qtbot: Any, lib: Any) -> Iterator[Any]:

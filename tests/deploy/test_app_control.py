@@ -8,10 +8,10 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.deploy.test_app_endpoints import cli, deployed, listing, predict
+from tests.helpers import PredictLoad
 
 pytestmark = pytest.mark.slow
 __all__ = ["deployed"]  # the fixture, shared
@@ -28,35 +28,6 @@ def _job(home: Path, endpoint_id: str) -> tuple[str | None, int | None]:
         return job_id, JobStore(lib).get(job_id or "").pid
     finally:
         lib.close()
-
-
-class Load:
-    """A thread posting the picture again and again until stopped; every status and served model kept."""
-
-    def __init__(self, url: str, image: Path, token: str) -> None:
-        self.url, self.body, self.token = url, image.read_bytes(), token
-        self.answers: list[tuple[int, str | None]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=60) as client:
-            while not self._stop.is_set():
-                try:
-                    r = client.post(f"{self.url}/predict", files={"file": ("a.png", self.body, "image/png")})
-                    model = r.json()["metadata"]["model"] if r.status_code == 200 else None
-                    self.answers.append((r.status_code, model))
-                except (httpx.HTTPError, ValueError, KeyError) as e:  # a dropped request is an answer: status 0
-                    self.answers.append((0, f"{type(e).__name__}: {e}"))
-                    self._stop.wait(0.05)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(60)
 
 
 def test_rotate_token_then_replace_under_load_in_the_same_agent(deployed, task_weights: dict[str, Path],
@@ -79,7 +50,7 @@ def test_rotate_token_then_replace_under_load_in_the_same_agent(deployed, task_w
     other = task_weights["detect"].parent / "yolov5nu_untrained.pt"
     assert cli(home, "import", str(other)).returncode == 0
     before = _job(home, info["id"])
-    with Load(info["url"], task_images["detect"], info["token"]) as load:
+    with PredictLoad(info["url"], task_images["detect"], info["token"]) as load:
         out = cli(home, "endpoint", "replace", info["id"], "yolov5nu_untrained")
         n = len(load.answers)
         deadline = time.monotonic() + 60

@@ -3,7 +3,6 @@ token — against a real endpoint of a real checkpoint on 127.0.0.1, every reque
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import httpx
@@ -11,38 +10,10 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
+from tests.helpers import PredictLoad
 from tests.views.test_deploy_tab import COL_TOKEN, COL_URL, _open_deploy_tab, _state
 
 COL_MODEL = 1
-
-
-class Load:
-    """A thread posting the picture to ``url`` until stopped; every (status, served model) kept."""
-
-    def __init__(self, url: str, image: Path, token: str) -> None:
-        self.url, self.body, self.token = url, image.read_bytes(), token
-        self.answers: list[tuple[int, str | None]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=60) as client:
-            while not self._stop.is_set():
-                try:
-                    r = client.post(f"{self.url}/predict", files={"file": ("a.png", self.body, "image/png")})
-                    self.answers.append((r.status_code, r.json()["metadata"]["model"] if r.status_code == 200
-                                         else None))
-                except (httpx.HTTPError, ValueError, KeyError) as e:  # a dropped request is an answer: status 0
-                    self.answers.append((0, f"{type(e).__name__}: {e}"))
-                    self._stop.wait(0.05)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(60)
 
 
 def _post(url: str, image: Path, token: str) -> int:
@@ -85,7 +56,7 @@ def test_try_replace_and_rotate_from_the_tab(qtbot, job_window, lib, checkpoints
     dialog = tab.changes.dialog
     assert [dialog.model.itemText(i) for i in range(dialog.model.count())] == ["yolov5nu_untrained"]
     dialog.runtime.setCurrentIndex(dialog.runtime.findData("pt"))
-    with Load(url, image, token) as load:
+    with PredictLoad(url, image, token) as load:
         qtbot.waitUntil(lambda: len(load.answers) >= 2, timeout=30000)
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         qtbot.waitUntil(lambda: "now serves" in tab.verdict.text() or "Not replaced" in tab.verdict.text(),
