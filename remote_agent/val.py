@@ -77,7 +77,7 @@ def run_val(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple
     model.add_callback("on_val_start", on_val_start)
     model.add_callback("on_val_batch_end", on_val_batch_end)
     stored = args.pop("matrix_conf", None)  # ours, not ultralytics': the confidence the stored matrix is counted at
-    validator_class = capturing_validator(model._smart_load("validator"),
+    validator_class = capturing_validator(model.task_map[model.task]["validator"],
                                           MATRIX_CONF if stored is None else float(stored))
     try:
         metrics = model.val(validator=validator_class, data=data, split=split, **args, **FIXED,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.deploy.tokens import write_private
-from app.jobs.secrets import NoKeyring, _keyring
+from app.jobs.secrets import NoKeyring, keyring_module
 
 SERVICE = "yolodesk-ray-token"
 DEFAULT_DASHBOARD_PORT = 8265
@@ -55,7 +55,7 @@ def store_ray_token(home: Path, worker: str, token: str) -> str | None:
     if not token.strip() or not token.strip().isprintable():
         raise RayOptionError("the Ray token is empty or not printable")
     try:
-        _keyring().set_password(SERVICE, worker, token.strip())
+        keyring_module().set_password(SERVICE, worker, token.strip())
         return None
     except NoKeyring:
         path = _token_file(home, worker)
@@ -66,7 +66,7 @@ def store_ray_token(home: Path, worker: str, token: str) -> str | None:
 def ray_token(home: Path, worker: str) -> str | None:
     """The worker's Ray token (keyring first, then the file fallback); None when none is kept."""
     try:
-        stored = _keyring().get_password(SERVICE, worker)
+        stored = keyring_module().get_password(SERVICE, worker)
         if stored:
             return str(stored)
     except NoKeyring:
@@ -80,7 +80,7 @@ def ray_token(home: Path, worker: str) -> str | None:
 def forget_ray_token(home: Path, worker: str) -> None:
     """Remove the worker's Ray token wherever it is kept (nothing to do when none is)."""
     try:
-        _keyring().delete_password(SERVICE, worker)
+        keyring_module().delete_password(SERVICE, worker)
     except Exception:  # noqa: BLE001 — nothing stored, or no keyring: nothing to forget there
         pass
     _token_file(home, worker).unlink(missing_ok=True)

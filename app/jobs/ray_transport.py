@@ -104,7 +104,7 @@ class RayTransport(QueuedTransport):
                     f"yolodesk workers add {self.name} HOST --kind ray --ask-secret")
         return f"the Ray Jobs API on {self.name} (port {self.options.dashboard_port} there) failed: {text[:300]}"
 
-    def _call(self, what: Callable[[Any], Any]) -> Any:
+    def call(self, what: Callable[[Any], Any]) -> Any:
         """One Jobs API call; its refusals become RemoteCommandError (connection failures stay OSError: retried)."""
         jobs = self.jobs()
         try:
@@ -116,7 +116,7 @@ class RayTransport(QueuedTransport):
 
     def status(self, sub_id: str) -> str:
         """Ray's status of the submission (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED)."""
-        info = self._call(lambda jobs: jobs.get_job_info(sub_id))
+        info = self.call(lambda jobs: jobs.get_job_info(sub_id))
         state = str(getattr(info.status, "value", info.status))
         self._states[sub_id] = (state, info.message)
         return state
@@ -150,7 +150,7 @@ class RayTransport(QueuedTransport):
                 for f in agent_files():
                     shutil.copy2(f, Path(carried) / "remote_agent" / f.name)
                 try:
-                    self._call(lambda jobs: jobs.submit_job(
+                    self.call(lambda jobs: jobs.submit_job(
                         entrypoint=self.entrypoint(job_dir), submission_id=sub_id,
                         runtime_env={"working_dir": carried}, metadata={"yolodesk_job": job_id}))
                 except RemoteCommandError as e:
@@ -211,14 +211,14 @@ class RayTransport(QueuedTransport):
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
         """``stop_job``: Ray SIGTERMs the entrypoint (the agent stops after the batch), SIGKILLs it a few s later."""
         sub_id = self._sub_id(handle)
-        self.link.retrying(lambda: self._call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
+        self.link.retrying(lambda: self.call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
 
     def agent_err(self, handle: AgentHandle) -> str:
         text = self.ssh.agent_err(handle)
         if text.strip():
             return text
         try:  # nothing on stderr: the job's log (runtime_env setup, the shell) says what went wrong
-            logs = self.link.retrying(lambda: self._call(lambda jobs: jobs.get_job_logs(self._sub_id(handle))), 20.0)
+            logs = self.link.retrying(lambda: self.call(lambda jobs: jobs.get_job_logs(self._sub_id(handle))), 20.0)
         except (SSHError, OSError):
             return ""
         return str(logs)[-2000:]
@@ -237,8 +237,8 @@ def check_cluster(store: WorkerStore, worker: WorkerRecord) -> str:
     transport = RayTransport(store, worker)
     try:
         transport.link.retrying(transport.jobs, 20.0)  # the tunnel and the token checked, reconnecting if need be
-        version = transport._call(lambda j: j.get_version())
-        listed = transport._call(lambda j: j.list_jobs())
+        version = transport.call(lambda j: j.get_version())
+        listed = transport.call(lambda j: j.list_jobs())
     finally:
         transport.close()
     return (f"Jobs API v{version} on port {transport.options.dashboard_port} there (token accepted), "

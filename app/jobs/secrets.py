@@ -11,7 +11,7 @@ class NoKeyring(Exception):
     """No usable OS keyring here: password/passphrase auth is not available (use a key or the ssh-agent)."""
 
 
-def _keyring() -> ModuleType:
+def keyring_module() -> ModuleType:
     """The keyring module with a usable backend; raises :class:`NoKeyring` when there is none."""
     try:
         import keyring
@@ -27,13 +27,13 @@ def _keyring() -> ModuleType:
 
 def store_secret(worker: str, secret: str) -> None:
     """Keep a worker's password or passphrase in the OS keyring (raises :class:`NoKeyring` without one)."""
-    _keyring().set_password(SERVICE, worker, secret)
+    keyring_module().set_password(SERVICE, worker, secret)
 
 
 def secret_for(worker: str) -> str | None:
     """The worker's stored secret; None when none is stored or no keyring is usable."""
     try:
-        return _keyring().get_password(SERVICE, worker)
+        return keyring_module().get_password(SERVICE, worker)
     except NoKeyring:
         return None
 
@@ -41,6 +41,6 @@ def secret_for(worker: str) -> str | None:
 def forget_secret(worker: str) -> None:
     """Remove the worker's stored secret, if any (nothing to do without a keyring)."""
     try:
-        _keyring().delete_password(SERVICE, worker)
+        keyring_module().delete_password(SERVICE, worker)
     except Exception:  # noqa: BLE001 — nothing stored, or no keyring: nothing to forget
         pass
