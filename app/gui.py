@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None, paths: list[str] | None = None) -> int:
     app.setOrganizationName("YOLODesk")
     app.setDesktopFileName("yolodesk")
     app.setStyle("Fusion")
+    from app.qt import gui_thread_gc
+
+    gui_thread_gc.install()  # collection on the GUI thread only (see the module)
     from PySide6.QtGui import QIcon
 
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "yolodesk.svg")))

@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 
 from app.library.repository import Library
+from app.qt import gui_thread_gc
 from app.qt.library_changes import Changes, Snapshot, diff, take_snapshot
 from app.qt.tasks import background_errors
 
@@ -52,6 +53,7 @@ class LibraryOps(QObject):
 
     def __init__(self, lib: Library, parent: QObject | None = None, watch_seconds: float = WATCH_SECONDS) -> None:
         super().__init__(parent)
+        gui_thread_gc.install()  # a cycle holding a Qt object must never be collected on this class's thread
         self.lib = lib
         self._watch_seconds = watch_seconds
         self._queue: queue.Queue[_Op | None] = queue.Queue()

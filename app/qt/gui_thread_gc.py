@@ -1,0 +1,40 @@
+"""Python's cycle collector runs on the GUI thread only, from a timer, never on a worker thread.
+
+A reference cycle holding a Qt object, collected on a worker thread (the library thread, the pool), runs that object's
+C++ destructor there. If the GUI thread is destroying widgets at that moment it holds the Qt mutex the destructor wants
+and waits for the GIL the worker holds: both stop for good (seen in CI — a QMenu torn down on the GUI thread while a
+collection inside SQLAlchemy on the library thread deleted a widget wrapper). So automatic collection is switched off
+and the GUI thread collects instead, by generation, as Python itself would.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QCoreApplication, QTimer
+
+INTERVAL_MS = 250
+_timer: QTimer | None = None
+
+
+def install() -> bool:
+    """Move collection onto the GUI thread of the running QApplication (once; False when there is none yet)."""
+    global _timer
+    app = QCoreApplication.instance()
+    if app is None:
+        return False
+    if _timer is None:
+        gc.disable()
+        _timer = QTimer(app)
+        _timer.setInterval(INTERVAL_MS)
+        _timer.timeout.connect(collect_due)
+        _timer.start()
+    return True
+
+
+def collect_due() -> int:
+    """Collect the generations Python's thresholds say are due (GUI thread); the number of objects freed."""
+    (t0, t1, t2), (c0, c1, c2) = gc.get_threshold(), gc.get_count()
+    if c0 <= t0:
+        return 0
+    return gc.collect(2 if c2 > t2 else 1 if c1 > t1 else 0)
