@@ -397,8 +397,10 @@ def _check_image(image: Path, result: ScanResult) -> bool:
         return True
     except FileNotFoundError:
         result.add_problem(image, "listed but not on disk")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        detail = "not a known image format" if isinstance(e, UnidentifiedImageError) else str(e)[:80]
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, ImportError) as e:
+        # ImportError: once ultralytics is imported, its patched Image.open reaches for pi-heif on an unknown format
+        known = isinstance(e, (UnidentifiedImageError, ImportError))
+        detail = "not a known image format" if known else str(e)[:80]
         result.add_problem(image, f"does not decode as an image ({detail})")
     except Image.DecompressionBombWarning:
         result.add_problem(image, "a very large image (over 89 M pixels): not decoded by the check", "warning")
