@@ -1,5 +1,5 @@
-"""The Compare side page: 2–6 models of one task side by side — metrics (best highlighted), overlaid PR / F1 and
-training curves, speed per backend.
+"""The Compare side page: 2–6 models of one task side by side — every metric any of them has (best highlighted),
+overlaid PR / F1 and training curves, speed per backend — a tab each.
 
 Opened from a project's table (select models → Compare); everything is read on the window's library thread
 (``load_comparison``), so a large capture never blocks the window. A wrong choice (one model, seven, a mix of tasks)
@@ -41,15 +41,15 @@ class ComparePage(QWidget):
         self.metrics = MetricsTable()
         self.speed = SpeedTable()
         self.charts = OverlayCharts()
-        self.tables = QTabWidget()
+        self.tables = QTabWidget()  # a tab each: every metric row gets the page's height, not a third of it
         self.tables.setDocumentMode(True)
         self.tables.addTab(self.metrics, "Metrics")
+        self.tables.addTab(self.charts, "Curves")
         self.tables.addTab(self.speed, "Speed per backend")
         body = QWidget()
         body_lay = QVBoxLayout(body)
         body_lay.setContentsMargins(0, 0, 0, 0)
-        body_lay.addWidget(self.tables, 2)
-        body_lay.addWidget(self.charts, 3)
+        body_lay.addWidget(self.tables, 1)
         self.hint = QLabel(HINT)
         self.hint.setObjectName("emptyState")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -64,16 +64,23 @@ def test_compare_two_detectors_highlights_the_best(qtbot: Any, compare_window: A
 
     expected = compare_models(lib, compare.model_ids)
     names = {m["id"]: m["name"] for m in expected["models"]}
-    labels = {"overall.precision": "Precision", "overall.recall": "Recall", "overall.map50": "mAP50",
-              "overall.map50_95": "mAP50-95", "overall.fitness": "Fitness", "speed.preprocess": "Preprocess (ms)",
-              "speed.inference": "Inference (ms)", "speed.postprocess": "Postprocess (ms)"}
-    want = sorted((labels[k], names[mid]) for k, best in expected["best"].items() if len(best) < len(names)
-                  for mid in best)  # a row where every model ties highlights nothing
-    assert sorted(compare.metrics.best_cells()) == want
+    labels = {"overall.precision": "Precision (box)", "overall.recall": "Recall (box)", "overall.map50": "mAP50 (box)",
+              "overall.map50_95": "mAP50-95 (box)", "overall.fitness": "Fitness", "speed.preprocess": "Preprocess",
+              "speed.inference": "Inference", "speed.postprocess": "Postprocess"}
+    want = {(labels[k], names[mid]) for k, best in expected["best"].items() if len(best) < len(names)
+            for mid in best}  # a row where every model ties highlights nothing
+    assert want <= set(compare.metrics.best_cells())
     inference = {m["id"]: m["validation"]["speed"]["inference"] for m in expected["models"]}
     assert inference[ids[0]] != inference[ids[1]]  # the faster one alone is highlighted in that row
     faster = min(inference, key=inference.get)
-    assert [n for label, n in compare.metrics.best_cells() if label == "Inference (ms)"] == [names[faster]]
+    assert [n for label, n in compare.metrics.best_cells() if label == "Inference"] == [names[faster]]
+    shown_labels = compare.metrics.row_labels()
+    assert not [t for t in shown_labels if "/" in t or "(B)" in t]  # no raw ultralytics column names
+    training = set(lib.find_model(ids[0]).metrics) | set(lib.find_model(ids[1]).metrics)
+    assert len(shown_labels) >= 8 + len(training)  # every validation, training, speed figure has its row
+    assert {"mAP50-95 (box)", "Box loss (val)", "Parameters", "Size on disk", "Epochs trained"} <= set(shown_labels)
+    assert "," in compare.metrics.cell("Parameters", names[ids[0]]).text()
+    assert compare.tables.tabText(1) == "Curves" and compare.charts.column.currentText() == "mAP50-95 (box)"
 
     for mid in ids:  # each model's mean PR curve, overlaid in its own colour
         curve = load_capture(latest_validation(lib, mid))["curves"]["Precision-Recall(B)"]
@@ -108,3 +115,44 @@ def test_mean_curves_average_the_classes_rows(val_captures: dict) -> None:
     rows = list(capture["curves"]["F1-Confidence(B)"]["y"].values())
     assert not np.allclose(rows[0], rows[1])
     np.testing.assert_allclose(means["F1-Confidence(B)"]["y"], np.mean(rows, axis=0))
+
+
+def test_rows_name_every_figure_and_say_why_one_is_missing(qtbot: Any, checkpoints: Any) -> None:
+    from app.library.checkpoint import inspect_checkpoint
+    from app.validation.compare_rows import compare_rows, metric_label
+
+    folder, _ = checkpoints
+    seg, pose = (inspect_checkpoint(folder / n) for n in ("segment_yolov8n.pt", "pose_yolo11n.pt"))
+    assert metric_label("metrics/mAP50(B)") == "mAP50 (box)" and metric_label("metrics/recall(M)") == "Recall (mask)"
+    assert metric_label("metrics/mAP50-95(P)") == "mAP50-95 (pose)" and metric_label("val/seg_loss") == "Mask loss (val)"
+    assert metric_label("metrics/accuracy_top1") == "Top-1 accuracy"
+
+    def entry(mid: str, info: Any, validation: Any) -> dict[str, Any]:
+        return {"id": mid, "name": mid, "params": info.params, "imgsz": info.imgsz, "validation": validation,
+                "training": {"metrics": info.metrics, "results": info.results, "epochs": len(info.results["epoch"])}}
+
+    validated = {"overall": {"map50": 0.5, "map50_95": 0.25}, "speed": {"inference": 3.0}}
+    seg_metrics = {**seg.metrics, "metrics/mAP50(M)": 0.4}  # one model better at a row: it alone is best
+    models = [entry("a", seg, validated), entry("b", seg, None), entry("c", pose, validated)]
+    models[0]["training"]["metrics"] = seg_metrics
+    result = {"task": "segment", "models": models, "rows": compare_rows({"task": "segment", "models": models},
+                                                                           {"a": 3_000_000})}
+    rows = {r.key: r for r in result["rows"]}
+    labels = {r.label for r in rows.values()}
+    assert {"mAP50 (mask)", "mAP50-95 (mask)", "mAP50 (pose)", "Pose loss (val)", "Mask loss (val)"} <= labels
+    mask, pose_map = rows["training.metrics/mAP50(M)"], rows["training.metrics/mAP50(P)"]
+    assert mask.best == ["a"] and mask.label == "mAP50 (mask)"
+    assert pose_map.values["a"] is None and "did not report mAP50 (pose)" in pose_map.missing["a"]
+    box = rows["overall.map50"]
+    assert box.label == "mAP50 (box)" and "not validated yet" in box.missing["b"] and box.best == []  # a, c tie
+    assert rows["model.size"].values == {"a": 3_000_000, "b": None, "c": None} and rows["model.size"].best == []
+    assert rows["training.val/pose_loss"].better == "lower" and "overall.precision" not in rows  # none has it: no row
+
+    from app.views.compare.metrics_table import MetricsTable
+
+    table = MetricsTable()
+    qtbot.addWidget(table)
+    table.show_comparison(result)
+    missing = table.cell("mAP50 (pose)", "a")
+    assert missing.text() == "—" and "did not report mAP50 (pose)" in missing.toolTip()
+    assert table.cell("Size on disk", "a").text() == "3.0 MB" and ("mAP50 (mask)", "a") in table.best_cells()

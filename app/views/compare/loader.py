@@ -28,10 +28,12 @@ def mean_curves(capture: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def load_comparison(lib: Any, model_ids: list[str]) -> dict[str, Any]:  # noqa: ANN401 (Library)
-    """``compare_models`` plus, per model id, ``curves`` (mean PR / F1), ``exports`` (completed formats) and
-    ``curve_problem`` (why its curves are missing, one line, or None)."""
+    """``compare_models`` plus ``rows`` (``compare_rows``: every figure, named for people) and, per model id,
+    ``curves`` (mean PR / F1), ``exports`` (completed formats) and ``curve_problem`` (why its curves are missing,
+    one line, or None)."""
     from app.exporters.store import ExportStore
     from app.validation.compare import compare_models
+    from app.validation.compare_rows import compare_rows
     from app.validation.store import ValidationError, get_validation, load_capture
 
     result = compare_models(lib, model_ids)
@@ -50,4 +52,5 @@ def load_comparison(lib: Any, model_ids: list[str]) -> dict[str, Any]:  # noqa: 
         formats = sorted({e.format for e in exports.for_model(entry["id"]) if e.status == "Completed"})
         extra[entry["id"]] = {"curves": curves, "exports": formats, "curve_problem": problem}
     result["extra"] = extra
+    result["rows"] = compare_rows(result, {m["id"]: lib.find_model(m["id"]).size for m in result["models"]})
     return result

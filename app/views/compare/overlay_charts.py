@@ -8,6 +8,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.validation.compare_rows import metric_label
 from app.views.compare.loader import CURVES
 from app.widgets.chart_style import chart_colors, style_plot
 from app.widgets.train_charts import COLORS
@@ -82,15 +83,16 @@ class OverlayCharts(QWidget):
                 self.lines[name][m["id"]] = plot.plot(curve["x"], curve["y"], pen=pg.mkPen(model_color(i), width=2))
         self.column.blockSignals(True)
         self.column.clear()
-        self.column.addItems(training_columns(models))
+        for column in training_columns(models):  # people read "mAP50-95 (box)"; the raw column rides along
+            self.column.addItem(metric_label(column), column)
         self.column.blockSignals(False)
         self._draw_training()
 
     def _draw_training(self) -> None:
         plot = self.plots["training"]
         plot.clear()
-        column = self.column.currentText()
-        style_plot(plot.getPlotItem(), column or "no training results in common")
+        column = self.column.currentData() or ""
+        style_plot(plot.getPlotItem(), self.column.currentText() or "no training results in common")
         self.lines["training"] = {}
         for i, m in enumerate(self.result.get("models", [])):
             results = m["training"].get("results") or {}
