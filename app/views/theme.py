@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QDir, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
@@ -84,6 +84,7 @@ def apply_theme(app: QApplication, theme: str | None = None) -> str:
     """Fusion style, the chosen palette and the stylesheet on ``app``; the theme applied."""
     theme = theme or chosen_theme()
     app.setStyle("Fusion")  # Fusion draws with the palette everywhere (native styles ignore parts of it)
+    QDir.addSearchPath("yolodesk-icons", str(resources_dir() / "icons"))  # app.qss's url(yolodesk-icons:…)
     app.setPalette(palette_for(theme))
     app.setStyleSheet(stylesheet())
     app.setProperty("yolodeskTheme", theme)
