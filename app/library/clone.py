@@ -10,15 +10,17 @@ that ``yolodesk check`` recognises (the original is never written to):
 1. ``models/<new>/import.json`` naming the original (``clone_of``), the target project and the name;
 2. the weights linked or copied to a temp name, then renamed to ``weights.pt``;
 3. each verified export rebuilt in a temp folder, then renamed to ``exports/<format>/``;
-4. the model row and its export rows committed in one transaction; then the sidecar removed.
+3b. each validation's capture linked or copied (checked) to ``validations/<new id>.json``, so the clone's
+   Validation tab and Compare show what the original's did;
+4. the model row, its export rows and its validation rows committed in one transaction; then the sidecar removed.
 
 A kill before 4 leaves a folder without a row whose sidecar says it is a clone: ``check`` reports it
 and ``--repair`` removes it while the original is intact (else adopts it like an import, so bytes are
 never lost). A kill after 4 leaves at most the sidecar, which ``--repair`` removes.
 
 **Move** keeps the model's id and re-homes its row: files live under ``models/<id>/`` whatever the
-project, so nothing on disk moves, exports, endpoints and jobs keep pointing at the same id, and the
-move is one committed row update (a kill leaves the old state or the new one). No project has storage
+project, so nothing on disk moves, exports, validations, endpoints and jobs keep pointing at the same id, and
+the move is one committed row update (a kill leaves the old state or the new one). No project has storage
 of its own, so a move never crosses filesystems; a clone does, and copies and checks there.
 """
 
@@ -30,7 +32,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import column, insert, select, table
 from sqlalchemy.exc import IntegrityError
 
 from app.library.check import CLONE_OF
@@ -48,6 +50,9 @@ from remote_agent.export import path_digest
 
 # Columns a clone does not take from its original: who it is, where it is, when it was made.
 _OWN_COLUMNS = {"id", "project_id", "name", "parent_id", "created_at", "updated_at", "deleted_at"}
+# The validations table (migration 0008) by its columns: its ORM class lives in app.validation, a layer above.
+_VALIDATIONS = table("validations", *(column(c) for c in ("id", "model_id", "job_id", "data", "dataset_id", "split",
+                                                         "args", "summary", "path", "created_at")))
 
 
 def _reached(step: str) -> None:
@@ -63,6 +68,7 @@ class _Source:
     sha256: str
     project_id: int
     exports: list[tuple[str, str, str | None]]  # (format, artifact path, sha256) of each verified export
+    validations: list[dict[str, object]]  # each validation row whose capture file is in the original's folder
 
 
 def _project_id(lib: LibraryHome, project: int | str) -> tuple[int, str]:
@@ -111,7 +117,11 @@ def _read_source(lib: LibraryHome, model_id: str, project_id: int, project_name:
             if e.status == "Completed" and e.verified and e.path and Path(e.path).is_relative_to(folder) \
                     and Path(e.path).exists():
                 exports.append((e.format, e.path, e.sha256))
-        return _Source(m.id, m.name, m.sha256 or "", m.project_id, exports)
+        validations = [dict(v) for v in s.execute(select(_VALIDATIONS).where(
+            _VALIDATIONS.c.model_id == model_id).order_by(_VALIDATIONS.c.created_at)).mappings()]
+        validations = [v for v in validations if Path(str(v["path"])).is_relative_to(folder)
+                       and Path(str(v["path"])).is_file()]  # a row whose file is gone stays behind, as a bad export
+        return _Source(m.id, m.name, m.sha256 or "", m.project_id, exports, validations)
 
 
 def clone_model(lib: LibraryHome, model_id: str, project: int | str, move: bool = False) -> ModelRecord:
@@ -168,6 +178,13 @@ def _clone_locked(lib: LibraryHome, src: _Source, new_id: str, folder: Path, pro
         place_export(artifact, folder / "exports" / fmt, sha, _reached)
         placed.append((fmt, str(folder / artifact.relative_to(src_folder)), path))
         _reached(f"export:{fmt}")
+    captures: list[dict[str, object]] = []
+    for v in src.validations:
+        vid = uuid.uuid4().hex[:12]
+        capture = folder / "validations" / f"{vid}.json"
+        place_weights(Path(str(v["path"])), capture, sha256_file(Path(str(v["path"]))), _reached, "validation-temp")
+        captures.append({**v, "id": vid, "model_id": new_id, "job_id": None, "path": str(capture)})
+        _reached(f"validation:{vid}")
     try:
         with lib.write() as s:
             original = _live_model(s, src.model_id)  # trashed or changed meanwhile: refused, not half-cloned
@@ -191,6 +208,8 @@ def _clone_locked(lib: LibraryHome, src: _Source, new_id: str, folder: Path, pro
                 s.add(Export(id=uuid.uuid4().hex[:12], model_id=new_id, format=fmt, args=dict(e.args or {}),
                              status=e.status, job_id=None, path=new_path, size=e.size, sha256=e.sha256,
                              verified=e.verified, verification=e.verification, seconds=e.seconds, error=None))
+            if captures:  # the job that wrote a validation is the original's: by_job keeps finding that one
+                s.execute(insert(_VALIDATIONS), captures)
             _reached("commit")
             s.flush()
             record = lib.record(s, row)

@@ -43,12 +43,15 @@ def link_or_copy(src: Path, tmp: Path, sha256: str | None) -> str:
     return "copy"
 
 
-def place_weights(src: Path, dest: Path, sha256: str | None, reached: Callable[[str], None]) -> str:
-    """Put ``src`` at ``dest`` through a temp name beside it; returns "link" or "copy"."""
+def place_weights(src: Path, dest: Path, sha256: str | None, reached: Callable[[str], None],
+                  temp_step: str = "weights-temp") -> str:
+    """Put ``src`` at ``dest`` through a temp name beside it; returns "link" or "copy" (``temp_step`` names the
+    step reached once the temp name holds the bytes: a validation's capture goes in the same way)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(dest)
     try:
         how = link_or_copy(src, tmp, sha256)
-        reached("weights-temp")
+        reached(temp_step)
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
     except BaseException:

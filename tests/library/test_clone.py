@@ -11,7 +11,7 @@ import pytest
 from app.exporters.store import ExportStore
 from app.library.clone import clone_model
 from app.library.repository import LibraryError
-from tests.library.clone_helpers import add_exports, sha
+from tests.library.clone_helpers import add_exports, add_validations, sha
 
 
 @pytest.fixture
@@ -139,3 +139,32 @@ def test_weights_gone_from_disk_are_a_verdict_not_an_io_error(lib, detector):
         clone_model(lib, detector.id, "Target")
     assert lib.models(lib.project_by_name("Target").id) == []
     assert sorted(p.name for p in lib.models_dir.iterdir()) == [detector.id]
+
+
+def test_a_clone_takes_the_originals_validations_and_a_move_keeps_them(lib, detector, tmp_path, monkeypatch):
+    from app.validation.store import delete_validation, list_validations, load_capture
+
+    def no_link(*_a, **_k):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    add_validations(lib, detector.id, tmp_path / "captures")
+    originals = list_validations(lib, detector.id)
+    for mode in ("link", "copy"):
+        if mode == "copy":  # another filesystem: the capture is copied and checked
+            monkeypatch.setattr(os, "link", no_link)
+        c = clone_model(lib, detector.id, lib.create_project(f"Target {mode}").id)
+        copies = list_validations(lib, c.id)
+        assert len(copies) == len(originals) == 2
+        for o, v in zip(originals, copies, strict=True):  # newest first, as the original's
+            assert (v.data, v.split, v.args, v.summary, v.created_at) == (o.data, o.split, o.args, o.summary,
+                                                                          o.created_at)
+            assert v.id != o.id and v.model_id == c.id and v.job_id is None and o.job_id is not None
+            assert Path(v.path).parent == lib.models_dir / c.id / "validations"
+            assert load_capture(v) == load_capture(o)
+            same_inode = Path(v.path).stat().st_ino == Path(o.path).stat().st_ino
+            assert same_inode == (mode == "link")
+    delete_validation(lib, originals[0].id)  # the clone's are its own
+    assert len(list_validations(lib, c.id)) == 2 and Path(list_validations(lib, c.id)[0].path).exists()
+    assert lib.check(deep=True).clean
+    moved = clone_model(lib, detector.id, "Target", move=True)
+    assert list_validations(lib, moved.id) == list_validations(lib, detector.id) == originals[1:]

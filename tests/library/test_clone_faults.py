@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from app.exporters.store import ExportStore
-from tests.library.clone_helpers import add_exports, sha
+from app.validation.store import list_validations, load_capture
+from tests.library.clone_helpers import add_exports, add_validations, sha
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,11 +67,13 @@ def _steps(home: Path, model_id: str, project: str, mode: str) -> list[str]:
 def test_a_clone_killed_at_any_step_leaves_check_clean_or_repairable(lib, home, checkpoints, tmp_path, mode):
     m = lib.import_checkpoint(checkpoints[0] / "detect_yolo26n.pt").model
     add_exports(lib, m.id, tmp_path / "artifacts")
+    (validation,) = add_validations(lib, m.id, tmp_path / "captures", count=1)
     original = sha(m.weights_path)
     lib.create_project("Dry run")
     steps = _steps(home, m.id, "Dry run", mode)
     assert steps[:3] == ["sidecar", "weights-temp", "weights"] and steps[-2:] == ["commit", "committed"]
-    assert len(steps) >= 9  # two exports, each a temp folder then its rename
+    assert len(steps) >= 11  # two exports, each a temp folder then its rename; the validation's capture likewise
+    assert steps[-4].startswith("validation-temp") and steps[-3].startswith("validation:")
     outcomes = {"old": 0, "new": 0}
     for k in range(1, len(steps) + 1):
         name = f"T{k}"
@@ -89,6 +92,8 @@ def test_a_clone_killed_at_any_step_leaves_check_clean_or_repairable(lib, home, 
         assert c.parent_id == m.id and sha(c.weights_path) == original and not repaired
         assert sorted(e.format for e in ExportStore(lib).for_model(c.id)) == ["onnx", "openvino"]
         assert all(Path(e.path).exists() for e in ExportStore(lib).for_model(c.id))
+        (copied,) = list_validations(lib, c.id)
+        assert load_capture(copied) == load_capture(validation)
     assert outcomes == {"old": steps.index("commit") + 1, "new": 1}
 
 
