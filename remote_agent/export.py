@@ -15,6 +15,7 @@ from typing import Any
 
 from remote_agent.events import Emitter
 from remote_agent.gate import load_yolo
+from remote_agent.int8_check import TOLERANCE_POINTS, accuracy_check
 from remote_agent.train import CancelFlag
 
 TOP_K = 5
@@ -127,6 +128,11 @@ def verify(model: Any, artifact: Path, task: str, imgsz: int, fmt: str) -> dict[
     return {"verified": ok, "detail": detail}
 
 
+def is_int8(fmt: str, args: dict[str, Any]) -> bool:
+    """An INT8 export that runs on this CPU (ONNX Runtime or OpenVINO), whose accuracy the validator can check."""
+    return fmt in ("onnx", "openvino") and str(args.get("quantize")) == "8"
+
+
 def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tuple[str, dict[str, Any]]:
     """Export; return ("completed", result). Raises on failure (the caller emits ``failed``)."""
     args = dict(spec["args"])
@@ -156,8 +162,14 @@ def run_export(spec: dict[str, Any], emitter: Emitter, cancel: CancelFlag) -> tu
     size, sha = path_digest(artifact)
     emitter.emit("artifact", path=str(artifact), size=size, sha256=sha, kind="export", format=fmt)
     emitter.emit("progress", done=2, total=3, label="verifying")
-    verification = verify(model, artifact, task, imgsz, fmt) if spec.get("verify", True) else \
-        {"verified": False, "detail": "not verified (verification switched off)"}
+    if not spec.get("verify", True):
+        verification: dict[str, Any] = {"verified": False, "detail": "not verified (verification switched off)"}
+    elif is_int8(fmt, args):  # quantization error shows on real images only: the validator on both
+        emitter.emit("progress", done=2, total=3, label="checking INT8 accuracy on the validation images")
+        verification = accuracy_check(model, artifact, task, args, work,
+                                      float(spec.get("int8_tolerance", TOLERANCE_POINTS)))
+    else:
+        verification = verify(model, artifact, task, imgsz, fmt)
     emitter.emit("progress", done=3, total=3, label="done")
     return "completed", {"format": fmt, "path": str(artifact), "size": size, "sha256": sha, "seconds": round(seconds, 2),
                          "task": task, **verification}

@@ -10,6 +10,7 @@ from typing import Any
 from app.cli.common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, open_library, parse_pairs, shown, stream_job, trust_file,
 )
+from app.jobs.placement import target_from
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         jobs = []
         for fmt in formats:
             try:
-                jobs.append(manager.submit_export(model.id, fmt, dict(kv), worker=args.worker))
+                jobs.append(manager.submit_export(model.id, fmt, dict(kv), worker=target_from(args.worker, args.gpu_mem)))
             except (LibraryError, KeyError) as e:
                 if not args.all or isinstance(e, ExportArgsError):  # a bad argument is bad for every format
                     raise
@@ -58,7 +59,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             if job.status == "Completed" and rec is not None:
                 detail = rec.verification or ""
                 mark = "verified: " if rec.verified else ("" if "not verified" in detail else "not verified: ")
-                print(f"\n✓ {fmt}: {rec.path} ({(rec.size or 0) / 1e6:.1f} MB, {mark}{detail})")
+                print(f"\n✓ {rec.format}: {rec.path} ({(rec.size or 0) / 1e6:.1f} MB, {mark}{detail})")
             else:
                 status = EXIT_FAILED
                 print(f"\n✗ {fmt}: {job.status.lower()}" + (f": {job.error}" if job.error else ""), file=sys.stderr)
@@ -76,6 +77,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_exports(args: argparse.Namespace) -> int:
+    from app.exporters.int8 import ACCURACY_KEY, INT8_SLOTS, row_text
     from app.exporters.registry import FORMATS
     from app.exporters.availability import availability, for_model
     from app.exporters.store import ExportStore
@@ -90,20 +92,26 @@ def cmd_exports(args: argparse.Namespace) -> int:
     here = for_model(model.task, model.architecture, {f.argument: availability(f, home=lib.home) for f in FORMATS})
     rows: list[dict[str, Any]] = []
     for f in FORMATS:
-        e = done.get(f.argument)
         state, why = here[f.argument]
-        rows.append({"format": f.argument, "name": f.name, "availability": state, "why": None if state == "ready" else why,
-                     "status": e.status if e else None, "path": e.path if e else None, "size": e.size if e else None,
-                     "verified": e.verified if e else None, "verification": e.verification if e else None,
-                     "error": e.error if e else None})
+        slots = [f.argument] + ([INT8_SLOTS[f.argument]] if INT8_SLOTS.get(f.argument) in done else [])
+        for slot in slots:  # an INT8 export has its own row, under its format's, once there is one
+            e = done.get(slot)
+            rows.append({"format": slot, "name": f.name + (" INT8" if slot != f.argument else ""),
+                         "availability": state, "why": None if state == "ready" else why,
+                         "status": e.status if e else None, "path": e.path if e else None,
+                         "size": e.size if e else None, "verified": e.verified if e else None,
+                         "verification": e.verification if e else None, "error": e.error if e else None,
+                         **({"accuracy": e.args.get(ACCURACY_KEY)} if slot != f.argument and e else {})})
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
-    print(f"{'FORMAT':<13}{'STATUS':<11}{'SIZE':>9}  {'VERIFIED':<9}AVAILABILITY")
+    print(f"{'FORMAT':<14}{'STATUS':<11}{'SIZE':>9}  {'VERIFIED':<9}AVAILABILITY")
     for r in rows:
         size = f"{r['size'] / 1e6:.1f} MB" if r["size"] else "—"
         verified = {True: "yes", False: "no", None: "—"}[r["verified"]]
-        print(f"{r['format']:<13}{(r['status'] or '—'):<11}{size:>9}  {verified:<9}{r['why'] or 'ready'}")
+        e = done.get(r["format"])
+        said = row_text(e) if "accuracy" in r and e is not None else (r["why"] or "ready")
+        print(f"{r['format']:<14}{(r['status'] or '—'):<11}{size:>9}  {verified:<9}{said}")
     from app.predict.runtime_timing import TIMINGS_FILE, TimingCache, cached_figures, describe
 
     imgsz = model.imgsz if isinstance(model.imgsz, int) else None
@@ -148,7 +156,10 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("model", metavar="MODEL")
     s.add_argument("pairs", nargs="*", metavar="key=value")
     s.add_argument("--all", action="store_true", help="every CPU format that is ready here, with default settings")
-    s.add_argument("--worker", metavar="NAME", help="export on this worker (TensorRT needs one with a GPU)")
+    s.add_argument("--worker", metavar="NAME", help="export on this worker (TensorRT needs one with a GPU); any-gpu: "
+                   "whichever worker has a GPU free")
+    s.add_argument("--gpu-mem", type=float, metavar="GiB",
+                   help="with --worker any-gpu: a free GPU with at least this much memory (SSH workers measure it)")
     s.add_argument("--trust", action="store_true", help="trust the model's weights (their sha256 is remembered): "
                                                         "they load even if the safe loader refuses them, running code")
     s.set_defaults(func=cmd_export)

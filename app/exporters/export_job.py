@@ -12,6 +12,7 @@ from typing import Any
 
 from app.exporters.args_check import check_export_args
 from app.exporters.availability import availability, missing_for_args
+from app.exporters.int8 import ACCURACY_KEY, TOLERANCE_POINTS, Int8Refused, calibration_data, is_int8, row_format
 from app.exporters.registry import FP32_UNSUPPORTED_FORMATS, ExportFormat, get, restriction
 from app.exporters.store import ExportStore
 from app.exporters.toolchains import Toolchains, toolchain_for
@@ -41,6 +42,10 @@ def _check_where(lib: Library, spec_format: ExportFormat, args: dict[str, Any], 
         if state != "ready":
             raise LibraryError(f"{spec_format.name}: {why}")
         return
+    from app.jobs.placement import is_target
+
+    if is_target(worker):
+        return  # checked against each worker the job could be placed on (app.jobs.placement.placed_spec)
     from app.jobs.workers import WorkerStore, worker_can_export  # paramiko loads only for a worker's export
 
     problem = worker_can_export(WorkerStore(lib).get(worker), spec_format, args)
@@ -50,6 +55,13 @@ def _check_where(lib: Library, spec_format: ExportFormat, args: dict[str, Any], 
 
 def _calibration_data(model: ModelRecord, spec_format: ExportFormat, fmt: str, args: dict[str, Any]) -> None:
     """A quantizing export needs calibration images here: the model's own data set, or the user's ``data=``."""
+    if is_int8(fmt, args):  # calibrated on the model's own data set and checked on its validation images
+        try:
+            args["data"] = calibration_data(model.name, model.dataset.location if model.dataset else model.dataset_ref,
+                                            args.get("data"))
+        except Int8Refused as e:
+            raise LibraryError(str(e)) from None
+        return
     calibrated = args.get("quantize") in (8, "w8a16") or (fmt in FP32_UNSUPPORTED_FORMATS and not args.get("quantize"))
     if calibrated and "data" in spec_format.args and not args.get("data"):
         local = model.dataset.location if model.dataset else model.dataset_ref
@@ -68,8 +80,11 @@ class ExportKind(JobKind):
         return 2
 
     def submit(self, ctx: JobContext, model_id: str, fmt: str, args: dict[str, Any] | None = None,
-               worker: str | None = None) -> JobRecord:
-        """Queue one export of a model (one per model and format at a time); refuses what cannot work there."""
+               worker: str | None = None, int8_tolerance: float = TOLERANCE_POINTS) -> JobRecord:
+        """Queue one export of a model (one per model and format at a time); refuses what cannot work there.
+
+        ``int8_tolerance``: how many points of mAP50 (top-1 for classify) an INT8 export may lose against the .pt.
+        """
         lib = ctx.lib
         worker = ctx.worker_name(worker)
         model = lib.model(model_id)
@@ -89,17 +104,20 @@ class ExportKind(JobKind):
             raise LibraryError(problem)
         _calibration_data(model, spec_format, fmt, args)
         exports = ExportStore(lib)
-        busy = [e for e in exports.for_model(model_id) if e.format == fmt and e.status in ACTIVE]
+        row = row_format(fmt, args)  # an INT8 export sits beside the FP32 one of its format
+        busy = [e for e in exports.for_model(model_id) if e.format == row and e.status in ACTIVE]
         if busy:
             raise LibraryError(f"an export of {model.name!r} to {spec_format.name} is already {busy[0].status.lower()}")
         agent_args = {"model": str(model.weights_path), "format": fmt, "device": "cpu", **args}
         spec: dict[str, Any] = {"args": agent_args, "task": model.task, "verify": True,
                                 "trusted_sha256": trusted_for(lib, model.weights_path)}
+        if is_int8(fmt, args):
+            spec["int8_tolerance"] = float(int8_tolerance)
         tc = toolchain_for(fmt)
         if tc is not None and worker == "local":  # run the agent with the toolchain's interpreter
             spec["python"] = str(Toolchains(lib.home).python(tc.name))
         job = ctx.new_job(self.name, spec, model.project_id, model.id, worker=worker)
-        exports.create(model.id, fmt, args, job_id=job.id)  # before it is scheduled: ``started`` marks this row
+        exports.create(model.id, row, args, job_id=job.id)  # before it is scheduled: ``started`` marks this row
         return ctx.enqueue(job)
 
     def started(self, ctx: JobContext, job: JobRecord) -> None:
@@ -116,10 +134,15 @@ class ExportKind(JobKind):
         store = ExportStore(ctx.lib)
         try:
             artifact = localize(job, transport, result["path"], result.get("sha256"))
-            placed = store.place(job.model_id or "", result["format"], artifact)
+            row = row_format(result["format"], job.spec.get("args", {}))
+            placed = store.place(job.model_id or "", row, artifact)
         except (OSError, KeyError, SSHError) as e:
             raise KindFailure(f"the export finished but could not be stored: {e}", result) from e
-        _set_row(ctx.lib, job.id, status="Completed", path=str(placed), size=result.get("size"),
+        extra: dict[str, Any] = {}
+        rec = store.by_job(job.id)
+        if rec is not None and isinstance(result.get("accuracy"), dict):  # the INT8 check's figures, kept with the row
+            extra["args"] = {**rec.args, ACCURACY_KEY: result["accuracy"]}
+        _set_row(ctx.lib, job.id, **extra, status="Completed", path=str(placed), size=result.get("size"),
                  sha256=result.get("sha256"), verified=bool(result.get("verified")),
                  verification=result.get("detail"), seconds=result.get("seconds"), error=None)
         return {**result, "path": str(placed)}

@@ -35,6 +35,7 @@ class RuntimeFigure:
     name: str
     format: str
     ms: float
+    auto: bool = True  # may be chosen automatically (False: an INT8 export not verified accurate, by hand only)
 
 
 def _cpu_model() -> str:
@@ -94,7 +95,8 @@ class TimingCache:
         if not isinstance(entry, dict):
             return None
         try:
-            return [RuntimeFigure(str(f["name"]), str(f["format"]), float(f["ms"])) for f in entry["figures"]]
+            return [RuntimeFigure(str(f["name"]), str(f["format"]), float(f["ms"]), bool(f.get("auto", True)))
+                    for f in entry["figures"]]
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -133,11 +135,16 @@ def measure_runtimes(choices: list[BackendChoice], task: str | None, model_imgsz
                      trusted: Collection[str] = (), frames: int = TIMED_FRAMES,
                      make_session: Callable[[BackendChoice], PredictSession] | None = None,
                      ) -> tuple[list[RuntimeFigure], PredictSession | None, dict[str, str]]:
-    """Time every choice; return the figures fastest first, the fastest one's loaded session, and what failed."""
+    """Time every choice; return the figures fastest first, the fastest one's loaded session, and what failed.
+
+    An unverified choice (an INT8 export outside its accuracy tolerance, or unchecked) is timed too, but its
+    session is never the one returned: only a verified runtime is picked automatically.
+    """
     make = make_session or (lambda c: PredictSession(c, task, trusted))
     figures: list[RuntimeFigure] = []
     failed: dict[str, str] = {}
     best: PredictSession | None = None
+    best_ms = float("inf")
     for c in choices:
         try:
             session = make(c)
@@ -145,24 +152,25 @@ def measure_runtimes(choices: list[BackendChoice], task: str | None, model_imgsz
         except Exception as e:  # noqa: BLE001 — a refused .pt or a broken export: the others still run
             failed[c.format] = str(e) if isinstance(e, PredictError) else f"{c.name}: {type(e).__name__}: {e}"
             continue
-        figures.append(RuntimeFigure(c.name, c.format, round(ms, 1)))
-        if best is None or ms < min(f.ms for f in figures[:-1]):
-            best = session  # only the fastest so far stays in memory
+        figures.append(RuntimeFigure(c.name, c.format, round(ms, 1), c.verified))
+        if c.verified and (best is None or ms < best_ms):
+            best, best_ms = session, ms  # only the fastest verified so far stays in memory
     figures.sort(key=lambda f: f.ms)
     return figures, best, failed
 
 
 def order_by_figures(choices: list[BackendChoice], figures: list[RuntimeFigure]) -> list[BackendChoice]:
-    """``choices`` fastest measured first; the unmeasured keep their order after them."""
+    """``choices`` fastest measured first; the unmeasured keep their order after them; the unverified come last."""
     rank = {f.format: i for i, f in enumerate(figures)}
-    return sorted(choices, key=lambda c: (rank.get(c.format, len(rank)), choices.index(c)))
+    return sorted(choices, key=lambda c: (not c.verified, rank.get(c.format, len(rank)), choices.index(c)))
 
 
 def describe(figures: list[RuntimeFigure]) -> str:
     """"OpenVINO 43.8 ms · ONNX Runtime 45.5 ms · PyTorch 61.7 ms on this machine"."""
     if not figures:
         return ""
-    return " · ".join(f"{f.name} {f.ms:.1f} ms" for f in figures) + " on this machine"
+    return " · ".join(f"{f.name} {f.ms:.1f} ms" + ("" if f.auto else " (by hand only)") for f in figures) \
+        + " on this machine"
 
 
 def cached_figures(cache: TimingCache, weights: str | None, exports: list[Any],

@@ -26,6 +26,8 @@ BACKENDS = (
     ("TensorRT", "engine", False, True),
     ("OpenVINO", "openvino", True, False),
     ("ONNX Runtime", "onnx", True, True),
+    ("OpenVINO INT8", "openvino-int8", True, False),  # an INT8 export's row format (app/exporters/int8.py)
+    ("ONNX Runtime INT8", "onnx-int8", True, True),
     ("TorchScript", "torchscript", True, True),
     ("PyTorch", "pt", True, True),
 )
@@ -71,7 +73,11 @@ def cuda_available() -> bool:
 
 def backend_choices(weights: str | Path | None, exports: list[Any], model_imgsz: int | None = None,
                     cuda: bool | None = None) -> list[BackendChoice]:
-    """What this model can run on here, fastest first: verified exports that run on this machine, then the .pt."""
+    """What this model can run on here, fastest first: verified exports that run on this machine, then the .pt.
+
+    An INT8 export is offered even when it was not verified accurate, but after every verified runtime and
+    marked ``verified=False``: it may be chosen by hand, never automatically.
+    """
     cuda = cuda_available() if cuda is None else cuda
     by_format = {e.format: e for e in exports if e.status == "Completed" and e.path and Path(e.path).exists()}
     out = []
@@ -81,13 +87,14 @@ def backend_choices(weights: str | Path | None, exports: list[Any], model_imgsz:
                 out.append(BackendChoice(name, "pt", str(weights), None, True))
             continue
         e = by_format.get(fmt)
-        if e is None or not e.verified or not (on_cpu or (on_gpu and cuda)):
+        int8 = fmt.endswith("-int8")
+        if e is None or not (e.verified or int8) or not (on_cpu or (on_gpu and cuda)):
             continue
         if fmt == "engine" and not cuda:
             continue
         imgsz = e.args.get("imgsz") if isinstance(e.args, dict) else None
-        out.append(BackendChoice(name, fmt, e.path, int(imgsz) if imgsz else model_imgsz, True, e.sha256))
-    return out
+        out.append(BackendChoice(name, fmt, e.path, int(imgsz) if imgsz else model_imgsz, bool(e.verified), e.sha256))
+    return sorted(out, key=lambda c: not c.verified)  # stable: the unverified go last, the default is verified
 
 
 def default_backend(choices: list[BackendChoice]) -> BackendChoice | None:
