@@ -80,9 +80,14 @@ def accuracy_of(export: Any) -> AccuracyCheck | None:
         return None
 
 
-def row_text(export: Any) -> str:
-    """What an INT8 export's row says: its check's figures, or its state ("INT8 · Running", "INT8 · Failed")."""
+def row_text(export: Any, brief: bool = False) -> str:
+    """What an INT8 export's row says: its check's figures, or its state ("INT8 · Running", "INT8 · Failed").
+
+    ``brief``: without the tolerance's words, for a table cell.
+    """
     check = accuracy_of(export)
-    if export.status == "Completed":
-        return check.text if check else (export.verification or "INT8 · not checked")
-    return f"INT8 · {export.status}"
+    if export.status != "Completed":
+        return f"INT8 · {export.status}"
+    if check is None:
+        return "INT8 · not checked" if brief else (export.verification or "INT8 · not checked")
+    return check.text.split(" (tolerance")[0] if brief else check.text

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.exporters.availability import for_model
+from app.exporters.int8 import INT8_SLOTS, accuracy_of, row_format, row_text
 from app.exporters.registry import FORMATS, ExportFormat
 from app.exporters.store import ExportRecord
 from app.jobs.trust import REFUSAL_CODES
@@ -163,9 +164,12 @@ class ExportTab(QWidget):
                 elapsed = f"{int((datetime.now(timezone.utc) - e.created_at).total_seconds())} s"
             elif e is not None and e.seconds:
                 elapsed = f"{e.seconds:.1f} s"
+            verified = ("yes" if e.verified else "no") if e and e.status == "Completed" else "—"
+            int8 = self.exports.get(INT8_SLOTS.get(fmt.argument, ""))
+            if int8 is not None:  # the INT8 export of this format, beside its FP32 one: its accuracy check
+                verified = row_text(int8, brief=True) if verified == "—" else f"{verified} · {row_text(int8, brief=True)}"
             cells = (fmt.name, AVAILABILITY_TEXT.get(state, state), e.status if e else "—",
-                     fmt_size(e.size) if e and e.size else "—",
-                     ("yes" if e.verified else "no") if e and e.status == "Completed" else "—", elapsed)
+                     fmt_size(e.size) if e and e.size else "—", verified, elapsed)
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 1:
@@ -176,6 +180,11 @@ class ExportTab(QWidget):
                     item.setToolTip(e.error or e.verification or "")
                 if col == 4 and e is not None and e.status == "Completed":
                     item.setToolTip(e.verification or "")
+                if col == 4 and int8 is not None:
+                    check = accuracy_of(int8)
+                    item.setToolTip("\n".join(t for t in (item.toolTip(), int8.verification or int8.error or "") if t))
+                    if check is not None and not check.accurate:
+                        item.setForeground(QColor("#b45309"))  # kept, but never picked automatically
                 self.table.setItem(row, col, item)
         done = sum(1 for e in exports if e.status == "Completed")
         ready = sum(1 for s, _ in availability.values() if s == "ready")
@@ -241,7 +250,8 @@ class ExportTab(QWidget):
             # keyed by model too: a new model's form starts from its own imgsz and task, never the last one's values
             self.form.show_format(fmt, model_imgsz(self.model.imgsz), self.model.task)
             self._form_for = (self.model.id, fmt.argument)
-        active = e is not None and e.status in ACTIVE
+        int8 = self.exports.get(INT8_SLOTS.get(fmt.argument, ""))
+        active = any(x is not None and x.status in ACTIVE for x in (e, int8))
         from app.exporters.toolchains import toolchain_for
 
         tc = toolchain_for(fmt.argument)
@@ -260,7 +270,7 @@ class ExportTab(QWidget):
         elif e.status == "Failed":
             self.detail.setText(f"<span style='color:#b91c1c'><b>Failed:</b> {e.error}</span>")
         elif done:
-            detail = e.verification or ""
+            detail = e.verification or ""  # (an INT8 export's check follows below)
             verdict = "Verified" if e.verified else "Not verified"
             if detail.startswith("exported, not verified: "):
                 detail = detail.removeprefix("exported, not verified: ")
@@ -270,6 +280,22 @@ class ExportTab(QWidget):
         else:
             ran = self.where.get(fmt.argument, "local")
             self.detail.setText(f"{e.status}" + (f" on {ran}" if ran != "local" else "") + "…")
+        self._show_int8(fmt)
+
+    def _show_int8(self, fmt: ExportFormat) -> None:
+        """Add the INT8 export's state and accuracy check under the FP32 export's detail."""
+        int8 = self.exports.get(INT8_SLOTS.get(fmt.argument, ""))
+        if int8 is None:
+            return
+        check = accuracy_of(int8)
+        line = row_text(int8)
+        if check is not None and not check.accurate:
+            line = (f"<span style='color:#b45309'>{line}: kept, but never chosen automatically "
+                    "(Predict offers it by hand)</span>")
+        elif int8.status == "Failed":
+            line = f"<span style='color:#b91c1c'>INT8 failed: {int8.error}</span>"
+        self.detail.setText("<br>".join(t for t in (self.detail.text(), line + (f"<br>{int8.path}" if int8.path else ""))
+                                        if t))
 
     def _on_install_clicked(self) -> None:
         self.install_button.setEnabled(False)
@@ -319,7 +345,7 @@ class ExportTab(QWidget):
 
     def _replace_confirmed(self, fmt: ExportFormat, args: dict[str, Any]) -> bool:
         """Ask before a new export replaces a verified one of the same format, saying what differs."""
-        e = self.exports.get(fmt.argument)
+        e = self.exports.get(row_format(fmt.argument, args))  # an INT8 export replaces only the INT8 one
         if e is None or e.status != "Completed" or not e.verified:
             return True
         changed = arguments_changed({k: v for k, v in e.args.items() if k != "format"}, args)
@@ -330,9 +356,10 @@ class ExportTab(QWidget):
 
     def _on_cancel_clicked(self) -> None:
         fmt = self.current_format()
-        e = self.exports.get(fmt.argument) if fmt else None
-        if e is not None and e.job_id:
-            self.cancelRequested.emit(e.job_id)
+        rows = (self.exports.get(fmt.argument), self.exports.get(INT8_SLOTS.get(fmt.argument, ""))) if fmt else ()
+        for e in rows:  # the FP32 or the INT8 export of this format, whichever runs
+            if e is not None and e.job_id and e.status in ACTIVE:
+                self.cancelRequested.emit(e.job_id)
 
     def _on_download_clicked(self) -> None:
         fmt = self.current_format()

@@ -1,0 +1,35 @@
+"""The Export tab's row of a format with an INT8 export: its accuracy check, side by side with the FP32 verdict."""
+
+from __future__ import annotations
+
+from app.exporters.registry import FORMATS
+from app.exporters.store import ExportStore
+from app.views.export_tab import ExportTab
+
+ROW = {f.argument: i for i, f in enumerate(FORMATS)}
+
+
+def _completed(store: ExportStore, model_id: str, fmt: str, accuracy: dict | None, verified: bool) -> None:
+    rec = store.create(model_id, fmt, {"imgsz": 64, **({"quantize": 8} if accuracy else {})})
+    args = {**rec.args, "accuracy": accuracy} if accuracy else rec.args
+    store.set(rec.id, status="Completed", path=f"/x/{fmt}", size=1000, verified=verified, args=args,
+              verification="top 5 detections match" if not accuracy else "checked")
+
+
+def test_the_row_says_int8_figures_and_marks_an_inaccurate_one(qtbot, lib, checkpoints):
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    store = ExportStore(lib)
+    _completed(store, model.id, "onnx", None, True)
+    _completed(store, model.id, "onnx-int8", {"metric": "mAP50", "pt": 0.519, "int8": 0.512, "delta_points": -0.7,
+                                               "tolerance_points": 1.0, "accurate": True}, True)
+    _completed(store, model.id, "openvino-int8", {"metric": "mAP50", "pt": 0.519, "int8": 0.49, "delta_points": -2.9,
+                                                   "tolerance_points": 1.0, "accurate": False}, False)
+    tab = ExportTab()
+    qtbot.addWidget(tab)
+    tab.show_model(model, store.for_model(model.id), {f.argument: ("ready", "") for f in FORMATS})
+    assert tab.table.item(ROW["onnx"], 4).text() == "yes · INT8 · mAP50 0.512 vs 0.519 (−0.7)"
+    assert tab.table.item(ROW["openvino"], 4).text() == "INT8 · mAP50 0.490 vs 0.519 (−2.9) · not accurate enough"
+    assert tab.table.item(ROW["torchscript"], 4).text() == "—"
+    tab.table.selectRow(ROW["openvino"])
+    assert "never chosen automatically" in tab.detail.text() and "/x/openvino-int8" in tab.detail.text()
