@@ -19,7 +19,7 @@ SLOT_FORMAT = {slot: fmt for fmt, slot in INT8_SLOTS.items()}
 ACCURACY_KEY = "accuracy"
 
 __all__ = ["ACCURACY_KEY", "INT8_SLOTS", "SLOT_FORMAT", "TOLERANCE_POINTS", "AccuracyCheck", "Int8Refused",
-           "accuracy_of", "calibration_data", "is_int8", "row_format", "row_text"]
+           "accuracy_of", "calibration_data", "cell_text", "is_int8", "row_format", "row_text"]
 
 
 class Int8Refused(ValueError):
@@ -80,14 +80,21 @@ def accuracy_of(export: Any) -> AccuracyCheck | None:
         return None
 
 
-def row_text(export: Any, brief: bool = False) -> str:
-    """What an INT8 export's row says: its check's figures, or its state ("INT8 · Running", "INT8 · Failed").
-
-    ``brief``: without the tolerance's words, for a table cell.
-    """
+def row_text(export: Any) -> str:
+    """What an INT8 export's row says: its check's figures, or its state ("INT8 · Running", "INT8 · Failed")."""
     check = accuracy_of(export)
     if export.status != "Completed":
         return f"INT8 · {export.status}"
+    return check.text if check else (export.verification or "INT8 · not checked")
+
+
+def cell_text(export: Any) -> str:
+    """The INT8 export in a narrow table cell: "INT8 −0.7" (its mAP50 / top-1 change in points), "✗" when inaccurate."""
+    check = accuracy_of(export)
+    if export.status != "Completed":
+        return f"INT8 {export.status.lower()}"
     if check is None:
-        return "INT8 · not checked" if brief else (export.verification or "INT8 · not checked")
-    return check.text.split(" (tolerance")[0] if brief else check.text
+        return "INT8 unchecked"
+    delta = round(check.delta_points, 1)
+    sign = "±" if delta == 0 else ("−" if delta < 0 else "+")
+    return f"INT8 {sign}{abs(delta):.1f}" + ("" if check.accurate else " ✗")

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.exporters.availability import for_model
-from app.exporters.int8 import INT8_SLOTS, accuracy_of, row_format, row_text
+from app.exporters.int8 import INT8_SLOTS, accuracy_of, cell_text, row_format, row_text
 from app.exporters.registry import FORMATS, ExportFormat
 from app.exporters.store import ExportRecord
 from app.jobs.trust import REFUSAL_CODES
@@ -167,7 +167,7 @@ class ExportTab(QWidget):
             verified = ("yes" if e.verified else "no") if e and e.status == "Completed" else "—"
             int8 = self.exports.get(INT8_SLOTS.get(fmt.argument, ""))
             if int8 is not None:  # the INT8 export of this format, beside its FP32 one: its accuracy check
-                verified = row_text(int8, brief=True) if verified == "—" else f"{verified} · {row_text(int8, brief=True)}"
+                verified = cell_text(int8) if verified == "—" else f"{verified} · {cell_text(int8)}"
             cells = (fmt.name, AVAILABILITY_TEXT.get(state, state), e.status if e else "—",
                      fmt_size(e.size) if e and e.size else "—", verified, elapsed)
             for col, text in enumerate(cells):
@@ -182,7 +182,7 @@ class ExportTab(QWidget):
                     item.setToolTip(e.verification or "")
                 if col == 4 and int8 is not None:
                     check = accuracy_of(int8)
-                    item.setToolTip("\n".join(t for t in (item.toolTip(), int8.verification or int8.error or "") if t))
+                    item.setToolTip("\n".join(t for t in (item.toolTip(), row_text(int8), int8.error or "") if t))
                     if check is not None and not check.accurate:
                         item.setForeground(QColor("#b45309"))  # kept, but never picked automatically
                 self.table.setItem(row, col, item)

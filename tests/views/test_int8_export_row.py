@@ -28,8 +28,12 @@ def test_the_row_says_int8_figures_and_marks_an_inaccurate_one(qtbot, lib, check
     tab = ExportTab()
     qtbot.addWidget(tab)
     tab.show_model(model, store.for_model(model.id), {f.argument: ("ready", "") for f in FORMATS})
-    assert tab.table.item(ROW["onnx"], 4).text() == "yes · INT8 · mAP50 0.512 vs 0.519 (−0.7)"
-    assert tab.table.item(ROW["openvino"], 4).text() == "INT8 · mAP50 0.490 vs 0.519 (−2.9) · not accurate enough"
+    onnx, openvino = tab.table.item(ROW["onnx"], 4), tab.table.item(ROW["openvino"], 4)
+    assert onnx.text() == "yes · INT8 −0.7" and "INT8 · mAP50 0.512 vs 0.519 (−0.7)" in onnx.toolTip()
+    assert openvino.text() == "INT8 −2.9 ✗" and "not accurate enough" in openvino.toolTip()
     assert tab.table.item(ROW["torchscript"], 4).text() == "—"
+    tab.table.selectRow(ROW["onnx"])
+    assert "INT8 · mAP50 0.512 vs 0.519 (−0.7)" in tab.detail.text() and "Verified" in tab.detail.text()
     tab.table.selectRow(ROW["openvino"])
+    assert "INT8 · mAP50 0.490 vs 0.519 (−2.9) · not accurate enough" in tab.detail.text()
     assert "never chosen automatically" in tab.detail.text() and "/x/openvino-int8" in tab.detail.text()
