@@ -37,3 +37,21 @@ def test_the_row_says_int8_figures_and_marks_an_inaccurate_one(qtbot, lib, check
     tab.table.selectRow(ROW["openvino"])
     assert "INT8 · mAP50 0.490 vs 0.519 (−2.9) · not accurate enough" in tab.detail.text()
     assert "never chosen automatically" in tab.detail.text() and "/x/openvino-int8" in tab.detail.text()
+
+
+def test_int8_of_a_model_without_a_data_set_is_refused_in_a_dialog(qtbot, job_window, lib, checkpoints, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.helpers import open_export_tab
+
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a, **k: warned.append(text))
+    folder, _ = checkpoints
+    model, tab = open_export_tab(job_window, lib, folder / "yolov5nu_untrained.pt")  # no data set linked
+    tab.table.selectRow(ROW["onnx"])
+    quantize = tab.form.editors["quantize"]
+    quantize.setCurrentIndex(quantize.findData(8))
+    tab.export_button.click()
+    qtbot.waitUntil(lambda: len(warned) == 1, timeout=10000)
+    assert "needs its data set to calibrate and to check accuracy" in warned[0] and "none linked" in warned[0]
+    assert job_window.jobs.store.list() == [] and ExportStore(lib).for_model(model.id) == []
