@@ -17,34 +17,11 @@ import time
 from pathlib import Path
 
 from common import fixture_checkpoints, save
+
+from app.predict.sources import ReplayFrames  # picklable: the predict helper process replays them
 from int8_figures import INT8_EXPORT_ARGS, int8_table
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-class Frames:
-    """The same pre-made frames, served like a camera at ``fps``."""
-
-    is_camera = True
-
-    def __init__(self, frames: list, fps: float, seconds: float) -> None:
-        self.frames, self.fps, self.n = frames, fps, 0
-        self.end = time.monotonic() + seconds
-        self._next = time.monotonic()
-
-    def read(self):  # noqa: ANN201
-        if time.monotonic() > self.end:
-            return None
-        delay = self._next - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        self._next = max(self._next + 1 / self.fps, time.monotonic())
-        f = self.frames[self.n % len(self.frames)]
-        self.n += 1
-        return f
-
-    def release(self) -> None:
-        pass
 
 
 def per_frame_ms(session, frames: list, imgsz: int) -> float:  # noqa: ANN001
@@ -136,7 +113,7 @@ def main() -> None:
     while not tab.readout.text().endswith("ready") and time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
-    source = Frames(frames, fps=bare_fps * 2, seconds=a.live_seconds)
+    source = ReplayFrames(frames, fps=bare_fps * 2, seconds=a.live_seconds)
     tab.start_frames(source, "bench frames")
     t0 = time.monotonic()
     start_done = tab.engine.frames_done
@@ -148,10 +125,10 @@ def main() -> None:
     tab.shutdown()
     result.update({"bare_fps": round(bare_fps, 2), "live_fps": round(live_fps, 2),
                    "live_vs_bare": round(live_fps / bare_fps, 3), "painted": tab.view.painted,
-                   "frames_offered": source.n})
+                   "frames_offered": tab.engine.frames_read})
     print(f"\ndefault ({default.name}) vs PyTorch at 640: {result['default_vs_pytorch']}× faster (target ≥ 2.5×)")
     print(f"live loop {live_fps:.2f} FPS vs bare {bare_fps:.2f} FPS = {result['live_vs_bare']}× (target ≥ 0.9×); "
-          f"{source.n} frames offered, {tab.engine.frames_done} predicted, {tab.view.painted} painted")
+          f"{tab.engine.frames_read} frames offered, {tab.engine.frames_done} predicted, {tab.view.painted} painted")
     save("predict_speed", result)
 
 

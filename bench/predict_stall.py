@@ -2,7 +2,13 @@
 and the runtime are imported, the model is loaded (and its runtimes timed), and one picture is predicted and painted.
 
 A 5 ms QTimer records the gap between its ticks; a stall is a gap beyond the interval (the goal: none over 50 ms).
-Usage: QT_QPA_PLATFORM=offscreen python bench/predict_stall.py [--export onnx]
+The engine runs in a helper process (app/predict/engine_proxy.py): "gui_process_imported" lists what of torch and
+the runtimes this process imported all the same (the goal: nothing).
+By default another model's page is opened first: the window's first model page (pyqtgraph, superqt, every tab)
+stalls on its own, Predict or not, and is reported apart (``page_build_*``; ``--cold-page`` probes both as one);
+``after_model_shown_*`` counts only the gaps that began once the window had shown the model (its Overview tiles
+are rebuilt for every model opened, Predict or not): what is left is Predict's own doing.
+Usage: QT_QPA_PLATFORM=offscreen python bench/predict_stall.py [--export onnx] [--cold-page] [--where]
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 from common import fixture_checkpoints, save
@@ -20,13 +28,74 @@ from common import fixture_checkpoints, save
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+class StallProbe:
+    """A 5 ms QTimer on the GUI thread; a stall is a gap beyond the interval. ``where``: a watchdog thread prints
+    the GUI thread's stack whenever it has not ticked for 50 ms (to find what stalls)."""
+
+    def __init__(self, where: bool = False, shown=lambda: False) -> None:  # noqa: ANN001
+        from PySide6.QtCore import QTimer
+
+        self.gaps: list[float] = []
+        self.after: list[float] = []  # the gaps that began once ``shown()`` was true (the model on screen)
+        self.shown, self._was_shown = shown, False
+        self.last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+        self.where, self.running = where, True
+        self.main = threading.main_thread().ident
+        if where:
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self.last) * 1000 - 5)
+        if self._was_shown:
+            self.after.append(self.gaps[-1])
+        self._was_shown = self._was_shown or bool(self.shown())
+        self.last = now
+
+    def _watch(self) -> None:
+        reported = 0.0
+        while self.running:
+            time.sleep(0.01)
+            if time.perf_counter() - self.last > 0.05 and self.last != reported:
+                reported = self.last
+                frames = sys._current_frames()
+                names = {t.ident: t.name for t in threading.enumerate()}
+                others = "".join(f"  [{names.get(ident, ident)}] " + traceback.format_stack(f)[-1].strip() + "\n"
+                                 for ident, f in frames.items() if ident not in (self.main, threading.get_ident()))
+                print("---- GUI thread stalled here:\n" + "".join(traceback.format_stack(frames.get(self.main))[-int(os.environ.get("STALL_DEPTH", "8")):])
+                      + "-- the other threads (one of them may hold the GIL):\n" + others, flush=True)
+
+    def stop(self) -> dict:
+        self.running = False
+        self.timer.stop()
+        worst = sorted(self.gaps, reverse=True)
+        after = sorted(self.after, reverse=True)
+        return {"max_stall_ms": round(worst[0], 1) if worst else 0.0, "stalls_over_50ms": sum(g > 50 for g in worst),
+                "worst_5_ms": [round(g, 1) for g in worst[:5]],
+                "after_model_shown_max_stall_ms": round(after[0], 1) if after else 0.0,
+                "after_model_shown_over_50ms": sum(g > 50 for g in after)}
+
+
+def wait(app, until, seconds: float) -> None:  # noqa: ANN001
+    end = time.perf_counter() + seconds
+    while not until() and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--export", default="", help="also export to this format first (a choice to time)")
+    ap.add_argument("--cold-page", action="store_true",
+                    help="probe the window's first model page too (by default another model's page is built first)")
+    ap.add_argument("--where", action="store_true", help="print the GUI thread's stack at every stall over 50 ms")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="yd-pstall-"))
     os.environ["YOLODESK_HOME"] = str(home)
-    from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.library.repository import Library
@@ -35,6 +104,7 @@ def main() -> None:
     app = QApplication([])
     lib = Library(home)
     model = lib.import_checkpoint(fixture_checkpoints() / "detect_yolo26n.pt").model
+    other = lib.import_checkpoint(fixture_checkpoints() / "classify_yolo11n.pt").model
     if a.export:  # in a child process (the agent): this process still has not imported torch
         from app.jobs.manager import JobManager
 
@@ -47,55 +117,43 @@ def main() -> None:
     w.resize(1280, 800)
     w.show()
     w.ops.wait_idle()
-    for _ in range(50):
-        app.processEvents()
-        time.sleep(0.01)
+    wait(app, lambda: False, 0.5)
+    page_build: dict = {}
+    if not a.cold_page:  # the window's first model page (pyqtgraph, superqt, every tab): not Predict's doing
+        probe = StallProbe(a.where)
+        w.open_model(other.id, tab="overview")
+        w.ops.wait_idle()  # the window reads on its library thread, then builds the page
+        wait(app, lambda: False, 1.0)
+        page_build = {f"page_build_{k}": v for k, v in probe.stop().items()}
 
-    clock = QElapsedTimer()
-    clock.start()
-    gaps: list[tuple[float, float]] = []  # (at ms, gap ms)
-    last = [clock.nsecsElapsed()]
+    from remote_agent.export import test_image
 
-    def tick() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now / 1e6, (now - last[0]) / 1e6))
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    picture = test_image(640)  # made before the probe: the bench's own work, not Predict's
+    shown = lambda: False  # noqa: E731 — a cold page does not exist yet: only the whole is probed
+    if not a.cold_page:
+        built = w.model_page.predict
+        shown = lambda: built.model is not None and built.model.id == model.id  # noqa: E731
+    probe = StallProbe(a.where, shown)
     marks: dict[str, float] = {}
     t0 = time.perf_counter()
     w.open_model(model.id, tab="predict")
     page = w.model_page
     page.tabs.setCurrentWidget(page.predict)
     tab = page.predict
-    end = t0 + 180
-    while not tab.readout.text().endswith("ready") and time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.001)
+    wait(app, lambda: tab.readout.text().endswith("ready"), 180)
     marks["ready_s"] = round(time.perf_counter() - t0, 2)
-    from remote_agent.export import test_image
-
-    tab.predict_image(test_image(640), "bench picture")
-    while tab.view.painted == 0 and time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.001)
+    tab.predict_image(picture, "bench picture")
+    wait(app, lambda: tab.view.painted > 0, 180)
     marks["first_paint_s"] = round(time.perf_counter() - t0, 2)
-    for _ in range(100):  # a second of idle afterwards
-        app.processEvents()
-        time.sleep(0.01)
-    timer.stop()
-    stalls = sorted(((g - 5, at) for at, g in gaps), reverse=True)
+    wait(app, lambda: False, 1.0)  # a second of idle afterwards
     result = {"export": a.export or None, "backend": tab.loaded.name if tab.loaded else None, **marks,
-              "max_stall_ms": round(stalls[0][0], 1), "stalls_over_50ms": sum(s > 50 for s, _ in stalls),
-              "worst_5_ms": [round(s, 1) for s, _ in stalls[:5]], "figures": tab.figures.text(),
-              "load": os.getloadavg()[0]}
+              **probe.stop(), **page_build, "cold_page": a.cold_page, "figures": tab.figures.text(),
+              "load": os.getloadavg()[0],
+              "gui_process_imported": [m for m in ("torch", "ultralytics", "onnxruntime", "openvino") if m in sys.modules]}
     tab.shutdown()
     w.close()
     print(json.dumps(result, indent=2))
-    save("predict_stall" + (f"_{a.export}" if a.export else ""), result)
+    save("predict_stall" + (f"_{a.export}" if a.export else "") + ("_cold" if a.cold_page else ""), result)
 
 
 if __name__ == "__main__":

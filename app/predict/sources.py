@@ -299,6 +299,37 @@ class SyntheticFrames:
         pass
 
 
+class ReplayFrames:
+    """The same pre-made frames served like a camera at ``fps`` for ``seconds`` (benchmarks; picklable for the helper).
+
+    The clock starts at the first read, so the time it takes to hand the source to another process is not counted.
+    """
+
+    is_camera = True
+
+    def __init__(self, frames: list[np.ndarray], fps: float, seconds: float) -> None:
+        self.frames, self.fps, self.seconds, self.n = frames, fps, seconds, 0
+        self._end: float | None = None
+        self._next = 0.0
+
+    def read(self) -> np.ndarray | None:
+        now = time.monotonic()
+        if self._end is None:
+            self._end, self._next = now + self.seconds, now
+        if now > self._end:
+            return None
+        delay = self._next - now
+        if delay > 0:
+            time.sleep(delay)
+        self._next = max(self._next + 1 / self.fps, time.monotonic())
+        frame = self.frames[self.n % len(self.frames)]
+        self.n += 1
+        return frame
+
+    def release(self) -> None:
+        pass
+
+
 class LatestFrame:
     """A capture thread that keeps only the newest frame: a slow consumer never builds a queue.
 

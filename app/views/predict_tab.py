@@ -1,6 +1,7 @@
 """The Predict tab: a picture, a URL, a folder, a video or a camera in; the model's overlay and results out.
 
-The model lives in a :class:`~app.predict.engine.PredictEngine` thread (never the GUI thread);
+The model lives in a :class:`~app.predict.engine.PredictEngine` in a helper process
+(:class:`~app.predict.engine_proxy.ProcessPredictEngine`: this process never imports torch);
 its outcomes arrive through a queued signal and are painted at most every 33 ms (the newest
 wins). Leaving the tab, or the window closing, stops the live loop and releases the camera.
 Its parts live in :mod:`app.views.predict`: the source bar and loader, the controls, the results.
@@ -16,9 +17,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from app.library.records import ModelRecord
-from app.predict.engine import Outcome, PredictEngine
+from app.predict.engine import Outcome
+from app.predict.engine_proxy import ProcessPredictEngine
 from app.predict.runtime_timing import RuntimeFigure, TimingCache, describe
-from app.predict.session import BackendChoice, NeedsTrust, Prediction
+from app.predict.session import BackendChoice, NeedsTrust, PredictError, Prediction
 from app.predict.sources import Camera
 from app.views.predict.controls_bar import ControlsBar
 from app.views.predict.results_panel import ResultsPanel
@@ -57,7 +59,7 @@ class PredictTab(QWidget):
         self._latest: Outcome | None = None
         self.bridge = _Bridge(self)
         self.bridge.outcome.connect(self._on_bridge_outcome)
-        self.engine = PredictEngine(self.bridge.outcome.emit)
+        self.engine = ProcessPredictEngine(self.bridge.outcome.emit)  # torch and the runtimes: another process
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
         self._paint.setInterval(PAINT_INTERVAL_MS)
@@ -365,7 +367,10 @@ class PredictTab(QWidget):
 
     def _redraw(self) -> None:
         if self.prediction is not None:
-            self.view.show_image(self._rendered())
+            try:
+                self.view.show_image(self._rendered())
+            except PredictError as e:  # drawn by the predict helper: it may have stopped meanwhile
+                self.show_error(e)
 
     def show_error(self, e: Exception) -> None:
         """Say what went wrong in the banner; the status line keeps the last result, if any."""
@@ -385,8 +390,11 @@ class PredictTab(QWidget):
         import cv2
 
         if self.prediction is not None:
-            if not cv2.imwrite(path, self._rendered()):
-                self.show_error(Exception(f"could not write {path}"))
+            try:
+                if not cv2.imwrite(path, self._rendered()):
+                    self.show_error(Exception(f"could not write {path}"))
+            except PredictError as e:
+                self.show_error(e)
 
     # ------------------------------------------------------------------ slots
     def _on_sources_live_clicked(self) -> None:

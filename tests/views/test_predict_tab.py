@@ -105,15 +105,13 @@ def test_live_frames_stay_smooth_drop_stale_frames_and_stop_when_the_tab_is_left
     timer.stop()
     assert tab.engine.live and "FPS" in tab.readout.text() and "skipped" in tab.readout.text()
     assert tab.engine.frames_done >= 5
-    assert tab.engine.frames_done < source.n / 2  # most frames were dropped, not queued
+    assert tab.engine.frames_done < tab.engine.frames_read / 2  # most frames were dropped (read in the helper)
     assert tab.view.painted <= elapsed * 1000 / 33 + 3  # repaints throttled
     assert max(gaps[5:]) < 0.25, f"the GUI thread was blocked for {max(gaps[5:]) * 1000:.0f} ms"
     page = job_window.model_page
     page.tabs.setCurrentWidget(page.overview)  # leaving the tab releases the camera
     assert not tab.engine.live
-    n = source.n
-    qtbot.wait(300)
-    assert source.n <= n + 1  # nothing reads frames any more
+    qtbot.waitUntil(lambda: tab.engine.source_released is True, timeout=5000)  # the helper let go of the source
 
 
 def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):

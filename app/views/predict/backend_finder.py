@@ -22,7 +22,7 @@ class BackendFinder(QObject):
         tab.trustRequested.connect(self._on_tab_trust_requested)
 
     def _on_tab_backends_requested(self) -> None:
-        """The model's exports read (library thread), then torch asked for CUDA and cameras (thread pool)."""
+        """The model's exports read (library thread), then the predict helper asked for CUDA, and cameras (pool)."""
         from app.exporters.store import ExportStore
         from app.predict.runtime_timing import TIMINGS_FILE, TimingCache
         from app.predict.session import backend_choices
@@ -42,9 +42,10 @@ class BackendFinder(QObject):
                 tab.set_cameras(cameras)
                 tab.set_backends(choices, timings)  # the engine times them (once per host) and loads the fastest
 
-        def choose(exports: list) -> None:  # imports torch: the thread pool, not the library thread
-            run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz), list_cameras()), done,
-                              tab.show_error)
+        def choose(exports: list) -> None:  # waits for the predict helper's CUDA answer: the thread pool
+            cuda = tab.engine.cuda_available  # asked of the helper process: torch never loads in this one
+            run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz, cuda=cuda()), list_cameras()),
+                              done, tab.show_error)
 
         lib = self.lib
         self.ops.submit(lambda: ExportStore(lib).for_model(m.id), choose, tab.show_error)
