@@ -261,8 +261,9 @@ class ExportTab(QWidget):
         self.export_button.setEnabled(state == "ready" and target is not None and not active and self.model.has_weights)
         self.cancel_button.setVisible(active)
         done = e is not None and e.status == "Completed"
-        self.download_button.setEnabled(done)
-        self.delete_button.setEnabled(e is not None and not active)
+        own = self._acted_on(fmt)  # Download / Delete: the FP32 export, or the INT8 one when it is alone
+        self.download_button.setEnabled(own is not None and own.status == "Completed")
+        self.delete_button.setEnabled(own is not None and not active)
         self.trust_button.setVisible(e is not None and e.status == "Failed" and bool(e.job_id)
                                      and (e.error or "").startswith(tuple(f"{c}:" for c in REFUSAL_CODES)))
         if e is None:
@@ -361,9 +362,14 @@ class ExportTab(QWidget):
             if e is not None and e.job_id and e.status in ACTIVE:
                 self.cancelRequested.emit(e.job_id)
 
+    def _acted_on(self, fmt: ExportFormat | None) -> ExportRecord | None:
+        """The export Download and Delete act on: the format's FP32 export, else its INT8 one."""
+        if fmt is None:
+            return None
+        return self.exports.get(fmt.argument) or self.exports.get(INT8_SLOTS.get(fmt.argument, ""))
+
     def _on_download_clicked(self) -> None:
-        fmt = self.current_format()
-        e = self.exports.get(fmt.argument) if fmt else None
+        e = self._acted_on(self.current_format())
         if e is not None:
             self.downloadRequested.emit(e.id)
 
@@ -375,8 +381,7 @@ class ExportTab(QWidget):
             ask_trust(self, e.error or "", "Trust and retry", lambda: self.trustRetryRequested.emit(job_id))
 
     def _on_delete_clicked(self) -> None:
-        fmt = self.current_format()
-        e = self.exports.get(fmt.argument) if fmt else None
+        e = self._acted_on(self.current_format())
         if e is not None:
             self.deleteRequested.emit(e.id)
 

@@ -37,6 +37,10 @@ def test_the_row_says_int8_figures_and_marks_an_inaccurate_one(qtbot, lib, check
     tab.table.selectRow(ROW["openvino"])
     assert "INT8 · mAP50 0.490 vs 0.519 (−2.9) · not accurate enough" in tab.detail.text()
     assert "never chosen automatically" in tab.detail.text() and "/x/openvino-int8" in tab.detail.text()
+    assert tab.delete_button.isEnabled() and tab.download_button.isEnabled()  # the INT8 export alone: its own
+    with qtbot.waitSignal(tab.deleteRequested) as asked:
+        tab.delete_button.click()
+    assert asked.args == [next(e.id for e in store.for_model(model.id) if e.format == "openvino-int8")]
 
 
 def test_int8_of_a_model_without_a_data_set_is_refused_in_a_dialog(qtbot, job_window, lib, checkpoints, monkeypatch):
