@@ -67,10 +67,16 @@ def test_compare_two_detectors_highlights_the_best(qtbot: Any, compare_window: A
     labels = {"overall.precision": "Precision (box)", "overall.recall": "Recall (box)", "overall.map50": "mAP50 (box)",
               "overall.map50_95": "mAP50-95 (box)", "overall.fitness": "Fitness", "speed.preprocess": "Preprocess",
               "speed.inference": "Inference", "speed.postprocess": "Postprocess"}
-    want = {(labels[k], names[mid]) for k, best in expected["best"].items() if len(best) < len(names)
-            for mid in best}  # a row where every model ties highlights nothing
-    assert want <= set(compare.metrics.best_cells())
-    inference = {m["id"]: m["validation"]["speed"]["inference"] for m in expected["models"]}
+    want = []  # worked out here from compare_models' figures, compared as the page shows them (3 or 2 decimals)
+    for key in expected["best"]:
+        group, name = key.split(".")
+        shown = {m["id"]: round(m["validation"][group][name], 2 if group == "speed" else 3) for m in expected["models"]}
+        top = (min if group == "speed" else max)(shown.values())
+        if list(shown.values()).count(top) < len(shown):  # a row where every model ties highlights nothing
+            want += [(labels[key], names[mid]) for mid, v in shown.items() if v == top]
+    # the two checkpoints' training figures are the same and the model rows are no contest: nothing else lights up
+    assert sorted(compare.metrics.best_cells()) == sorted(want)
+    inference = {m["id"]: round(m["validation"]["speed"]["inference"], 2) for m in expected["models"]}
     assert inference[ids[0]] != inference[ids[1]]  # the faster one alone is highlighted in that row
     faster = min(inference, key=inference.get)
     assert [n for label, n in compare.metrics.best_cells() if label == "Inference"] == [names[faster]]
@@ -131,9 +137,10 @@ def test_rows_name_every_figure_and_say_why_one_is_missing(qtbot: Any, checkpoin
         return {"id": mid, "name": mid, "params": info.params, "imgsz": info.imgsz, "validation": validation,
                 "training": {"metrics": info.metrics, "results": info.results, "epochs": len(info.results["epoch"])}}
 
-    validated = {"overall": {"map50": 0.5, "map50_95": 0.25}, "speed": {"inference": 3.0}}
+    validated = {"overall": {"map50": 0.5, "map50_95": 0.25}, "speed": {"inference": 3.0, "preprocess": 0.108}}
     seg_metrics = {**seg.metrics, "metrics/mAP50(M)": 0.4}  # one model better at a row: it alone is best
-    models = [entry("a", seg, validated), entry("b", seg, None), entry("c", pose, validated)]
+    models = [entry("a", seg, validated), entry("b", seg, None),
+              entry("c", pose, {**validated, "speed": {"inference": 2.5, "preprocess": 0.112}})]
     models[0]["training"]["metrics"] = seg_metrics
     result = {"task": "segment", "models": models, "rows": compare_rows({"task": "segment", "models": models},
                                                                            {"a": 3_000_000})}
@@ -146,6 +153,7 @@ def test_rows_name_every_figure_and_say_why_one_is_missing(qtbot: Any, checkpoin
     box = rows["overall.map50"]
     assert box.label == "mAP50 (box)" and "not validated yet" in box.missing["b"] and box.best == []  # a, c tie
     assert rows["model.size"].values == {"a": 3_000_000, "b": None, "c": None} and rows["model.size"].best == []
+    assert rows["speed.inference"].best == ["c"] and rows["speed.preprocess"].best == []  # both read 0.11 ms
     assert rows["training.val/pose_loss"].better == "lower" and "overall.precision" not in rows  # none has it: no row
 
     from app.views.compare.metrics_table import MetricsTable

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from app.validation.compare_rows import shown_digits
+
 BEST_ROLE = Qt.ItemDataRole.UserRole + 2  # True on a highlighted cell (tests and screenshots read it)
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 3  # the section's name on a section's heading row
 BEST_BRUSH = QColor(34, 197, 94, 70)  # a green tint readable on light and dark bases
@@ -21,11 +23,9 @@ def cell_text(value: float | int | None, unit: str) -> str:
         return MISSING
     if unit == "bytes":
         return f"{value / 1e6:.1f} MB"
-    if unit == "ms":
-        return f"{value:.2f}"
     if unit == "px":
         return f"{value} px"
-    return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
+    return f"{value:.{shown_digits(unit)}f}" if isinstance(value, float) else f"{value:,}"
 
 
 class MetricsTable(QTableWidget):
