@@ -24,6 +24,7 @@ from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
 from app.views.dataset_page import DatasetPage, size_text
 
+NOT_COUNTED = "Not counted yet: open the data set and press Check again to scan its files"
 COLUMNS = ("Name", "Task", "Classes", "Train images", "Val images", "Size", "Models", "Last used", "State")
 
 
@@ -137,10 +138,14 @@ class DatasetsPage(QWidget):
             rec = info.record
             used = info.last_used.strftime("%Y-%m-%d") if info.last_used else "—"
             size, size_tip = size_text(info)
-            cells = (rec.name, rec.task or "?", str(len(rec.class_names)), str(info.images("train")),
-                     str(info.images("val")), size, str(len(info.models)), used, info.state)
+            counted = bool(info.stats)  # a data set linked by a training, never scanned: its counts are unknown, not 0
+            train, val = (str(info.images(s)) if counted else "—" for s in ("train", "val"))
+            cells = (rec.name, rec.task or "?", str(len(rec.class_names)), train, val, size, str(len(info.models)),
+                     used, info.state)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                if c in (3, 4, 8) and not counted:
+                    item.setToolTip(NOT_COUNTED)
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, rec.id)
                     item.setToolTip(rec.location)

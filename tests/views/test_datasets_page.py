@@ -196,3 +196,14 @@ def test_a_size_not_all_counted_shows_more_than_with_a_tooltip(qtbot, window, li
         dpage = page.open_dataset(info.record.id)
     assert f" · >{info.record.size / 1e3:.0f} kB · " in dpage.facts.text()
     assert dpage.facts.toolTip() == "not all files were counted"
+
+
+def test_a_data_set_never_scanned_shows_unknown_counts_not_zero(qtbot, window, lib, sets):
+    from app.views.datasets_page import NOT_COUNTED
+
+    lib.add_dataset(str(sets["detect"]), "linked", "detect", ["square", "disc"])  # as a training or val job links it
+    page = window.show_page("datasets")
+    window.ops.wait_idle()
+    (row,) = _cells(page)
+    assert row[3:5] == ["—", "—"] and row[-1] == "Not checked"
+    assert page.table.item(0, 3).toolTip() == NOT_COUNTED
