@@ -40,6 +40,7 @@ def test_the_four_charts_get_points_from_a_real_endpoint(qtbot, endpoint):
     qtbot.addWidget(chart)
     chart.resize(900, 300)
     chart.show()
+    assert [n.isVisible() for n in chart.placeholders] == [True] * 4  # empty plots say why, not a bare 0–1 grid
     for _ in range(3):
         chart.add_reading(_read(ep))
         httpx.post(f"{ep.url}/predict", headers=ep.auth, files={"file": image.read_bytes()}, timeout=60)
@@ -52,5 +53,7 @@ def test_the_four_charts_get_points_from_a_real_endpoint(qtbot, endpoint):
     assert len(chart.cpu) == 3 and len(chart.memory) == 4 and all(mb > 50 for _, mb in chart.memory)
     curves = (chart.rate_curve, chart.error_curve, chart.cpu_curve, chart.memory_curve, *chart.latency_curves.values())
     assert [_points(c) for c in curves] == [3, 3, 3, 4, 3, 3, 3]  # what is drawn is what was worked out
+    assert [n.isVisible() for n in chart.placeholders] == [False] * 4
     chart.clear()
     assert [_points(c) for c in curves] == [0] * 7
+    assert [n.isVisible() for n in chart.placeholders] == [True] * 4

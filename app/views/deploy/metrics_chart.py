@@ -13,6 +13,7 @@ from app.widgets.chart_style import chart_colors, style_plot
 
 WINDOW_POINTS = 150  # 5 minutes at one reading every 2 s
 Series = list[tuple[float, float]]
+NO_READINGS = "no readings yet: deploy or select an endpoint"
 LATENCY_COLOURS = {"p50": "#16a34a", "p95": "#d97706", "p99": "#dc2626"}
 CPU_COLOUR, MEMORY_COLOUR = "#7c3aed", "#0891b2"
 
@@ -62,6 +63,11 @@ class MetricsChart(QWidget):
         server.vb.sigResized.connect(lambda: self.memory_view.setGeometry(server.vb.sceneBoundingRect()))
         self.memory_curve = pg.PlotCurveItem(pen=pg.mkPen(MEMORY_COLOUR, width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
         self.memory_view.addItem(self.memory_curve)
+        # An empty plot's 0.2 … 0.8 axes say nothing: until a reading comes, each plot says why it is empty.
+        self.placeholders = [pg.TextItem(NO_READINGS, color=text, anchor=(0.5, 0.5)) for _ in self.plots]
+        for plot, note in zip(self.plots, self.placeholders, strict=True):
+            plot.addItem(note, ignoreBounds=True)
+            note.setPos(0.5, 0.5)
         self.clear()
 
     @property
@@ -110,6 +116,9 @@ class MetricsChart(QWidget):
                               (self.cpu_curve, self.cpu), (self.memory_curve, self.memory),
                               *((self.latency_curves[q], s) for q, s in self.latency.items())):
             curve.setData([x for x, _ in series], [y for _, y in series])
+        for note, series in zip(self.placeholders, (self.rates, self.errors, self.latency["p50"], self.memory),
+                                strict=True):
+            note.setVisible(not series)
         # From zero, or a 10 % → 12 % wobble fills the plot and reads as a surge.
         for view, values in ((self.rate_plot, self.rates), (self.error_plot, self.errors), (self.server_plot, self.cpu),
                              (self.memory_view, self.memory),
