@@ -26,6 +26,9 @@ from app.views.worker_kind_fields import WorkerKindFields, add_worker
 from app.widgets.ansi_console import AnsiConsole
 from app.widgets.badge import Badge
 
+EMPTY_STATE = ("<div style='font-size:15pt; font-weight:600'>No workers yet</div>"
+               "<p>Press <b>Add worker…</b>: an SSH host (an alias from ~/.ssh/config works), a Slurm login node<br>"
+               "or a Ray cluster's head. Trainings, exports and validations can then run there.</p>")
 
 def _gib(n: float | None) -> str:
     return f"{(n or 0) / 2**30:.0f} GiB"
@@ -239,8 +242,9 @@ class WorkersPage(QWidget):
         self.workers: dict[str, WorkerRecord] = {}  # as last read
         title = QLabel("Workers")
         title.setObjectName("pageTitle")
-        blurb = QLabel("GPU boxes reached over SSH. Trainings and exports (TensorRT first) run there with the same "
-                       "live console, charts and verification as here; a dropped link does not stop them.")
+        blurb = QLabel("GPU boxes reached over SSH, Slurm clusters and Ray clusters. Trainings, exports and "
+                       "validations run there with the same live console, charts and verification as here; a "
+                       "dropped link does not stop them.")
         blurb.setObjectName("muted")
         blurb.setWordWrap(True)
         self.add_button = QPushButton("Add worker…")
@@ -252,8 +256,10 @@ class WorkersPage(QWidget):
         head.addWidget(self.add_button)
         self.list = QVBoxLayout()
         self.list.setSpacing(10)
-        self.empty = QLabel("No workers yet. Add one: its host (an alias from ~/.ssh/config works), user and key.")
-        self.empty.setObjectName("muted")
+        self.empty = QLabel(EMPTY_STATE)  # a centred box as on the Trash and Datasets pages (a grey line was missed)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setMinimumHeight(220)
         holder = QWidget()
         hl = QVBoxLayout(holder)
         hl.addWidget(self.empty)

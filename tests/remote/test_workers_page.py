@@ -25,6 +25,7 @@ def test_add_a_worker_trust_its_key_and_see_what_it_has(qtbot, job_window, sshd)
     window.sidebar.workers_button.click()
     page = window.workers_page
     assert window.stack.currentWidget() is page and page.empty.isVisible()
+    assert page.empty.objectName() == "emptyState" and "Add worker…" in page.empty.text()  # the centred box
 
     page.add_button.click()
     from app.views.workers_page import AddWorkerDialog
