@@ -76,3 +76,30 @@ def test_the_deploy_forms_controls_stand_out_in_both_themes(qtbot: Any, themed: 
     field = form.port.grab().toImage()
     base = field.pixelColor(field.width() // 3, field.height() // 2)  # the field's fill, away from its text
     assert best_contrast(field, arrows.adjusted(2, 2, -2, -2), base) >= 3.0, theme
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_a_disabled_primary_button_looks_as_any_disabled_button(qtbot: Any, themed: QApplication, theme: str) -> None:
+    from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+    apply_theme(themed, theme)
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    lay = QHBoxLayout(holder)
+    primary, plain, enabled = QPushButton("Restore"), QPushButton("Restore"), QPushButton("Restore")
+    for b in (primary, enabled):
+        b.setObjectName("primary")
+    primary.setEnabled(False)
+    plain.setEnabled(False)
+    for b in (primary, plain, enabled):
+        b.setFixedSize(120, 34)
+        lay.addWidget(b)
+    holder.show()
+    qtbot.waitExposed(holder)
+    QApplication.processEvents()
+
+    def fill(b: QPushButton) -> QColor:
+        return b.grab().toImage().pixelColor(8, 17)  # inside the frame, left of the text
+
+    assert contrast(fill(primary), fill(plain)) < 1.1, theme  # the Trash's Restore read as clickable in dark
+    assert contrast(fill(enabled), fill(plain)) > 1.5, theme
