@@ -69,7 +69,7 @@ def test_int8_export_is_checked_against_the_pt_on_the_validation_images(manager,
 
 def test_int8_outside_the_tolerance_is_kept_marked_and_never_picked(manager, lib, home, checkpoints):
     folder, _ = checkpoints
-    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    model = lib.import_checkpoint(folder / "classify_yolo11n.pt").model  # the quickest to export and validate
     assert manager.wait(manager.submit_export(model.id, "onnx", {"imgsz": 64}).id, 300).status == "Completed"
     job = EXPORT.submit(manager, model.id, "onnx", {"imgsz": 64, "quantize": 8}, int8_tolerance=-1.0)
     assert manager.wait(job.id, 300).status == "Completed"
@@ -82,8 +82,8 @@ def test_int8_outside_the_tolerance_is_kept_marked_and_never_picked(manager, lib
     choices = backend_choices(model.weights_path, ExportStore(lib).for_model(model.id), 64, cuda=False)
     assert [c.format for c in choices] == ["onnx", "pt", "onnx-int8"] and not choices[-1].verified
     only = [c for c in choices if c.format in ("onnx-int8", "pt")]
-    # the .pt timed at 640 px, the INT8 export at its 64: the INT8 is far the fastest, and still not the one loaded
-    figures, session, failed = measure_runtimes(only, "detect", 640, frames=1)
+    # the .pt timed at 320 px, the INT8 export at its 64: the INT8 is far the fastest, and still not the one loaded
+    figures, session, failed = measure_runtimes(only, "classify", 320, frames=1)
     assert not failed and figures[0].format == "onnx-int8" and not figures[0].auto, figures
     assert session is not None and session.choice.format == "pt"
     assert order_by_figures(only, figures)[0].format == "pt"
@@ -95,7 +95,7 @@ def test_int8_outside_the_tolerance_is_kept_marked_and_never_picked(manager, lib
     out = _yd(home, "exports", model.id)
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("onnx-int8"))
-    assert f"INT8 · mAP50 {check.int8:.3f} vs {check.pt:.3f}" in line and "not accurate enough" in line, line
+    assert f"INT8 · top-1 {check.int8:.3f} vs {check.pt:.3f}" in line and "not accurate enough" in line, line
 
 
 def test_int8_without_a_data_set_is_refused_before_any_job(manager, lib, home, checkpoints, tmp_path):
