@@ -4,10 +4,10 @@ and the runtime are imported, the model is loaded (and its runtimes timed), and 
 A 5 ms QTimer records the gap between its ticks; a stall is a gap beyond the interval (the goal: none over 50 ms).
 The engine runs in a helper process (app/predict/engine_proxy.py): "gui_process_imported" lists what of torch and
 the runtimes this process imported all the same (the goal: nothing).
-By default another model's page is opened first: the window's first model page (pyqtgraph, superqt, every tab)
-stalls on its own, Predict or not, and is reported apart (``page_build_*``; ``--cold-page`` probes both as one);
-``after_model_shown_*`` counts only the gaps that began once the window had shown the model (its Overview tiles
-are rebuilt for every model opened, Predict or not): what is left is Predict's own doing.
+By default the model's page is opened first on its Overview, as a user does, and probed apart (``model_page_*``:
+the window's first model page imports pyqtgraph and superqt and builds every tab, Predict or not); the main
+figures are then the click on Predict: helper, runtimes, load, one picture predicted and painted. ``--cold-page``
+opens the model straight on Predict and probes it all as one.
 Usage: QT_QPA_PLATFORM=offscreen python bench/predict_stall.py [--export onnx] [--cold-page] [--where]
 """
 
@@ -32,12 +32,10 @@ class StallProbe:
     """A 5 ms QTimer on the GUI thread; a stall is a gap beyond the interval. ``where``: a watchdog thread prints
     the GUI thread's stack whenever it has not ticked for 50 ms (to find what stalls)."""
 
-    def __init__(self, where: bool = False, shown=lambda: False) -> None:  # noqa: ANN001
+    def __init__(self, where: bool = False) -> None:
         from PySide6.QtCore import QTimer
 
         self.gaps: list[float] = []
-        self.after: list[float] = []  # the gaps that began once ``shown()`` was true (the model on screen)
-        self.shown, self._was_shown = shown, False
         self.last = time.perf_counter()
         self.timer = QTimer()
         self.timer.setInterval(5)
@@ -51,9 +49,6 @@ class StallProbe:
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append((now - self.last) * 1000 - 5)
-        if self._was_shown:
-            self.after.append(self.gaps[-1])
-        self._was_shown = self._was_shown or bool(self.shown())
         self.last = now
 
     def _watch(self) -> None:
@@ -73,11 +68,8 @@ class StallProbe:
         self.running = False
         self.timer.stop()
         worst = sorted(self.gaps, reverse=True)
-        after = sorted(self.after, reverse=True)
         return {"max_stall_ms": round(worst[0], 1) if worst else 0.0, "stalls_over_50ms": sum(g > 50 for g in worst),
-                "worst_5_ms": [round(g, 1) for g in worst[:5]],
-                "after_model_shown_max_stall_ms": round(after[0], 1) if after else 0.0,
-                "after_model_shown_over_50ms": sum(g > 50 for g in after)}
+                "worst_5_ms": [round(g, 1) for g in worst[:5]]}
 
 
 def wait(app, until, seconds: float) -> None:  # noqa: ANN001
@@ -104,7 +96,6 @@ def main() -> None:
     app = QApplication([])
     lib = Library(home)
     model = lib.import_checkpoint(fixture_checkpoints() / "detect_yolo26n.pt").model
-    other = lib.import_checkpoint(fixture_checkpoints() / "classify_yolo11n.pt").model
     if a.export:  # in a child process (the agent): this process still has not imported torch
         from app.jobs.manager import JobManager
 
@@ -118,25 +109,22 @@ def main() -> None:
     w.show()
     w.ops.wait_idle()
     wait(app, lambda: False, 0.5)
-    page_build: dict = {}
-    if not a.cold_page:  # the window's first model page (pyqtgraph, superqt, every tab): not Predict's doing
-        probe = StallProbe(a.where)
-        w.open_model(other.id, tab="overview")
-        w.ops.wait_idle()  # the window reads on its library thread, then builds the page
-        wait(app, lambda: False, 1.0)
-        page_build = {f"page_build_{k}": v for k, v in probe.stop().items()}
-
     from remote_agent.export import test_image
 
     picture = test_image(640)  # made before the probe: the bench's own work, not Predict's
-    shown = lambda: False  # noqa: E731 — a cold page does not exist yet: only the whole is probed
-    if not a.cold_page:
-        built = w.model_page.predict
-        shown = lambda: built.model is not None and built.model.id == model.id  # noqa: E731
-    probe = StallProbe(a.where, shown)
+    opened: dict = {}
+    if not a.cold_page:  # the model's page first, on its Overview (pyqtgraph, superqt, every tab): not Predict's
+        probe = StallProbe(a.where)
+        w.open_model(model.id, tab="overview")
+        w.ops.wait_idle()  # the window reads on its library thread, then builds the page
+        wait(app, lambda: False, 1.0)
+        opened = {f"model_page_{k}": v for k, v in probe.stop().items()}
+
+    probe = StallProbe(a.where)  # from here on: Predict on a model never predicted with, the user's click
     marks: dict[str, float] = {}
     t0 = time.perf_counter()
-    w.open_model(model.id, tab="predict")
+    if a.cold_page:
+        w.open_model(model.id, tab="predict")
     page = w.model_page
     page.tabs.setCurrentWidget(page.predict)
     tab = page.predict
@@ -147,7 +135,7 @@ def main() -> None:
     marks["first_paint_s"] = round(time.perf_counter() - t0, 2)
     wait(app, lambda: False, 1.0)  # a second of idle afterwards
     result = {"export": a.export or None, "backend": tab.loaded.name if tab.loaded else None, **marks,
-              **probe.stop(), **page_build, "cold_page": a.cold_page, "figures": tab.figures.text(),
+              **probe.stop(), **opened, "cold_page": a.cold_page, "figures": tab.figures.text(),
               "load": os.getloadavg()[0],
               "gui_process_imported": [m for m in ("torch", "ultralytics", "onnxruntime", "openvino") if m in sys.modules]}
     tab.shutdown()
