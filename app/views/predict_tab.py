@@ -57,6 +57,7 @@ class PredictTab(QWidget):
         self._loading = False
         self._backends_asked = False
         self._latest: Outcome | None = None
+        self.live_latency_ms = 0.0  # the last painted live frame's capture → paint
         self.bridge = _Bridge(self)
         self.bridge.outcome.connect(self._on_bridge_outcome)
         self.engine = ProcessPredictEngine(self.bridge.outcome.emit)  # torch and the runtimes: another process
@@ -351,7 +352,8 @@ class PredictTab(QWidget):
         s = o.prediction.speed
         parts = [o.prediction.backend]
         if o.live:
-            parts.append(f"{o.fps:.1f} FPS")
+            self.live_latency_ms = o.since_capture_ms()  # capture → painted here
+            parts += [f"{o.fps:.1f} FPS", f"{self.live_latency_ms:.0f} ms from capture"]
         parts.append(f"pre {s.get('preprocess', 0):.1f} · inference {s.get('inference', 0):.1f} · "
                      f"post {s.get('postprocess', 0):.1f} ms")
         if o.live and o.dropped:

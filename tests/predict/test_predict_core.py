@@ -193,7 +193,9 @@ def test_live_loop_on_a_video_file_through_the_camera_code_path(checkpoints, hom
     engine = PredictEngine(on)
     engine.load(pt(folder, TASKS["detect"]), "detect")
     engine.set_params(conf=0.001, imgsz=64)
-    time.sleep(0.1)
+    deadline = time.monotonic() + 60
+    while not got and time.monotonic() < deadline:  # loaded before the 2 s clip starts, or it is over meanwhile
+        time.sleep(0.02)
     engine.start_live(FrameSource(str(video)))
     assert done.wait(60)
     engine.close()
