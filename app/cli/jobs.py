@@ -12,6 +12,7 @@ from typing import Any
 from app.cli.common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, path_exists, shown, stream_job, trust_file,
 )
+from app.jobs.placement import is_target, target_from
 
 
 def _task_of_model(model: str) -> str:
@@ -69,9 +70,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         req = TrainRequest(
             model=model, task=task or _task_of_model(model), data=_data_argument(str(kv.pop("data"))),
             epochs=kv.pop("epochs", 100), imgsz=kv.pop("imgsz", 640), batch=kv.pop("batch", 16),
-            device=str(kv.pop("device", "cpu")), extra=kv, name=args.name, project_id=project_id, parent_id=parent_id,
+            device=str(kv.pop("device", "" if is_target(args.worker) else "cpu")), extra=kv, name=args.name, project_id=project_id, parent_id=parent_id,
         )
-        job = manager.submit_train(req, worker=args.worker)
+        job = manager.submit_train(req, worker=target_from(args.worker, args.gpu_mem))
     except SpecError as e:  # refused before any job or model row exists
         for field, problem in e.problems.items():
             print(f"yolodesk train: {field}: {problem}", file=sys.stderr)
@@ -178,7 +179,10 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("pairs", nargs="*", metavar="key=value", help="model=yolo26n.yaml data=… epochs=… imgsz=…")
     s.add_argument("--project", metavar="NAME")
     s.add_argument("--name", metavar="NAME", help="name of the new model")
-    s.add_argument("--worker", metavar="NAME", help="train on this worker (see `yolodesk workers`); device=0 for its GPU")
+    s.add_argument("--worker", metavar="NAME", help="train on this worker (see `yolodesk workers`); device=0 for its GPU; "
+                   "any-gpu: whichever worker has a GPU free (the job waits for one)")
+    s.add_argument("--gpu-mem", type=float, metavar="GiB",
+                   help="with --worker any-gpu: a free GPU with at least this much memory (SSH workers measure it)")
     s.add_argument("--trust", action="store_true", help="trust the .pt trained from (its sha256 is remembered): it "
                                                         "loads even if the safe loader refuses it, running its code")
     s.set_defaults(func=cmd_train)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from app.cli.common import EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, shown, stream_job
+from app.jobs.placement import target_from
 
 
 def _print_capture(capture: dict[str, Any], record_id: str) -> None:
@@ -50,7 +51,7 @@ def cmd_val(args: argparse.Namespace) -> int:
         data = kv.pop("data", None)
         split = str(kv.pop("split", "val"))
         job = start_validation(lib, manager, model.id, None if data is None else str(data), split,
-                               args.worker or "local", **kv)
+                               target_from(args.worker, args.gpu_mem) or "local", **kv)
     except SpecError as e:  # refused before any job exists
         for field, problem in e.problems.items():
             print(f"yolodesk val: {field}: {problem}", file=sys.stderr)
@@ -149,7 +150,10 @@ def add_parsers(sub: Any) -> None:
     s = sub.add_parser("val", help="validate a library model: confusion matrix, curves, per-class metrics (a job)")
     s.add_argument("model", metavar="MODEL", help="a library model's name or id")
     s.add_argument("pairs", nargs="*", metavar="key=value", help="data=… split=val|train|test conf=… iou=… imgsz=…")
-    s.add_argument("--worker", metavar="NAME", help="validate on this worker (see `yolodesk workers`)")
+    s.add_argument("--worker", metavar="NAME", help="validate on this worker (see `yolodesk workers`); any-gpu: "
+                   "whichever worker has a GPU free")
+    s.add_argument("--gpu-mem", type=float, metavar="GiB",
+                   help="with --worker any-gpu: a free GPU with at least this much memory (SSH workers measure it)")
     s.add_argument("--json", action="store_true", help="print the validation as one JSON object (no per-image data)")
     s.set_defaults(func=cmd_val)
     s = sub.add_parser("validations", help="list a model's validations")

@@ -154,6 +154,20 @@ def _add_ray(store: Any, args: argparse.Namespace, options: dict[str, Any] | Non
 
 
 def _kind_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:
+    """The worker's kind and its options (``--max-submissions`` with them); LibraryError if bad."""
+    from app.library.repository import LibraryError
+
+    kind, options = _engine_options(args)
+    if args.max_submissions is not None:
+        if kind not in ("slurm", "ray"):
+            raise LibraryError("--max-submissions only applies to --kind slurm or ray (an SSH box runs one training)")
+        if args.max_submissions < 1:
+            raise LibraryError(f"--max-submissions {args.max_submissions} must be at least 1")
+        options = {**(options or {}), "max_submissions": args.max_submissions}
+    return kind, options
+
+
+def _engine_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | None]:
     """The worker's kind and its options from ``--kind slurm --partition … --env K=V``; LibraryError if bad."""
     from app.jobs.slurm_batch import SlurmOptionError, SlurmOptions, parse_env
     from app.library.repository import LibraryError
@@ -210,6 +224,8 @@ def add_parsers(sub: Any) -> None:
                         "ray: HOST is a Ray head, jobs go through its Jobs API (with --ask-secret: its token)")
     s.add_argument("--dashboard-port", type=port_number, metavar="8265",
                    help="ray: the head's dashboard port on its loopback (reached through an SSH tunnel)")
+    s.add_argument("--max-submissions", type=int, metavar="N",
+                   help="slurm, ray: how many jobs of ours the cluster may hold at once (it queues them; default 8)")
     s.add_argument("--partition", help="slurm: the partition jobs are submitted to (else the cluster's default)")
     s.add_argument("--account", help="slurm: the account jobs are charged to")
     s.add_argument("--gres", metavar="gpu:1", help="slurm: generic resources per job (GPUs)")

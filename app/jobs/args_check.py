@@ -153,6 +153,9 @@ def check_extra(extra: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
+ANY_GPU_WHERE = "any GPU worker"  # the machine of a job that waits to be placed (app.jobs.placement)
+
+
 @dataclass(frozen=True)
 class MachineDevices:
     """What a machine can train on: where it is, its CUDA indices, whether it has Apple's MPS."""
@@ -193,6 +196,10 @@ def devices_on(lib: Any, worker: str | None) -> MachineDevices | None:
     """The devices of the machine a job will run on ("local" or a worker's name); None: ask when needed."""
     if not worker or worker == "local":
         return None  # probed only when a GPU is asked for: cpu needs no torch
+    from app.jobs.placement import is_target
+
+    if is_target(worker):
+        return MachineDevices(ANY_GPU_WHERE, None)
     from app.jobs.workers import WorkerStore
 
     record = WorkerStore(lib).get(worker)
@@ -210,6 +217,8 @@ def check_device(value: Any, machine: MachineDevices | None = None) -> str | Non
     parts = text.replace("cuda:", "").split(",")
     if not all(p.isdigit() or p == "-1" for p in parts) or len(set(parts) - {"-1"}) != len(parts) - parts.count("-1"):
         return f"{value!r} is not a device: use cpu, mps, or CUDA indices such as 0, cuda:1 or 0,1"
+    if machine.where == ANY_GPU_WHERE:  # which GPU is the placement's to pick, on the worker it picks
+        return f"device={value} names a GPU of one machine: with any GPU worker, leave device out (the app picks it)"
     if machine.cuda is None:
         return f"{machine.where} was never tested, so its GPUs are not known: test it first (yolodesk workers test)"
     if not machine.cuda:

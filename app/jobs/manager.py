@@ -24,6 +24,7 @@ from app.exporters.export_job import EXPORT
 from app.jobs.events import TERMINAL, EventFollower
 from app.jobs.job_kind import JobKind, KindFailure
 from app.jobs.kinds import UnknownKind, handler_for, registered
+from app.jobs.placement import CLUSTER_KINDS, Placer, held_gpus, is_target, max_submissions, need_bytes
 from app.jobs.spec import TrainRequest
 from app.jobs.store import JobRecord, JobStore
 from app.jobs.supervision import Watchdog, owned_elsewhere, settle_orphans
@@ -68,6 +69,7 @@ class JobManager:
         self._cancel_requested: set[str] = set()
         self._stop = threading.Event()
         self.watchdog = Watchdog(self)
+        self.placer = Placer(lib, self._on_offers, transport_for=self.transport_for)  # where any-GPU jobs go
 
     @property
     def closing(self) -> threading.Event:
@@ -93,7 +95,7 @@ class JobManager:
                 elif record.kind == "ray":  # the same agent, submitted to a Ray cluster's Jobs API through a tunnel
                     from app.jobs.ray_transport import RayTransport
 
-                    self._remote[worker] = RayTransport(store, record)
+                    self._remote[worker] = RayTransport(store, record, on_state=self._on_transport_state)
                 else:
                     self._remote[worker] = SSHTransport(store, record)
             return self._remote[worker]
@@ -103,9 +105,12 @@ class JobManager:
         self._notify(self.store.get(job_id))
 
     def worker_name(self, worker: str | None) -> str:
-        """``"local"``, or the name of a registered worker (a clear error for an unknown one)."""
+        """``"local"``, the any-GPU target (``any-gpu[:GiB]``), or a registered worker's name (else a clear error)."""
         if not worker or worker == "local":
             return "local"
+        if is_target(worker):
+            need_bytes(worker)  # a bad memory need is refused here, before any row exists
+            return worker
         from app.jobs.workers import WorkerStore  # paramiko loads only once a worker is used
 
         return WorkerStore(self.lib).get(worker).name
@@ -142,20 +147,50 @@ class JobManager:
             self.watchdog.ensure_running()  # keeps doing this every few seconds while jobs are active
             kinds = registered()
             busy: dict[tuple[str, str], int] = {}
-            for j in self.store.list(("Starting", "Running")):
+            active = self.store.list(("Starting", "Running"))
+            for j in active:
                 busy[(j.kind, j.worker)] = busy.get((j.kind, j.worker), 0) + 1
-            for job in sorted(self.store.list(("Queued",)), key=lambda j: j.created_at):
+            queued = sorted(self.store.list(("Queued",)), key=lambda j: j.created_at)
+            clusters = self._cluster_limits(queued)
+            held = held_gpus(active)
+
+            def room(kind: str, worker: str) -> bool:
+                if worker in clusters:  # Slurm and Ray queue jobs themselves: up to the worker's max submissions
+                    return sum(n for (_k, w), n in busy.items() if w == worker) < clusters[worker]
+                return busy.get((kind, worker), 0) < self.limits.get(kind, kinds[kind].default_limit())
+
+            for job in queued:
                 if job.kind not in kinds:
                     continue  # left to an app that runs this kind
-                slot = (job.kind, job.worker)
-                if busy.get(slot, 0) >= self.limits.get(job.kind, kinds[job.kind].default_limit()):
-                    continue
                 if owned_elsewhere(self, job):
                     continue  # another open app queued it and will start it
+                if is_target(job.worker):
+                    placed = self.placer.place(job, self.store, held, lambda w, k=job.kind: room(k, w))
+                    if placed != job:
+                        self._notify(placed)  # where it goes, or a new reason why it waits
+                    if is_target(placed.worker):
+                        continue
+                    job = placed
+                slot = (job.kind, job.worker)
+                if not room(job.kind, job.worker):
+                    continue
                 if self.store.claim(job.id, self.pid, self.started):
                     busy[slot] = busy.get(slot, 0) + 1
                     self._notify(self.store.get(job.id))
                     self._spawn(job.id, launch=True)
+
+    def _cluster_limits(self, queued: list[JobRecord]) -> dict[str, int]:
+        """Slurm and Ray workers' max submissions, read only when a queued job is not for this machine."""
+        if all(j.worker == "local" for j in queued):
+            return {}
+        from app.jobs.workers import WorkerStore  # paramiko loads only once a worker is used
+
+        return {w.name: max_submissions(w.options) for w in WorkerStore(self.lib).list() if w.kind in CLUSTER_KINDS}
+
+    def _on_offers(self) -> None:
+        """Fresh GPU offers arrived (on the probing thread): place the jobs waiting for one."""
+        if not self._stop.is_set() and any(is_target(j.worker) for j in self.store.list(("Queued",))):
+            self.schedule()
 
     def _spawn(self, job_id: str, launch: bool) -> None:
         t = threading.Thread(target=self._supervise, args=(job_id, launch), name=f"job-{job_id}", daemon=True)

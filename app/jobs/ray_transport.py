@@ -26,10 +26,13 @@ import shlex
 import shutil
 import tempfile
 import threading
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import update
 
 from app.deploy.tunnel import Tunnel
 from app.jobs.ray_options import RayOptions, ray_token
@@ -39,6 +42,7 @@ from app.jobs.queued_transport import QueuedTransport
 from app.jobs.ssh_transport import REMOTE_FILE, Mirror
 from app.jobs.transport import AgentHandle
 from app.jobs.workers import WorkerRecord, WorkerStore, agent_files, remote_env, sftp_makedirs, sftp_write
+from app.library.orm import Job
 
 LIVE_STATES = frozenset({"PENDING", "RUNNING"})  # Ray's JobStatus values in which the agent may still write events
 SUBMISSION_PREFIX = "yolodesk-"
@@ -64,8 +68,10 @@ class RayMirror(Mirror):
 class RayTransport(QueuedTransport):
     """Runs the agent as a Ray job; implements :class:`app.jobs.transport.Transport`."""
 
-    def __init__(self, store: WorkerStore, worker: WorkerRecord, give_up_s: float = 1800.0) -> None:
+    def __init__(self, store: WorkerStore, worker: WorkerRecord, give_up_s: float = 1800.0,
+                 on_state: Callable[[str], None] | None = None) -> None:
         super().__init__(store, worker, give_up_s, threading.RLock())
+        self.on_state = on_state  # told the job id when Ray's PENDING message on its row changed
         self.options = RayOptions.from_json(worker.options)
         self._tunnel: Tunnel | None = None
         self._tunnel_client: object | None = None
@@ -118,8 +124,38 @@ class RayTransport(QueuedTransport):
         """Ray's status of the submission (PENDING, RUNNING, STOPPED, SUCCEEDED, FAILED)."""
         info = self.call(lambda jobs: jobs.get_job_info(sub_id))
         state = str(getattr(info.status, "value", info.status))
+        before = self._states.get(sub_id)
         self._states[sub_id] = (state, info.message)
+        if before != self._states[sub_id] and "PENDING" in (state, before[0] if before else None):
+            self._note(sub_id[len(SUBMISSION_PREFIX):], state, info.message)  # a wait begins, changes or ends
         return state
+
+    def _note(self, job_id: str, state: str, message: str | None) -> None:
+        """While Ray keeps the job PENDING, its message is on the row (as a Slurm wait's reason is); else none."""
+        note = {"ray": {"state": state, "message": (message or "").strip().splitlines()[0][:300] if message else None}}
+        with self.store.lib.write() as s:  # only an active row: a finished job's result is its outcome
+            s.execute(update(Job).where(Job.id == job_id, Job.status.in_(("Starting", "Running")))
+                      .values(result=note if state == "PENDING" else None))
+        if self.on_state is not None:
+            self.on_state(job_id)
+
+    def cluster_gpus(self, timeout: float = 10.0) -> tuple[float, float]:
+        """(GPUs in use, GPUs in all) of the cluster, from the dashboard's ``/api/cluster_status`` (the autoscaler's
+        load report, the resource view Ray schedules by); (0, 0) for a cluster without GPUs."""
+        self.link.retrying(self.jobs, min(timeout, 20.0))  # the tunnel up, through a live link
+        assert self._tunnel is not None
+        token = ray_token(self.store.lib.home, self.name)
+        request = urllib.request.Request(self._tunnel.local_url + "/api/cluster_status",
+                                         headers={"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                body = json.loads(answer.read())
+        except (OSError, ValueError) as e:
+            raise RemoteCommandError(self._why(e)) from e
+        usage = ((((body.get("data") or {}).get("clusterStatus") or {}).get("loadMetricsReport") or {})
+                 .get("usage") or {})
+        used, total = (usage.get("GPU") or [0.0, 0.0])[:2]
+        return float(used), float(total)
 
     # ------------------------------------------------------------------ Transport
     def entrypoint(self, job_dir: str) -> str:

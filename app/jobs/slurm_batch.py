@@ -157,6 +157,15 @@ def parse_scontrol(job_id: str, text: str) -> SlurmState | None:
     return SlurmState(job_id, state.group(1).upper(), reason.group(1) if reason else None)
 
 
+def parse_sacct(job_id: str, text: str) -> SlurmState | None:
+    """``sacct -n -P -X -j ID -o State,Reason`` output (``CANCELLED by 0|None``); None when accounting has no record."""
+    for line in text.splitlines():
+        state, _, reason = line.strip().partition("|")
+        if state.split():
+            return SlurmState(job_id, state.split()[0].upper(), reason.strip() or None)
+    return None
+
+
 def parse_sbatch(text: str) -> str:
     """The job id from ``sbatch --parsable`` (``123`` or ``123;cluster``)."""
     first = text.strip().splitlines()[-1] if text.strip() else ""

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import update
 
 from app.jobs.slurm_batch import (
-    SlurmOptions, SlurmState, batch_script, env_prefix, parse_sbatch, parse_scontrol, parse_squeue,
+    SlurmOptions, SlurmState, batch_script, env_prefix, parse_sacct, parse_sbatch, parse_scontrol, parse_squeue,
 )
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
@@ -66,6 +66,7 @@ class SlurmTransport(QueuedTransport):
         self._mirrors: dict[str, SlurmMirror] = {}
         self._states: dict[str, SlurmState] = {}
         self._unanswered_since: dict[str, float] = {}
+        self.accounting: bool | None = None  # whether sacct answers here (None: not asked yet)
 
     # ------------------------------------------------------------------ Slurm commands
     def slurm(self, command: str, timeout: float = 60.0) -> tuple[int, str, str]:
@@ -73,9 +74,14 @@ class SlurmTransport(QueuedTransport):
         return self.link.shell(env_prefix(self.options) + command, timeout=timeout)
 
     def query(self, job_id: str) -> SlurmState:
-        """Slurm's state of the job: squeue while it lists the job, then scontrol; UNKNOWN once both forgot it."""
+        """Slurm's state of the job: squeue while it lists the job, then sacct where accounting runs (the final
+        state, kept past MinJobAge), else scontrol; UNKNOWN once all of them forgot it."""
         code, out, err = self.slurm(f"squeue -h -j {job_id} -o '%T|%r'")
         found = parse_squeue(job_id, out) if code == 0 else None
+        if found is None and self.accounting is not False:
+            code1, out1, err1 = self.slurm(f"sacct -n -P -X -j {job_id} -o State,Reason")
+            self.accounting = code1 == 0 and "disabled" not in err1  # "Slurm accounting storage is disabled"
+            found = parse_sacct(job_id, out1) if self.accounting else None
         if found is None:
             code2, out2, err2 = self.slurm(f"scontrol show job {job_id}")
             found = parse_scontrol(job_id, out2) if code2 == 0 else None

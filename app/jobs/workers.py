@@ -104,8 +104,8 @@ class WorkerStore:
     def add(self, name: str, host: str, port: int | None = None, user: str | None = None,
             key_path: str | None = None, python: str = "python3", auth: str | None = None, kind: str = "ssh",
             options: dict[str, Any] | None = None) -> WorkerRecord:
-        if not NAME_RE.match(name) or name == "local":
-            raise LibraryError(f"{name!r} is not a usable worker name (letters, digits, . _ -; not 'local')")
+        if not NAME_RE.match(name) or name == "local" or name.startswith("any-gpu"):
+            raise LibraryError(f"{name!r} is not a usable worker name (letters, digits, . _ -; not 'local' or 'any-gpu')")
         if not host.strip():
             raise LibraryError("give the worker's host (an alias of ~/.ssh/config, a host name or an address)")
         if key_path and not Path(key_path).expanduser().is_file():
@@ -147,11 +147,12 @@ class WorkerStore:
 
         forget_ray_token(self.lib.home, name)  # and a Ray worker's Jobs API token
 
-    def client(self, worker: WorkerRecord, trust: str | None = None) -> paramiko.SSHClient:
+    def client(self, worker: WorkerRecord, trust: str | None = None, timeout: float | None = None) -> paramiko.SSHClient:
         secret = secret_for(worker.name) if worker.auth == "password" else None
+        limit = {} if timeout is None else {"timeout": timeout}  # a placement probe waits seconds, not the default
         return connect(worker.endpoint(), self.known_hosts, trust=trust,
                        password=secret if worker.auth == "password" and not worker.key_path else None,
-                       passphrase=secret if worker.key_path else None)
+                       passphrase=secret if worker.key_path else None, **limit)
 
 
 # ---------------------------------------------------------------- the agent on the worker

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from app.jobs.slurm_batch import waiting_text
+from app.jobs.placement import describe_target, is_target, waiting_note
 from app.jobs.store import ACTIVE, JobStore
 from app.library.repository import Library
 
@@ -28,7 +28,7 @@ class JobRow:
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
-    note: str | None = None  # where an active job waits, from its transport ("Waiting in Slurm: Resources")
+    note: str | None = None  # why an active job waits: for a GPU (per worker), in Slurm's or Ray's queue
 
     def elapsed_seconds(self, now: datetime | None = None) -> float | None:
         """Seconds run so far (or in all, once finished); None before it started."""
@@ -67,5 +67,6 @@ def load_job_rows(lib: Library, limit: int = 200) -> list[JobRow]:
     names = {m.id: m.name for m in lib.models()}
     jobs = sorted(JobStore(lib).list(), key=lambda j: j.created_at, reverse=True)[:limit]
     return [JobRow(j.id, j.kind, j.model_id, names.get(j.model_id or "", j.spec.get("name") or "—"), j.status,
-                   j.worker, last_progress(j.events_path) if j.run_dir else None, j.started_at, j.finished_at,
-                   j.error, waiting_text(j.result) if j.status in ACTIVE else None) for j in jobs]
+                   describe_target(j.worker) if is_target(j.worker) else j.worker,
+                   last_progress(j.events_path) if j.run_dir else None, j.started_at, j.finished_at,
+                   j.error, waiting_note(j.result) if j.status in ACTIVE else None) for j in jobs]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.exporters.store import ExportRecord, ExportStore
+from app.jobs.placement import describe_target, is_target, waiting_note
 from app.jobs.store import JobRecord, JobStore
 from app.library.records import ModelRecord, ProjectRecord
 from app.library.repository import Library, LibraryError
@@ -57,9 +58,12 @@ def load_export_view(lib: Library, record: ModelRecord) -> ExportView:
     for e in exports:
         if e.job_id:
             try:
-                where[e.format] = jobs.get(e.job_id).worker
+                job = jobs.get(e.job_id)
             except LibraryError:
-                pass  # the job row was cleaned up: the export stands on its own
+                continue  # the job row was cleaned up: the export stands on its own
+            note = waiting_note(job.result) if not job.finished else None  # an any-GPU export's wait, say
+            where[e.format] = (describe_target(job.worker) if is_target(job.worker) else job.worker) + (
+                f" ({note})" if note else "")
     return ExportView(record, exports, where)
 
 

@@ -14,6 +14,7 @@ from app.exporters.registry import FORMATS
 from app.exporters.availability import availability
 from app.exporters.store import ExportStore
 from app.exporters.toolchains import TOOLCHAINS, Toolchains
+from app.jobs.placement import ANY_GPU, ANY_GPU_LABEL
 from app.library.repository import LibraryError
 from app.library.storage import atomic_copy
 from app.qt.tasks import run_in_background
@@ -73,6 +74,8 @@ class ExportController(QObject):
                 trt = w.has_package("tensorrt")
                 found += [(name, device, label, trt) for name, device, label in gpu_choices([w])]
                 found.append((w.name, "cpu", f"{w.name}, CPU", False))
+            if found:  # one queue across workers: placed where a GPU is free (and, for TensorRT, tensorrt is)
+                found.append((ANY_GPU, "", ANY_GPU_LABEL, True))
             return found
 
         self.ops.submit(targets, self.tab.set_targets, what="Listing the workers")

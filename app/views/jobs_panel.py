@@ -99,6 +99,7 @@ class JobsPanel(QDockWidget):
                 self.table.selectRow(r)
         if any(row.note for row in rows):  # a Slurm wait's reason is read whole, not elided
             self.table.resizeColumnToContents(COLUMNS.index("Progress"))
+            self.table.resizeColumnToContents(COLUMNS.index("Where"))  # "any GPU worker (≥ 8 GiB)" whole too
         running = sum(row.status in ACTIVE for row in rows)
         self.summary.setText(f"{running} running or queued · {len(rows)} in all" if rows else "No jobs yet")
         self._on_table_selection_changed()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from app.jobs.placement import ANY_GPU_LABEL
 from app.jobs.spec import FAMILIES, SCALES, SpecError, TrainRequest, base_model_name, base_model_source
 from app.library.records import DatasetRecord, ModelRecord
 from app.qt.tasks import run_in_background
@@ -390,6 +391,8 @@ def worker_devices(workers: list[Any]) -> list[tuple[str, str]]:
             out.append((f"worker:{w.name}:{g['index']}",
                         f"{w.name} · cuda:{g['index']} · {g['name']} ({g['memory'] / 2**30:.0f} GB)"))
         out.append((f"worker:{w.name}:cpu", f"{w.name} · CPU"))
+    if out:  # one queue across workers: the job waits until a worker has a GPU free (app.jobs.placement)
+        out.append(("worker:any-gpu:", ANY_GPU_LABEL))
     return out
 
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QElidingLabel
 
-from app.jobs.slurm_batch import waiting_text
+from app.jobs.placement import is_target, waiting_note
 from app.jobs.store import JobRecord
 from app.jobs.trust import refused_by_gate
 from app.library.records import ModelRecord
@@ -192,9 +192,13 @@ class TrainTab(QWidget):
             return
         remote = self.job.worker != "local"
         on = f" on {self.job.worker}" if remote else ""
-        if self.job.status == "Queued":
+        if self.job.status == "Queued" and (waiting := waiting_note(self.job.result)):  # no GPU free yet: why
+            self.title.setText(waiting)
+        elif self.job.status == "Queued" and is_target(self.job.worker):
+            self.title.setText("Looking for a worker with a free GPU…")
+        elif self.job.status == "Queued":
             self.title.setText(f"Waiting for a free slot (one training at a time on {self.job.worker if remote else 'this machine'})")
-        elif waiting := waiting_text(self.job.result):  # queued by Slurm on the worker's cluster, and why
+        elif waiting := waiting_note(self.job.result):  # queued by Slurm or Ray on the worker's cluster, and why
             self.title.setText(f"{waiting} (on {self.job.worker})")
         elif self.epochs_total:
             self.title.setText(f"Epoch {self.last_epoch}/{self.epochs_total}{on}")

@@ -91,6 +91,7 @@ SlurmdLogFile={root}/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SwitchType=switch/none
+GresTypes=gpu
 MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/backfill
@@ -103,7 +104,7 @@ JobCompType=jobcomp/none
 MinJobAge=600
 KillWait=5
 InactiveLimit=0
-NodeName={node} NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 State=UNKNOWN
+NodeName={node} NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 Gres=gpu:1 State=UNKNOWN
 PartitionName=debug Nodes={node} Default=YES MaxTime=INFINITE State=UP
 """
 
@@ -168,6 +169,10 @@ def start_cluster() -> Iterator[Cluster]:
     node = socket.gethostname().split(".")[0]
     conf = root / "slurm.conf"
     conf.write_text(_config(root, node, munge_socket))
+    # one gres gpu for the any-GPU placement to find idle: a count-only gres is refused by this slurmd ("gres/gpu
+    # count reported lower than configured (0 < 1)"), so its device file is /dev/null — Slurm schedules and counts it
+    # (CUDA_VISIBLE_DEVICES=0 in the job), torch sees no CUDA there and the agent runs on the CPU
+    (root / "gres.conf").write_text(f"NodeName={node} Name=gpu File=/dev/null\n")
     env = {**os.environ, "SLURM_CONF": str(conf)}
     started: list[subprocess.Popen[bytes]] = []
     steps_before = _steps()

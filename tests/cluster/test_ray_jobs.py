@@ -10,6 +10,7 @@ import pytest
 
 from app.jobs.events import read_all
 from app.jobs.manager import JobManager
+from app.jobs.placement import waiting_note
 from tests.helpers import (
     assert_export_landed_verified, assert_trained_remotely, tidy_manager, tiny_train_request, until, wait_for_event,
 )
@@ -33,9 +34,14 @@ def agents_of(job) -> list[psutil.Process]:
 
 
 def test_a_training_runs_as_a_ray_job_into_the_library(manager, lib, tiny_data, ray_head):
+    notes: list[str | None] = []
+    manager.listeners.append(lambda row: notes.append(waiting_note(row.result)))  # what the Jobs panel is told
     job = manager.submit_train(tiny_train_request(tiny_data["detect"]), worker="raycluster")
     job = manager.wait(job.id, 240)
     assert job.status == "Completed", job.error
+    # PENDING while Ray sets the carried agent up: Ray's own message on the row, gone once it runs
+    pending = [n for n in notes if n and n.startswith("Pending in Ray: ")]
+    assert pending and "runtime environment" in pending[0] and notes[-1] is None
     sub_id = submission(job)
     assert sub_id == f"yolodesk-{job.id}" and ray_head.status(sub_id) == "SUCCEEDED"
     info = ray_head.client().get_job_info(sub_id)

@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
+from app.jobs.placement import ANY_GPU, ANY_GPU_LABEL
+
 SPLITS = ("val", "test", "train")
 
 
@@ -63,6 +65,8 @@ class ValidateDialog(QDialog):
         self.where.addItem("This machine", "local")
         for name in workers:
             self.where.addItem(f"Worker {name}", name)
+        if workers:  # one queue across workers: the job waits until a worker has a GPU free
+            self.where.addItem(ANY_GPU_LABEL, ANY_GPU)
         self.problem = QLabel("")
         self.problem.setObjectName("error")
         self.problem.setWordWrap(True)
