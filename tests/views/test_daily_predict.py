@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from app.predict.session import PredictSession
 from tests.helpers import picture
 from tests.views.test_predict_tab import TASKS, open_predict
 
@@ -51,8 +52,11 @@ def test_labels_on_a_small_picture_are_drawn_small(qtbot, job_window, lib, check
     _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
     _predict(qtbot, tab, 96)
     assert tab.prediction.detections
-    p = tab.prediction = replace(tab.prediction, results=tab.prediction.results[:1])  # one box: its label's size shows
-    ours = tab._rendered()
+    # ultralytics' Results stay in the predict helper, which draws with Prediction.render: the same call, here
+    full = PredictSession(tab.loaded, "detect").predict(picture(96), conf=tab.engine.params.conf, imgsz=64)
+    assert len(full.detections) == len(tab.prediction.detections)  # what the helper found, found again
+    p = replace(full, results=full.results[:1])  # one box: its label's size shows
+    ours = p.render(**tab.controls.overlay())
     theirs = p.results.plot()  # ultralytics' own sizes: at least 2-px lines and ~15-px text
     original = picture(96)
     covered = np.any(ours != original, axis=2).mean()
