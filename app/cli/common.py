@@ -114,15 +114,24 @@ def stream_job(manager: Any, job_id: str, out: Any = None) -> Any:
     """Print the job's console (ANSI and ``\\r`` as the agent wrote them) until it ends; return the record."""
     from app.jobs.events import EventFollower
 
+    from app.jobs.placement import is_target, waiting_note
+
     out = out or sys.stdout
     job = manager.store.get(job_id)
     follower = EventFollower(job.events_path)
+    placing, said = is_target(job.worker), None  # an any-GPU job: why it waits, then where it went (on stderr)
     while True:
         for ev in follower.poll():
             if ev.get("type") == "log":
                 out.write(ev.get("text", ""))
                 out.flush()
         job = manager.store.get(job_id)
+        if placing:
+            now = waiting_note(job.result) if is_target(job.worker) else f"placed on {job.worker}"
+            if now and now != said:
+                print(now, file=sys.stderr, flush=True)
+                said = now
+            placing = is_target(job.worker)
         if job.finished:
             for ev in follower.poll():  # what the agent wrote between the last poll and its end
                 if ev.get("type") == "log":
