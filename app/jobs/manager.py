@@ -409,6 +409,7 @@ class JobManager:
     def shutdown(self, timeout: float = 2.0) -> None:
         """Stop supervising (agents keep running; the next start re-attaches)."""
         self._stop.set()
+        self.placer.close()
         for t in list(self._threads.values()):
             t.join(timeout)
         for transport in self._remote.values():

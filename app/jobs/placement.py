@@ -103,13 +103,18 @@ class Placer:
         self._at = 0.0
         self._placed_since: dict[str, int] = {}  # cluster worker -> our jobs placed there since its last probe
         self._probing = False
+        self._closed = False
         self._guard = threading.Lock()
+
+    def close(self) -> None:
+        """No probe starts any more (the manager is shutting down: its transports are being closed)."""
+        self._closed = True
 
     # ------------------------------------------------------------------ probing (never under the manager's lock)
     def offers(self) -> dict[str, Offer] | None:
         """The latest offers (None before the first probe ended); a probe starts in the background when stale."""
         with self._guard:
-            if not self._probing and time.monotonic() - self._at > self.ttl:
+            if not self._probing and not self._closed and time.monotonic() - self._at > self.ttl:
                 self._probing = True
                 threading.Thread(target=self._probe_all, name="gpu-placement-probe", daemon=True).start()
             return self._offers
@@ -141,7 +146,9 @@ class Placer:
 
         def ask(worker: Any) -> None:
             try:
-                if worker.kind == "slurm" and self.transport_for is not None:
+                if self._closed:
+                    answers[worker.name] = Offer(worker.name, worker.kind, reason="not asked: the app is closing")
+                elif worker.kind == "slurm" and self.transport_for is not None:
                     answers[worker.name] = slurm_offer(self.transport_for(worker.name), self.probe_timeout)
                 elif worker.kind == "ray" and self.transport_for is not None:
                     answers[worker.name] = ray_offer(self.transport_for(worker.name), self.probe_timeout)
