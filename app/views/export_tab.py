@@ -20,6 +20,7 @@ from app.jobs.trust import REFUSAL_CODES
 from app.library.records import ModelRecord
 from app.qt.model_table import fmt_size
 from app.views.export_arguments import ArgumentForm, arguments_changed, model_imgsz
+from app.views.export_precision import set_precision_menu
 from app.views.trust_prompt import ask_trust
 from app.widgets.badge import badge_color
 
@@ -261,9 +262,12 @@ class ExportTab(QWidget):
         self.export_button.setEnabled(state == "ready" and target is not None and not active and self.model.has_weights)
         self.cancel_button.setVisible(active)
         done = e is not None and e.status == "Completed"
-        own = self._acted_on(fmt)  # Download / Delete: the FP32 export, or the INT8 one when it is alone
-        self.download_button.setEnabled(own is not None and own.status == "Completed")
-        self.delete_button.setEnabled(own is not None and not active)
+        # Download / Delete: the format's one export, or a FP32 / INT8 menu when it has both
+        pair = [x for x in (e, int8) if x is not None]
+        self.download_button.setEnabled(any(x.status == "Completed" for x in pair))
+        self.delete_button.setEnabled(any(x.status not in ACTIVE for x in pair))
+        set_precision_menu(self.download_button, e, int8, lambda x: x.status == "Completed", self.downloadRequested.emit)
+        set_precision_menu(self.delete_button, e, int8, lambda x: x.status not in ACTIVE, self.deleteRequested.emit)
         self.trust_button.setVisible(e is not None and e.status == "Failed" and bool(e.job_id)
                                      and (e.error or "").startswith(tuple(f"{c}:" for c in REFUSAL_CODES)))
         if e is None:
@@ -370,7 +374,7 @@ class ExportTab(QWidget):
 
     def _on_download_clicked(self) -> None:
         e = self._acted_on(self.current_format())
-        if e is not None:
+        if e is not None and self.download_button.menu() is None:  # with a menu, its FP32 / INT8 entry acts
             self.downloadRequested.emit(e.id)
 
     def _on_trust_clicked(self) -> None:
@@ -382,7 +386,7 @@ class ExportTab(QWidget):
 
     def _on_delete_clicked(self) -> None:
         e = self._acted_on(self.current_format())
-        if e is not None:
+        if e is not None and self.delete_button.menu() is None:  # with a menu, its FP32 / INT8 entry acts
             self.deleteRequested.emit(e.id)
 
 

@@ -59,3 +59,36 @@ def test_int8_of_a_model_without_a_data_set_is_refused_in_a_dialog(qtbot, job_wi
     qtbot.waitUntil(lambda: len(warned) == 1, timeout=10000)
     assert "needs its data set to calibrate and to check accuracy" in warned[0] and "none linked" in warned[0]
     assert job_window.jobs.store.list() == [] and ExportStore(lib).for_model(model.id) == []
+
+
+def test_download_and_delete_offer_fp32_or_int8_when_a_format_has_both(qtbot, lib, checkpoints):
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    store = ExportStore(lib)
+    _completed(store, model.id, "onnx", None, True)
+    _completed(store, model.id, "onnx-int8", {"metric": "mAP50", "pt": 0.519, "int8": 0.512, "delta_points": -0.7,
+                                               "tolerance_points": 1.0, "accurate": True}, True)
+    _completed(store, model.id, "openvino", None, True)
+    running = store.create(model.id, "openvino-int8", {"imgsz": 64, "quantize": 8})
+    store.set(running.id, status="Running")
+    ids = {e.format: e.id for e in store.for_model(model.id)}
+    tab = ExportTab()
+    qtbot.addWidget(tab)
+    tab.show_model(model, store.for_model(model.id), {f.argument: ("ready", "") for f in FORMATS})
+    tab.table.selectRow(ROW["onnx"])
+    download, delete = tab.download_button.menu(), tab.delete_button.menu()
+    assert download is not None and delete is not None
+    assert [a.text() for a in download.actions()] == ["FP32 export (1 kB)", "INT8 export (1 kB, mAP50 −0.7)"]
+    with qtbot.waitSignal(tab.downloadRequested) as asked:
+        download.actions()[1].trigger()
+    assert asked.args == [ids["onnx-int8"]]
+    with qtbot.waitSignal(tab.deleteRequested) as asked:
+        delete.actions()[0].trigger()
+    assert asked.args == [ids["onnx"]]
+    tab.table.selectRow(ROW["openvino"])  # its INT8 export is running: only the FP32 one can go
+    delete = tab.delete_button.menu()
+    assert [(a.text(), a.isEnabled()) for a in delete.actions()] == [("FP32 export (1 kB)", True),
+                                                                     ("INT8 export (running)", False)]
+    assert [a.isEnabled() for a in tab.download_button.menu().actions()] == [True, False]
+    tab.table.selectRow(ROW["torchscript"])
+    assert tab.download_button.menu() is None and not tab.download_button.isEnabled()
