@@ -71,6 +71,23 @@ def _calibration_data(model: ModelRecord, spec_format: ExportFormat, fmt: str, a
         args["data"] = local
 
 
+def _check_shippable(args: dict[str, Any], worker: str) -> None:
+    """A worker calibrates on a copy of the local data set (sent as a training's is): refuse one that cannot go."""
+    data = args.get("data")
+    if worker == "local" or not isinstance(data, str) or not Path(data).exists():
+        return  # (a data= that is not here names a data set on the worker: it is used there as given)
+    import yaml
+
+    from app.jobs.ssh_transport import outside_root  # paramiko loads only for a worker's export
+
+    try:
+        problem = outside_root(Path(data))
+    except (OSError, ValueError, AttributeError, yaml.YAMLError) as e:  # unreadable, or not a mapping of splits
+        problem = f"{Path(data).name} cannot be read to send it to {worker}: {str(e).splitlines()[0][:200]}"
+    if problem:
+        raise LibraryError(f"the calibration data set cannot go to {worker}: {problem}")
+
+
 class ExportKind(JobKind):
     """``export``: one job per (model, format, arguments); the result is an artifact beside the model."""
 
@@ -103,6 +120,7 @@ class ExportKind(JobKind):
         if problem:
             raise LibraryError(problem)
         _calibration_data(model, spec_format, fmt, args)
+        _check_shippable(args, worker)
         exports = ExportStore(lib)
         row = row_format(fmt, args)  # an INT8 export sits beside the FP32 one of its format
         busy = [e for e in exports.for_model(model_id) if e.format == row and e.status in ACTIVE]

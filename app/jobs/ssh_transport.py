@@ -55,6 +55,17 @@ def dataset_root(data: Path) -> tuple[Path, dict[str, Any] | None]:
     return base, desc
 
 
+def outside_root(data: Path) -> str | None:
+    """Why ``data`` cannot be sent to a worker (a split folder outside the data set's root), or None."""
+    root, desc = dataset_root(data)
+    for split in ("train", "val", "test"):
+        entry = (desc or {}).get(split)
+        if isinstance(entry, str) and Path(entry).is_absolute() and not Path(entry).is_relative_to(root):
+            return (f"{data.name}: the {split} folder {entry} is outside the data set's root {root}; "
+                    "it cannot be sent to a worker")
+    return None
+
+
 def start_in(run_dir: Path, start: Callable[[], AgentHandle]) -> AgentHandle:
     """Run ``start`` with ``run_dir`` made; a folder it made goes again when the job never started there."""
     made = not run_dir.exists()
@@ -171,6 +182,9 @@ class SSHTransport:
 
     def _upload_data(self, data: Path, job_dir: str) -> str:
         root, desc = dataset_root(data)
+        problem = outside_root(data)
+        if problem:
+            raise SSHError(problem)
         manifest = local_digest(str(root))
         assert self.link.layout is not None
         remote_root = upload_tree(self.link, root, self.link.layout.data(manifest["sha256"][:16]))
@@ -180,12 +194,8 @@ class SSHTransport:
         desc["path"] = remote_root
         for split in ("train", "val", "test"):
             entry = desc.get(split)
-            if isinstance(entry, str) and Path(entry).is_absolute():
-                try:
-                    desc[split] = str(Path(entry).relative_to(root))
-                except ValueError as e:
-                    raise SSHError(f"{data.name}: the {split} folder {entry} is outside the data set's root {root}; "
-                                   "it cannot be sent to a worker") from e
+            if isinstance(entry, str) and Path(entry).is_absolute():  # inside the root: outside_root said so
+                desc[split] = str(Path(entry).relative_to(root))
         remote_yaml = posixpath.join(job_dir, "data.yaml")
         sftp_write(self.link.sftp(), remote_yaml, yaml.safe_dump(desc, sort_keys=False).encode())
         return remote_yaml
