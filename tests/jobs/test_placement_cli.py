@@ -41,3 +41,18 @@ def test_an_any_gpu_training_says_why_it_waits_then_cancels(home, tiny_data):
         if train.poll() is None:
             train.kill()
         train.wait(10)
+
+
+def test_the_export_tab_reads_where_an_any_gpu_export_waits(lib, checkpoints):
+    """What the Export tab's detail shows for a queued any-GPU export: the target and, whole, why it waits."""
+    from app.qt.view_data import load_export_view
+    from tests.helpers import tidy_manager
+
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt")
+    model = getattr(model, "model", model)
+    with tidy_manager(lib) as m:
+        m.submit_export(model.id, "onnx", {}, worker="any-gpu")
+        want = "any GPU worker (Waiting for a GPU: no workers yet: add one under Workers (yolodesk workers add))"
+        until(lambda: load_export_view(lib, lib.model(model.id)).where.get("onnx") == want, 20,
+              "the export view does not say why the export waits")
