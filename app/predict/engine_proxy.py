@@ -89,6 +89,7 @@ class ProcessPredictEngine:
         self._requests: OrderedDict[int, tuple[Any, np.ndarray]] = OrderedDict()
         self._renders: dict[int, _Render] = {}
         self._closed = False
+        self._failed_starts = 0  # helpers that could not start: cuda_available() stops waiting for one
         self.thread = threading.Thread(target=self._send_loop, name="predict-proxy-send", daemon=True)
         self.thread.start()
 
@@ -147,13 +148,17 @@ class ProcessPredictEngine:
 
     def cuda_available(self, timeout: float = READY_WAIT_S) -> bool:
         """Whether the helper's torch sees an NVIDIA GPU (starts the helper; waits for its imports; not the GUI's)."""
+        failed = self._failed_starts
         self._post(("ping",))
         end = time.monotonic() + timeout
-        while time.monotonic() < end and not self._closed:
+        h: _Helper | None = None
+        while time.monotonic() < end and not self._closed and self._failed_starts == failed:
             with self._lock:
-                h = self._helper
+                h = self._helper or h  # the one that started for this question, even once it is gone
             if h is not None and h.ready.wait(0.1):
                 return bool(h.info.get("cuda"))
+            if h is not None and h.dead:
+                return False  # it died while importing: said in the tab, and no GPU to offer
             time.sleep(0.05)
         return False
 
@@ -218,6 +223,7 @@ class ProcessPredictEngine:
         try:
             h = self._start()
         except Exception as e:  # noqa: BLE001 — no process could start (out of memory, no interpreter)
+            self._failed_starts += 1
             self._deliver_error(msg, PredictError(f"the predict helper process could not start: {e}"))
             return None
         try:
@@ -291,6 +297,7 @@ class ProcessPredictEngine:
             if wire["ended"]:
                 with self._lock:
                     self._live = False
+                self.source_released = True  # the capture thread released it before the engine said "ended"
         names = {f.name for f in fields(Outcome)}
         values = {k: v for k, v in wire.items() if k in names}
         values.update(tag=tag, image=image, prediction=pred, error=unpack_error(wire["error"]))
