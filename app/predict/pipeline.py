@@ -197,11 +197,6 @@ class LivePipeline:
             self._to_infer = frame
             self._cond.notify_all()
 
-    def idle(self) -> bool:
-        """No frame anywhere in the pipeline."""
-        with self._cond:
-            return self._to_infer is None and self._to_finish is None and self._working == 0
-
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every frame fed has been emitted (or dropped, when cancelled)."""
         with self._cond:

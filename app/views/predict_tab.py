@@ -112,6 +112,7 @@ class PredictTab(QWidget):
         self.readout = QLabel("—")
         self.readout.setObjectName("muted")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setWordWrap(True)  # a live run's line is long: it wraps rather than widen the page
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -268,6 +269,7 @@ class PredictTab(QWidget):
         self.banner.hide()
         self.engine.start_live(source, tag="live")
         self.sources.show_live(True)
+        self._update_source_buttons()  # Stop is enabled on a machine without a camera too
 
     def stop_live(self) -> None:
         """Stop the video or camera (the camera is released)."""
