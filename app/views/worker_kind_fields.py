@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
+from app.jobs.placement import CLUSTER_KINDS, DEFAULT_MAX_SUBMISSIONS
 from app.jobs.ray_options import DEFAULT_DASHBOARD_PORT, RayOptions, store_ray_token
 from app.jobs.slurm_batch import SlurmOptions, parse_env
 from app.jobs.workers import WorkerRecord, WorkerStore
@@ -51,6 +52,10 @@ class WorkerKindFields(QObject):
         self.ray_token = QLineEdit(parent)
         self.ray_token.setEchoMode(QLineEdit.EchoMode.Password)
         self.ray_token.setPlaceholderText("the cluster's RAY_AUTH_TOKEN (kept as a secret, never in the library)")
+        self.max_submissions = QSpinBox(parent)
+        self.max_submissions.setRange(1, 1000)
+        self.max_submissions.setValue(DEFAULT_MAX_SUBMISSIONS)
+        self.max_submissions.setToolTip("How many jobs of ours the cluster may hold at once; it queues them itself")
         self._form: QFormLayout | None = None
         self.kind.currentIndexChanged.connect(self._on_kind_current_index_changed)
 
@@ -70,6 +75,7 @@ class WorkerKindFields(QObject):
         form.addRow("Kind", self.kind)
         for label, widget in self.slurm_rows + self.ray_rows:
             form.addRow(label, widget)
+        form.addRow("Jobs at once", self.max_submissions)
         self._on_kind_current_index_changed()
 
     def placeholder_fields(self) -> list[QLineEdit]:
@@ -79,15 +85,17 @@ class WorkerKindFields(QObject):
     def values(self) -> tuple[str, dict[str, Any] | None]:
         """``("ssh", None)`` or ``("slurm", options)``; raises SlurmOptionError naming a bad field."""
         kind = str(self.kind.currentData())
+        at_once = self.max_submissions.value()
+        extra = {"max_submissions": at_once} if at_once != DEFAULT_MAX_SUBMISSIONS else {}  # the default goes unsaid
         if kind == "ray":
-            return kind, RayOptions(self.dashboard_port.value()).to_json()
+            return kind, {**RayOptions(self.dashboard_port.value()).to_json(), **extra}
         if kind != "slurm":
             return kind, None
         options = SlurmOptions.from_json({
             "partition": self.partition.text().strip(), "account": self.account.text().strip(),
             "gres": self.gres.text().strip(), "time": self.time.text().strip(), "cpus": self.cpus.value() or None,
             "mem": self.mem.text().strip(), "env": parse_env(self.env.text().split())})
-        return kind, options.to_json()
+        return kind, {**options.to_json(), **extra}
 
     def secrets(self) -> dict[str, str]:
         """``{"ray_token": …}`` for a Ray worker with a token typed (the page keeps it as a secret), else {}."""
@@ -102,6 +110,7 @@ class WorkerKindFields(QObject):
             self._form.setRowVisible(widget, slurm)
         for _label, widget in self.ray_rows:
             self._form.setRowVisible(widget, self.kind.currentData() == "ray")
+        self._form.setRowVisible(self.max_submissions, self.kind.currentData() in CLUSTER_KINDS)
         window = self._form.parentWidget().window() if self._form.parentWidget() else None
         if window is not None:
             window.adjustSize()

@@ -44,3 +44,19 @@ def test_the_choosers_offer_any_gpu_worker_once_there_are_workers(qtbot):
     qtbot.addWidget(dialog)
     dialog.where.setCurrentIndex(dialog.where.findText(ANY_GPU_LABEL))
     assert dialog.request().worker == ANY_GPU
+
+
+def test_add_worker_dialog_sets_how_many_jobs_a_cluster_may_hold(qtbot):
+    from app.views.workers_page import AddWorkerDialog
+
+    dialog = AddWorkerDialog()
+    qtbot.addWidget(dialog)
+    fields = dialog.kind_fields
+    assert not fields._form.isRowVisible(fields.max_submissions)  # an SSH box runs one training at a time
+    dialog.name.setText("hpc")
+    dialog.host.setText("login.example")
+    fields.kind.setCurrentIndex(fields.kind.findData("slurm"))
+    assert fields._form.isRowVisible(fields.max_submissions) and fields.max_submissions.value() == 8
+    fields.max_submissions.setValue(16)
+    dialog._on_buttons_accepted()
+    assert dialog.values is not None and dialog.values["options"] == {"max_submissions": 16}
