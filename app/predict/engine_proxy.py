@@ -144,6 +144,7 @@ class ProcessPredictEngine:
 
     @property
     def live(self) -> bool:
+        """Whether a live run is going (cleared at once by stop_live, or when the helper says it ended)."""
         return self._live
 
     def cuda_available(self, timeout: float = READY_WAIT_S) -> bool:
