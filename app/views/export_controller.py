@@ -14,7 +14,7 @@ from app.exporters.registry import FORMATS
 from app.exporters.availability import availability
 from app.exporters.store import ExportStore
 from app.exporters.toolchains import TOOLCHAINS, Toolchains
-from app.jobs.placement import ANY_GPU, ANY_GPU_LABEL
+from app.jobs.placement import ANY_GPU, ANY_GPU_LABEL, CLUSTER_KINDS
 from app.library.repository import LibraryError
 from app.library.storage import atomic_copy
 from app.qt.tasks import run_in_background
@@ -64,21 +64,9 @@ class ExportController(QObject):
 
     def refresh_targets(self) -> None:
         """Offer each tested worker (its GPUs, then its CPU) under "Run on"."""
-        from app.jobs.workers import WorkerStore, gpu_choices  # paramiko loads when workers are listed, not at start
+        lib = self.lib
+        self.ops.submit(lambda: export_targets(lib), self.tab.set_targets, what="Listing the workers")
 
-        def targets() -> list[tuple[str, str, str, bool]]:
-            found = []
-            for w in WorkerStore(self.lib).list():
-                if w.info is None:
-                    continue
-                trt = w.has_package("tensorrt")
-                found += [(name, device, label, trt) for name, device, label in gpu_choices([w])]
-                found.append((w.name, "cpu", f"{w.name}, CPU", False))
-            if found:  # one queue across workers: placed where a GPU is free (and, for TensorRT, tensorrt is)
-                found.append((ANY_GPU, "", ANY_GPU_LABEL, True))
-            return found
-
-        self.ops.submit(targets, self.tab.set_targets, what="Listing the workers")
     def refresh(self) -> None:
         """Read the shown model's exports on the library thread, then show them."""
         model_id = self.shown_model_id()
@@ -220,3 +208,22 @@ class ExportController(QObject):
 
         run_in_background(copy, lambda t: self.say(f"Saved {t}", 8000),
                           lambda e: QMessageBox.warning(self.parent_widget, "Download", f"Could not save: {e}"))
+
+
+def export_targets(lib: Library) -> list[tuple[str, str, str, bool]]:
+    """(worker, device, label, has GPU + tensorrt) for "Run on": each tested worker's GPUs and CPU, then any GPU
+    worker where a GPU may come free (a Slurm or Ray worker's, or a GPU box's). Runs on the library thread."""
+    from app.jobs.workers import WorkerStore, gpu_choices  # paramiko loads when workers are listed, not at start
+
+    found = []
+    workers = WorkerStore(lib).list()
+    for w in workers:
+        if w.info is None:
+            continue
+        trt = w.has_package("tensorrt")
+        found += [(name, device, label, trt) for name, device, label in gpu_choices([w])]
+        found.append((w.name, "cpu", f"{w.name}, CPU", False))
+    clusters = any(w.kind in CLUSTER_KINDS for w in workers)
+    if clusters or any(device != "cpu" for _n, device, _l, _t in found):
+        found.append((ANY_GPU, "", ANY_GPU_LABEL, clusters or any(t for *_x, t in found)))
+    return found

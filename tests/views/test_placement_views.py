@@ -60,3 +60,14 @@ def test_add_worker_dialog_sets_how_many_jobs_a_cluster_may_hold(qtbot):
     fields.max_submissions.setValue(16)
     dialog._on_buttons_accepted()
     assert dialog.values is not None and dialog.values["options"] == {"max_submissions": 16}
+
+
+def test_the_export_tab_offers_any_gpu_worker_where_a_gpu_may_come_free(lib):
+    from app.jobs.workers import WorkerStore
+    from app.views.export_controller import export_targets
+
+    workers = WorkerStore(lib)
+    workers.add("box", "box.example")  # never tested: its GPUs are unknown, so it offers nothing yet
+    assert export_targets(lib) == []
+    workers.add("hpc", "login.example", kind="slurm")  # a cluster: its nodes' GPUs come free as Slurm says
+    assert export_targets(lib) == [(ANY_GPU, "", ANY_GPU_LABEL, True)]
