@@ -24,12 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def bare_fps(session, frames: list, imgsz: int) -> float:  # noqa: ANN001
+def bare_fps(session, frames: list, imgsz: int) -> tuple[float, float]:  # noqa: ANN001
+    """Frames a second, and this process's CPU ms a frame (all threads: the load's share does not count)."""
     session.predict(frames[0], imgsz=imgsz)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for f in frames:
         session.predict(f, imgsz=imgsz)
-    return len(frames) / (time.perf_counter() - t0)
+    return len(frames) / (time.perf_counter() - t0), (time.process_time() - c0) * 1000 / len(frames)
 
 
 def live_run(engine_cls, session, frames: list, imgsz: int, fps: float, seconds: float) -> dict:  # noqa: ANN001
@@ -39,14 +40,15 @@ def live_run(engine_cls, session, frames: list, imgsz: int, fps: float, seconds:
     engine = engine_cls(lambda o: (got.append(o), o.ended and done.set()))
     engine.session = session
     engine.set_params(imgsz=imgsz)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     engine.start_live(ReplayFrames(frames, fps=fps, seconds=seconds))
     done.wait(seconds + 30)
-    elapsed = time.monotonic() - t0
+    elapsed, cpu = time.monotonic() - t0, time.process_time() - c0
     engine.close()
     live = [o for o in got if o.prediction is not None]
     latency = sorted(getattr(o, "latency_ms", 0.0) for o in live)
     return {"fps": len(live) / elapsed, "latency_median_ms": statistics.median(latency) if latency else 0.0,
+            "cpu_ms": cpu * 1000 / max(len(live), 1),
             "dropped": got[-1].dropped if got else 0}
 
 
@@ -84,11 +86,12 @@ def main() -> None:
     for r in range(a.rounds):
         for name in list(engines)[:: 1 if r % 2 == 0 else -1]:
             load = os.getloadavg()[0]
-            bare = bare_fps(session, frames, a.imgsz)
+            bare, bare_cpu = bare_fps(session, frames, a.imgsz)
             live = live_run(engines[name], session, frames, a.imgsz, bare * 2, a.seconds)
             ratios[name].append(live["fps"] / bare)
             print(f"round {r} {name:<9}: bare {bare:6.1f} FPS, live {live['fps']:6.1f} FPS = {ratios[name][-1]:.3f}×, "
-                  f"capture → result median {live['latency_median_ms']:.1f} ms, load {load:.2f}", flush=True)
+                  f"CPU {bare_cpu:.1f} / {live['cpu_ms']:.1f} ms a frame, capture → result median "
+                  f"{live['latency_median_ms']:.1f} ms, load {load:.2f}", flush=True)
     for name, v in ratios.items():
         print(f"{name}: live / bare median {statistics.median(v):.3f} over {len(v)} rounds {[round(x, 3) for x in v]}")
 
