@@ -8,13 +8,16 @@ import sys
 import pytest
 
 from app.cli import main
-from app.jobs.slurm_batch import SlurmOptionError, SlurmOptions, batch_script, parse_env, parse_scontrol, parse_squeue
+from app.jobs.slurm_batch import (
+    SlurmOptionError, SlurmOptions, batch_script, parse_env, parse_sacct, parse_scontrol, parse_squeue,
+)
 
 
 def test_cli_adds_a_slurm_worker_tests_it_with_sinfo_and_lists_its_kind(capsys, home, sshd, cluster):
     args = ["workers", "add", "hpc", "127.0.0.1", "--port", str(sshd.port), "--user", "root", "--key",
             str(sshd.client_key), "--python", sys.executable, "--kind", "slurm", "--partition", "debug",
-            "--time", "00:10:00", "--gres", "gpu:1", "--env", f"SLURM_CONF={cluster.conf}", "--trust", sshd.fingerprint()]
+            "--time", "00:10:00", "--gres", "gpu:1", "--env", f"SLURM_CONF={cluster.conf}", "--trust", sshd.fingerprint(),
+            "--max-submissions", "3"]
     code = main(args)
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -25,7 +28,8 @@ def test_cli_adds_a_slurm_worker_tests_it_with_sinfo_and_lists_its_kind(capsys, 
     assert main(["workers", "list", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)[0]
     assert row["kind"] == "slurm" and row["options"] == {
-        "partition": "debug", "gres": "gpu:1", "time": "00:10:00", "env": {"SLURM_CONF": str(cluster.conf)}}
+        "partition": "debug", "gres": "gpu:1", "time": "00:10:00", "env": {"SLURM_CONF": str(cluster.conf)},
+        "max_submissions": 3}
 
 
 def test_cli_slurm_worker_without_slurm_conf_says_so(capsys, home, sshd, cluster):
@@ -42,6 +46,8 @@ def test_cli_slurm_worker_without_slurm_conf_says_so(capsys, home, sshd, cluster
     (["--kind", "slurm", "--env", "SLURM_CONF"], "give it as NAME=VALUE"),
     (["--kind", "slurm", "--partition", "gpu;rm -rf"], "is not a Slurm partition"),
     (["--gres", "gpu:1"], "--gres only apply to --kind slurm"),
+    (["--max-submissions", "3"], "--max-submissions only applies to --kind slurm or ray"),
+    (["--kind", "slurm", "--max-submissions", "0"], "--max-submissions 0 must be at least 1"),
 ])
 def test_cli_refuses_bad_slurm_options_in_one_line(capsys, home, extra, says):
     code = main(["workers", "add", "bad", "login.example", *extra])
@@ -67,3 +73,6 @@ def test_batch_script_carries_the_jobs_resources_over_the_workers_defaults():
     state = parse_scontrol("7", "JobId=7 JobName=x\n   JobState=TIMEOUT Reason=TimeLimit Dependency=(null)\n")
     assert state is not None and (state.state, state.reason, state.live) == ("TIMEOUT", "TimeLimit", False)
     assert parse_squeue("7", "PENDING|Resources").waiting == "Waiting in Slurm: Resources"
+    # sacct's final state where accounting runs (``-n -P -X -o State,Reason``): "CANCELLED by UID" is CANCELLED
+    assert parse_sacct("7", "CANCELLED by 0|None\n") == type(state)("7", "CANCELLED", "None")
+    assert parse_sacct("7", "") is None
