@@ -15,7 +15,8 @@ from remote_agent import PROTOCOL_VERSION
 # What a worker's Python has for exports: the base runtimes, and what each export toolchain needs there.
 PACKAGES = ("onnx", "onnxruntime", "onnxruntime-gpu", "openvino", "tensorrt", "tensorrt-cu12", "psutil", "nvidia-ml-py",
             "ncnn", "MNN", "executorch", "litert-torch", "onnxruntime-qnn", "coreai-torch", "paddlepaddle",
-            "coremltools", "tensorflow", "model-compression-toolkit", "rknn-toolkit2", "dx_com", "amd-quark")
+            "coremltools", "tensorflow", "model-compression-toolkit", "rknn-toolkit2", "dx_com", "amd-quark",
+            "nncf")  # nncf: OpenVINO INT8
 
 
 def _version(dist: str) -> str | None:

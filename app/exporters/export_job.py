@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.exporters.args_check import check_export_args
-from app.exporters.availability import availability, missing_for_args
+from app.exporters.availability import PRECISION_MODULES, availability, missing_for_args
 from app.exporters.int8 import ACCURACY_KEY, TOLERANCE_POINTS, Int8Refused, calibration_data, is_int8, row_format
 from app.exporters.registry import FP32_UNSUPPORTED_FORMATS, ExportFormat, get, restriction
 from app.exporters.store import ExportStore
@@ -48,9 +48,24 @@ def _check_where(lib: Library, spec_format: ExportFormat, args: dict[str, Any], 
         return  # checked against each worker the job could be placed on (app.jobs.placement.placed_spec)
     from app.jobs.workers import WorkerStore, worker_can_export  # paramiko loads only for a worker's export
 
-    problem = worker_can_export(WorkerStore(lib).get(worker), spec_format, args)
+    record = WorkerStore(lib).get(worker)
+    problem = worker_can_export(record, spec_format, args) or _missing_on_worker(record, spec_format.argument, args)
     if problem:
         raise LibraryError(problem)
+
+
+def _missing_on_worker(worker: Any, fmt: str, args: dict[str, Any]) -> str | None:
+    """A package the chosen precision needs (nncf for OpenVINO INT8) that the worker's last test found missing.
+
+    A worker tested by an older agent does not list it: not known, not refused (the export says so if it fails).
+    """
+    packages = (worker.info or {}).get("packages") or {}
+    missing = [spec for module, spec in PRECISION_MODULES.get((fmt, args.get("quantize")), ())
+               if module in packages and not packages[module]]
+    if not missing:
+        return None
+    return (f"{fmt} with quantize={args.get('quantize')} needs {', '.join(missing)} on {worker.name}, which it "
+            f"lacks: pip install {' '.join(repr(m) for m in missing)} there (with its interpreter), then test it again")
 
 
 def _calibration_data(model: ModelRecord, spec_format: ExportFormat, fmt: str, args: dict[str, Any]) -> None:
@@ -116,7 +131,8 @@ class ExportKind(JobKind):
         if unknown:
             raise LibraryError(f"{spec_format.name} does not take {', '.join(unknown)} "
                                f"(it takes imgsz, {', '.join(spec_format.args)})")
-        problem = restriction(spec_format, model.task, model.architecture, args) or missing_for_args(fmt, args)
+        here = missing_for_args(fmt, args) if worker == "local" else None  # a worker's packages: _check_where
+        problem = restriction(spec_format, model.task, model.architecture, args) or here
         if problem:
             raise LibraryError(problem)
         _calibration_data(model, spec_format, fmt, args)

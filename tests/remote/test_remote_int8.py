@@ -61,3 +61,9 @@ def test_int8_on_a_worker_calibrates_on_the_data_set_sent_there_and_one_that_can
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "cannot go to box" in out.stderr, out.stderr
     assert len(ExportStore(lib).for_model(model.id)) == 1
+    # OpenVINO INT8 needs nncf on the worker that exports (not here): its last test says whether it has it
+    assert box.info["packages"]["nncf"]  # this machine's agent lists it
+    workers.update("box", info={**box.info, "packages": {**box.info["packages"], "nncf": None}})
+    with pytest.raises(LibraryError, match="needs nncf>=2.14.0 on box, which it lacks: pip install"):
+        manager.submit_export(model.id, "openvino", {"imgsz": 64, "quantize": 8}, worker="box")
+    assert len(ExportStore(lib).for_model(model.id)) == 1
