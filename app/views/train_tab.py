@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
-from superqt import QElidingLabel
 
 from app.jobs.placement import is_target, waiting_note
 from app.jobs.store import JobRecord
@@ -19,6 +18,7 @@ from app.qt.jobs_bridge import JobEventStream
 from app.views.trust_prompt import ask_trust
 from app.widgets.ansi_console import AnsiConsole
 from app.widgets.badge import Badge
+from app.widgets.eliding_title import ElidingTitle
 from app.widgets.system_meters import SystemMeters
 from app.widgets.train_charts import TrainCharts
 
@@ -48,9 +48,15 @@ class TrainTab(QWidget):
         self._measured = False  # a progress event has given the bar a measure (before it, the bar is busy)
 
         self.status = Badge("status")
-        self.title = QElidingLabel()
+        self.title = ElidingTitle()
         self.title.setObjectName("sectionTitle")
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # elided, never widening
+        self.title_detail = QLabel()  # the whole title, wrapped, while the head is too narrow for it (a wait reason)
+        self.title_detail.setObjectName("muted")
+        self.title_detail.setWordWrap(True)
+        self.title_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title_detail.hide()
+        self.title.overflowChanged.connect(self._on_title_overflow_changed)
         self.elapsed = QLabel()
         self.elapsed.setObjectName("muted")
         self.progress = QProgressBar()
@@ -103,6 +109,7 @@ class TrainTab(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 10, 4, 4)
         lay.addLayout(head)
+        lay.addWidget(self.title_detail)
         lay.addWidget(self.progress)
         lay.addWidget(self.banner)
         lay.addWidget(self.inner, 1)
@@ -206,9 +213,12 @@ class TrainTab(QWidget):
             starting = f"Uploading to {self.job.worker} and starting the agent…" if remote else "Starting the agent…"
             self.title.setText({"Starting": starting, "Running": f"Preparing data{on}…"}.get(
                 self.job.status, self.job.status))
-        self.title.setToolTip(self.title.text())  # in full where the head is too narrow for it
         if self.progress.maximum() == 0:
             self.progress.setToolTip(self.title.text())  # the busy bar names the phase it waits on
+
+    def _on_title_overflow_changed(self, whole: str) -> None:
+        self.title_detail.setText(whole)
+        self.title_detail.setVisible(bool(whole))
 
     def stop_stream(self) -> None:
         if self.stream is not None:

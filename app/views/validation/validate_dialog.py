@@ -53,6 +53,8 @@ class ValidateDialog(QDialog):
         self.path = QLineEdit()
         self.path.setPlaceholderText("/path/to/data.yaml")
         self.path.textEdited.connect(lambda _t: self.file_button.setChecked(True))
+        group.buttonToggled.connect(lambda _b, _on: self._show_problem(None))  # a changed choice: the old verdict goes
+        self.path.textEdited.connect(lambda _t: self._show_problem(None))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
         row = QHBoxLayout()
@@ -70,6 +72,7 @@ class ValidateDialog(QDialog):
         self.problem = QLabel("")
         self.problem.setObjectName("error")
         self.problem.setWordWrap(True)
+        self.problem.hide()  # an empty error bar reads as an error with no words: shown only with a message
         form = QFormLayout()
         form.addRow("Split", self.split)
         form.addRow("Where", self.where)
@@ -93,9 +96,14 @@ class ValidateDialog(QDialog):
     def _on_buttons_accepted(self) -> None:
         problem = request_problem(self.request().data, self.linked)
         if problem:  # the form stays open with its input; the reason is shown under it
-            self.problem.setText(problem)
+            self._show_problem(problem)
             return
         self.accept()
+
+    def _show_problem(self, text: str | None) -> None:
+        """The one-line reason under the form, or none (the bar hidden)."""
+        self.problem.setText(text or "")
+        self.problem.setVisible(bool(text))
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Data set", "", "Data set (*.yaml *.yml)")
