@@ -40,3 +40,39 @@ def test_a_long_wait_reason_is_shown_whole_under_a_narrow_train_head(qtbot, lib)
     qtbot.waitUntil(lambda: not tab.title_detail.isVisible(), timeout=2000)
     assert not tab.title.is_elided()
     tab.stop_stream()
+
+
+def test_the_camera_list_says_when_there_is_no_camera(qtbot):
+    from app.predict.sources import Camera
+    from app.views.predict.source_bar import LOOKING_FOR_CAMERAS, NO_CAMERA, SourceBar
+
+    bar = SourceBar()
+    qtbot.addWidget(bar)
+    assert bar.camera.currentText() == LOOKING_FOR_CAMERAS and not bar.camera.isEnabled()  # not blank meanwhile
+    bar.set_cameras([])
+    assert bar.camera.count() == 1 and bar.camera.currentText() == NO_CAMERA
+    assert not bar.camera.model().item(0).isEnabled() and bar.camera_index() is None  # an entry, not a choice
+    bar.update_buttons(0, live=False)
+    assert not bar.live_button.isEnabled()
+    bar.set_cameras([Camera(2, "USB Camera")])
+    assert bar.camera.isEnabled() and bar.camera.currentText() == "2: USB Camera" and bar.camera_index() == 2
+
+
+def test_the_predict_tab_says_it_starts_its_helper_then_lists_no_camera(qtbot, job_window, lib, checkpoints):
+    from app.views.predict.backend_finder import STARTING_HELPER, STARTING_HELPER_WHY
+    from app.views.predict.source_bar import NO_CAMERA
+
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    job_window.open_model(model.id)
+    job_window.ops.wait_idle()
+    page = job_window.model_page
+    tab = page.predict
+    assert tab.engine.helper_pid() is None  # a fresh tab: no helper yet
+    page.tabs.setCurrentWidget(tab)
+    # the helper's start and torch import take seconds: the tab names them, not a bare "finding backends…"
+    qtbot.waitUntil(lambda: tab.backend.currentText() == STARTING_HELPER, timeout=10000)
+    assert tab.readout.text() == STARTING_HELPER_WHY
+    qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)
+    assert tab.sources.camera.currentText() == NO_CAMERA  # this machine has no video4linux device
+    job_window.queue.shutdown()

@@ -9,6 +9,11 @@ from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
 from app.views.predict_tab import PredictTab
 
+STARTING_HELPER = "starting the predict helper…"
+STARTING_HELPER_WHY = ("starting the predict helper: the process that runs the model imports torch first "
+                       "(several seconds, once a session)…")
+FINDING_BACKENDS = "finding backends…"
+
 
 class BackendFinder(QObject):
     """Answers the tab's ``backendsRequested`` off the GUI thread and remembers the checkpoints the user trusts."""
@@ -42,10 +47,20 @@ class BackendFinder(QObject):
                 tab.set_cameras(cameras)
                 tab.set_backends(choices, timings)  # the engine times them (once per host) and loads the fastest
 
-        def choose(exports: list) -> None:  # waits for the predict helper's CUDA answer: the thread pool
-            cuda = tab.engine.cuda_available  # asked of the helper process: torch never loads in this one
-            run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz, cuda=cuda()), list_cameras()),
-                              done, tab.show_error)
+        def listed(exports: list, cuda: bool) -> None:  # the helper is up: what is left is quick
+            if tab.model is not None and tab.model.id == m.id:
+                tab.controls.show_backend_note(FINDING_BACKENDS)
+                if tab.readout.text() == STARTING_HELPER_WHY:
+                    tab.readout.setText("—")  # it started: the line must not go on saying so
+                run_in_background(lambda: (backend_choices(m.weights_path, exports, imgsz, cuda=cuda),
+                                           list_cameras()), done, tab.show_error)
+
+        def choose(exports: list) -> None:
+            if tab.engine.helper_pid() is None:  # its start and torch import are the long part: say so
+                tab.controls.show_backend_note(STARTING_HELPER)
+                tab.readout.setText(STARTING_HELPER_WHY)
+            # asked of the helper process (torch never loads in this one); waits for it: the thread pool
+            run_in_background(tab.engine.cuda_available, lambda cuda: listed(exports, cuda), tab.show_error)
 
         lib = self.lib
         self.ops.submit(lambda: ExportStore(lib).for_model(m.id), choose, tab.show_error)

@@ -7,6 +7,9 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QP
 
 from app.predict.sources import IMAGE_EXTS, VIDEO_EXTS, Camera
 
+LOOKING_FOR_CAMERAS = "looking for cameras…"
+NO_CAMERA = "No camera found"
+
 
 class SourceBar(QWidget):
     """Asks for a source (file dialogs, the URL field, the camera list) and says what was chosen; reads nothing."""
@@ -39,6 +42,7 @@ class SourceBar(QWidget):
         self.camera = QComboBox()
         self.camera.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.camera.setMinimumContentsLength(10)  # a long camera name must not widen the window
+        self._camera_note(LOOKING_FOR_CAMERAS)  # listed with the model's backends, when the tab is first seen
         self.live_button = QPushButton("Start camera")
         self.live_button.setObjectName("primary")
         self.live_button.clicked.connect(self.liveClicked.emit)
@@ -57,11 +61,20 @@ class SourceBar(QWidget):
 
     def set_cameras(self, cameras: list[Camera]) -> None:
         """List the cameras found on this machine (or say that there is none)."""
+        if not cameras:
+            self._camera_note(NO_CAMERA)
+            return
         self.camera.clear()
+        self.camera.setEnabled(True)
         for cam in cameras:
             self.camera.addItem(f"{cam.index}: {cam.name}", cam.index)
-        if not cameras:
-            self.camera.addItem("no camera found", None)
+
+    def _camera_note(self, text: str) -> None:
+        """One disabled entry in place of the cameras: a blank list reads as broken, a note says why it is empty."""
+        self.camera.clear()
+        self.camera.addItem(text, None)
+        self.camera.model().item(0).setEnabled(False)  # not a choice: Start camera stays off
+        self.camera.setEnabled(False)
 
     def update_buttons(self, folder_size: int, live: bool) -> None:
         """◀ ▶ only for a folder of several pictures; the live button when something can start or stop."""
