@@ -73,6 +73,15 @@ def test_the_predict_tab_says_it_starts_its_helper_then_lists_no_camera(qtbot, j
     # the helper's start and torch import take seconds: the tab names them, not a bare "finding backends…"
     qtbot.waitUntil(lambda: tab.backend.currentText() == STARTING_HELPER, timeout=10000)
     assert tab.readout.text() == STARTING_HELPER_WHY
+    assert model.imgsz == 64 and tab.imgsz.value() == 64  # the size it was trained at while it loads, not 640
     qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)
     assert tab.sources.camera.currentText() == NO_CAMERA  # this machine has no video4linux device
     job_window.queue.shutdown()
+
+
+def test_the_input_size_offered_is_the_one_the_model_was_trained_at():
+    from app.views.predict.controls_bar import IMGSZ_DEFAULT, model_input_size
+
+    assert model_input_size(320) == 320
+    assert model_input_size([480, 640]) == 640  # a rectangle: ultralytics trains a square of the larger side
+    assert model_input_size(None) == model_input_size("x") == model_input_size([]) == IMGSZ_DEFAULT == 640

@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject
 from app.library.repository import Library
 from app.qt.library_ops import LibraryOps
 from app.qt.tasks import run_in_background
+from app.views.predict.controls_bar import model_input_size
 from app.views.predict_tab import PredictTab
 
 STARTING_HELPER = "starting the predict helper…"
@@ -38,6 +39,7 @@ class BackendFinder(QObject):
         if m is None:
             return
         imgsz = m.imgsz if isinstance(m.imgsz, int) else None
+        tab.controls.fit_imgsz(None, model_input_size(m.imgsz))  # its own size at once, not 640 until it loads
 
         timings = TimingCache(self.lib.home / TIMINGS_FILE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
@@ -11,6 +12,16 @@ from app.predict.session import BackendChoice
 
 
 CONF_DEFAULT, IOU_DEFAULT = 25, 70  # slider steps of 0.01: ultralytics' own defaults, 0.25 and 0.7
+IMGSZ_DEFAULT = 640  # ultralytics' own, for a checkpoint that does not say what it was trained at
+
+
+def model_input_size(imgsz: Any) -> int:  # noqa: ANN401 — the record's JSON value: an int, [h, w] or None
+    """The size a model was trained at, as its record holds it (the Overview's "Input size"); [h, w]: the larger."""
+    if isinstance(imgsz, int) and imgsz > 0:
+        return imgsz
+    if isinstance(imgsz, list) and imgsz and all(isinstance(v, int) and v > 0 for v in imgsz):
+        return max(imgsz)  # ultralytics trains a square of the larger side
+    return IMGSZ_DEFAULT
 
 
 def _slider(lo: int, hi: int, value: int) -> QSlider:
