@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import threading
 from collections import OrderedDict, deque
@@ -71,7 +72,9 @@ class Host:
         self.overlay: OverlayKey | None = None  # the toggles the parent last drew with: outcomes come drawn so
         self.live_gen = 0
         self.counted: CountedSource | None = None
-        self._queue: deque[Outcome] = deque()
+        self._queue: deque[Outcome | tuple] = deque()  # outcomes to draw and send, and ("stats", …) messages
+        self._credit: float = math.inf  # live frames the parent will take now: drawn ones are sent only against it
+        self._held: Outcome | None = None  # the newest live result not sent as a picture (sent when credit comes)
         self._cond = threading.Condition()
         self._closing = False
         self.engine: PredictEngine | None = None
@@ -136,11 +139,16 @@ class Host:
             self.send(("stopped", counted.n if counted else 0, counted.released if counted else True))
         elif kind == "render":
             self._render(*msg[1:])
+        elif kind == "credit":
+            self._grant(msg[1])
 
-    def _start_live(self, gen: int, spec: tuple[str, Any], tag: Any) -> None:
+    def _start_live(self, gen: int, spec: tuple[str, Any], tag: Any, paced: bool = False) -> None:
         assert self.engine is not None
         self.engine.stop_live()
-        self.live_gen = gen
+        with self._cond:
+            self.live_gen = gen
+            self._credit = 1 if paced else math.inf  # paced: one picture in flight until the parent painted it
+            self._held = None
         try:
             self.counted = CountedSource(open_spec(spec))
         except Exception as e:  # noqa: BLE001 — a camera in use, a damaged video: one sentence in the tab
@@ -167,14 +175,47 @@ class Host:
 
     # ------------------------------------------------------------- outcomes
     def _on_outcome(self, o: Outcome) -> None:
-        """The engine's callback (its thread): queue for the relay; a newer live frame replaces an unsent one."""
+        """The engine's callback (its thread): queue for the relay. A live result goes as a picture only against a
+        credit (the parent painted the previous one); without one it is held, replacing the one held before, and
+        only its counters travel. The held one goes before an "ended", so a run's last frame always arrives."""
         with self._cond:
             if o.live and o.prediction is not None and o.error is None and not o.ended:
-                stale = [q for q in self._queue if q.live and q.prediction is not None and not q.ended]
+                stale = [q for q in self._queue if isinstance(q, Outcome) and q.live and q.prediction is not None
+                         and not q.ended]
                 for q in stale:
                     self._queue.remove(q)  # the tab paints the newest anyway
-            self._queue.append(o)
+                if self._credit >= 1 or stale:  # a replaced unsent picture's credit passes to this one
+                    self._credit -= 0 if stale else 1
+                    self._held = None
+                    self._queue.append(o)
+                else:
+                    self._held = o
+                    self._queue = deque(q for q in self._queue if not (isinstance(q, tuple) and q[0] == "stats"))
+                    self._queue.append(("stats", o))  # its counters are read when sent: they never go back
+            else:
+                if o.live and o.ended and self._held is not None:
+                    self._queue.append(self._held)  # the run's last frame, whatever the credit
+                    self._held = None
+                self._queue.append(o)
             self._cond.notify_all()
+
+    def _grant(self, gen: int) -> None:
+        """The parent painted a live picture of run ``gen``: send the held result now, or the next one."""
+        with self._cond:
+            if gen != self.live_gen:
+                return  # a credit for a run stopped since
+            if self._held is not None:
+                self._queue.append(self._held)
+                self._held = None
+            else:
+                self._credit = min(self._credit + 1, 1)  # never more than one picture ahead of the painting
+            self._cond.notify_all()
+
+    def _stats(self, o: Outcome) -> tuple[Any, ...]:
+        """A live result's counters without its picture: frames done and read, FPS, dropped, latency."""
+        engine = self.engine
+        return ("stats", self.live_gen, engine.frames_done if engine else 0, self.counted.n if self.counted else 0,
+                o.fps, o.dropped, o.latency_ms)
 
     def _relay(self) -> None:
         """Draw and send each outcome: drawing overlaps the engine's next inference instead of delaying it."""
@@ -184,8 +225,8 @@ class Host:
                     self._cond.wait(0.5)
                 if self._closing:
                     return
-                o = self._queue.popleft()
-            self.send(("outcome", self._wire(o)))
+                item = self._queue.popleft()
+            self.send(self._stats(item[1]) if isinstance(item, tuple) else ("outcome", self._wire(item)))
 
     def _wire(self, o: Outcome) -> dict[str, Any]:
         pred = None

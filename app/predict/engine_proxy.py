@@ -68,8 +68,10 @@ class _Render:
 class ProcessPredictEngine:
     """PredictEngine's interface; the engine runs in a helper process started on the first request."""
 
-    def __init__(self, on_result: Callable[[Outcome], None]) -> None:
+    def __init__(self, on_result: Callable[[Outcome], None], paced: bool = False) -> None:
         self.on_result = on_result
+        self.paced = paced  # live pictures only as fast as the caller says it took them (frame_taken)
+        self.live_stats: dict[str, float] = {}  # the newest live result's fps, dropped, latency_ms, drawn or not
         self.params = Params()
         self.session = None  # the model lives in the helper, never in this process
         self.frames_done = 0  # live frames predicted (the helper's engine counts them)
@@ -131,7 +133,13 @@ class ProcessPredictEngine:
             self._live_gen += 1
             self._live, self._live_tag = True, tag
             self.source_released = False
-        self._post(("live", self._live_gen, source_spec(source), tag))
+        self._post(("live", self._live_gen, source_spec(source), tag, self.paced))
+
+    def frame_taken(self) -> None:
+        """The caller painted the live picture it was given: a paced helper sends the next one (results in between
+        travel as counters only, so the helper does not draw and pickle pictures nobody sees)."""
+        if self.paced and self._live:
+            self._post(("credit", self._live_gen))
 
     def stop_live(self) -> None:
         """Stop the live loop; what it still sends is dropped (the helper releases the camera)."""
@@ -269,6 +277,8 @@ class ProcessPredictEngine:
                 self._on_wire(h, msg[1])
             elif kind == "rendered":
                 self._answer_render(*msg[1:])
+            elif kind == "stats":
+                self._on_stats(*msg[1:])
             elif kind == "stopped":
                 self.frames_read, self.source_released = int(msg[1]), bool(msg[2])
         h.dead = True
@@ -295,6 +305,8 @@ class ProcessPredictEngine:
                 self._loading = (False, None)
         if wire["live"]:
             self.frames_done, self.frames_read = wire["_frames_done"], wire["_frames_read"]
+            if pred is not None:  # the "ended" outcome carries no frame's figures
+                self.live_stats = {"fps": wire["fps"], "dropped": wire["dropped"], "latency_ms": wire["latency_ms"]}
             if wire["ended"]:
                 with self._lock:
                     self._live = False
@@ -303,6 +315,12 @@ class ProcessPredictEngine:
         values = {k: v for k, v in wire.items() if k in names}
         values.update(tag=tag, image=image, prediction=pred, error=unpack_error(wire["error"]))
         self.on_result(Outcome(**values))
+
+    def _on_stats(self, gen: int, done: int, read: int, fps: float, dropped: int, latency_ms: float) -> None:
+        """A live result the helper did not send as a picture: it still counts."""
+        if gen == self._live_gen:
+            self.frames_done, self.frames_read = done, read
+            self.live_stats = {"fps": fps, "dropped": dropped, "latency_ms": latency_ms}
 
     def _on_death(self, h: _Helper) -> None:
         """Say once that the helper stopped, in the request that waited for it; the next request starts another."""

@@ -60,7 +60,8 @@ class PredictTab(QWidget):
         self.live_latency_ms = 0.0  # the last painted live frame's capture → paint
         self.bridge = _Bridge(self)
         self.bridge.outcome.connect(self._on_bridge_outcome)
-        self.engine = ProcessPredictEngine(self.bridge.outcome.emit)  # torch and the runtimes: another process
+        # torch and the runtimes: another process, which sends a live picture once the previous one is painted
+        self.engine = ProcessPredictEngine(self.bridge.outcome.emit, paced=True)
         self._paint = QTimer(self)
         self._paint.setSingleShot(True)
         self._paint.setInterval(PAINT_INTERVAL_MS)
@@ -301,6 +302,8 @@ class PredictTab(QWidget):
             return
         if not o.live and o.tag != self._seq:
             return  # an older request's answer
+        if self._latest is not None and self._latest.live:
+            self.engine.frame_taken()  # replaced unpainted: the helper must not wait for it
         self._latest = o
         if not self._paint.isActive():
             self._paint.start()
@@ -345,6 +348,8 @@ class PredictTab(QWidget):
 
     def _on_paint_timeout(self) -> None:
         o, self._latest = self._latest, None
+        if o is not None and o.live:
+            self.engine.frame_taken()  # the helper may send the next live picture
         if o is None or o.prediction is None:
             return
         self.prediction, self.image = o.prediction, o.image

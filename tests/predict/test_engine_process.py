@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,43 @@ def test_the_gate_refusal_crosses_the_pipe_as_needs_trust_with_its_fields(checkp
     finally:
         engine.close()
     assert engine.helper_pid() is None
+
+
+def test_a_paced_helper_sends_a_live_picture_only_once_the_last_was_taken_yet_counts_every_frame(checkpoints):
+    import numpy as np
+
+    from app.predict.sources import ReplayFrames
+
+    folder, _ = checkpoints
+    outcomes = Outcomes()
+    engine = ProcessPredictEngine(outcomes, paced=True)
+    frames = [np.full((64, 64, 3), 90, np.uint8) for _ in range(600)]
+    for i, f in enumerate(frames):
+        f[0, 0, :2] = i % 256, i // 256  # each frame says which it is
+    try:
+        engine.set_params(imgsz=64)
+        engine.load(BackendChoice("PyTorch", "pt", str(folder / "detect_yolo26n.pt"), None, True), "detect", [])
+        assert outcomes.next_load().error is None
+        engine.start_live(ReplayFrames(frames, fps=200, seconds=2.5))  # a source far faster than the taker below
+        taken, backlog = 0, []  # pictures arrived and not yet taken, seen at each take
+        while True:  # the GUI side: takes a picture, paints it for 0.3 s, says so
+            with outcomes.cond:
+                assert outcomes.cond.wait_for(lambda n=taken: len(outcomes.got) > n, 60)
+                o = outcomes.got[taken]
+                backlog.append(sum(q.prediction is not None for q in outcomes.got[taken + 1:]))
+            taken += 1
+            if o.ended:
+                break
+            time.sleep(0.3)
+            engine.frame_taken()
+    finally:
+        engine.close()
+    pictures = [o for o in outcomes.got if o.live and o.prediction is not None]
+    ended = outcomes.got[-1]
+    assert ended.ended and ended.error is None and not engine.live
+    assert max(backlog) <= 1, backlog  # one picture ahead at most: the run's last frame, sent whatever the credit
+    assert engine.frames_done >= 3 * len(pictures) and len(pictures) >= 2, (engine.frames_done, len(pictures))
+    assert all(o.image is not None for o in pictures)  # the ones sent carry their frame
+    assert engine.live_stats["fps"] > 0
+    last = pictures[-1].image[0, 0].astype(int)
+    assert outcomes.got[-2] is pictures[-1] and last[0] + 256 * last[1] == engine.frames_read - 1  # the last frame read
