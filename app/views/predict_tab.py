@@ -22,7 +22,7 @@ from app.predict.engine_proxy import ProcessPredictEngine
 from app.predict.runtime_timing import RuntimeFigure, TimingCache, describe
 from app.predict.session import BackendChoice, NeedsTrust, PredictError, Prediction
 from app.predict.sources import Camera
-from app.views.predict.controls_bar import ControlsBar
+from app.views.predict.controls_bar import ControlsBar, model_input_size
 from app.views.predict.results_panel import ResultsPanel
 from app.views.predict.source_bar import SourceBar
 from app.views.predict.source_loader import SourceLoader
@@ -54,7 +54,7 @@ class PredictTab(QWidget):
         self.image = None  # the last picture predicted on (BGR)
         self.source_label = ""
         self._seq = 0
-        self._loading = False
+        self._loading = self._load_pending = False  # the window's cue shown; a load asked and not answered yet
         self._backends_asked = False
         self._latest: Outcome | None = None
         self.live_latency_ms = 0.0  # the last painted live frame's capture → paint
@@ -158,6 +158,7 @@ class PredictTab(QWidget):
         self.banner.hide()
         self.results.set_actions_enabled(False)
         self._backends_asked = False
+        self._set_loading(False)  # the last model's load is no longer what the cue is about
         if not model.has_weights:
             self.controls.show_backend_note("no weights yet (still training?)")
             self._backends_asked = True
@@ -181,7 +182,7 @@ class PredictTab(QWidget):
         self.loaded = None
         self.readout.setText(f"timing {len(choices)} runtimes on this machine…")
         self._set_loading(True)
-        imgsz = self.model.imgsz if isinstance(self.model.imgsz, int) else 640
+        imgsz = model_input_size(self.model.imgsz)
         trusted = [self.model.sha256] if self.trusted and self.model.sha256 else []
         self.engine.pick(choices, self.model.task, trusted, timings, imgsz)
 
@@ -192,7 +193,7 @@ class PredictTab(QWidget):
         self.choices = ordered
         self.controls.list_backends(ordered, {f.format: f.ms for f in figures})
         self.loaded = ordered[0]
-        self.controls.fit_imgsz(self.loaded.imgsz, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
+        self.controls.fit_imgsz(self.loaded.imgsz, model_input_size(self.model.imgsz))
         self.engine.set_params(imgsz=self.imgsz.value())
         text = describe(figures) or "the runtimes could not be timed"
         if failed:
@@ -214,7 +215,7 @@ class PredictTab(QWidget):
         self.loaded = choice
         self.readout.setText(f"loading {choice.name}…")
         self._set_loading(True)
-        self.controls.fit_imgsz(choice.imgsz, self.model.imgsz if isinstance(self.model.imgsz, int) else 640)
+        self.controls.fit_imgsz(choice.imgsz, model_input_size(self.model.imgsz))
         self.engine.set_params(imgsz=self.imgsz.value())
         trusted = [self.model.sha256] if self.trusted and self.model.sha256 else []  # the gate checks these bytes
         self.engine.load(choice, self.model.task, trusted=trusted)  # type: ignore[arg-type]
@@ -308,10 +309,14 @@ class PredictTab(QWidget):
         if not self._paint.isActive():
             self._paint.start()
 
-    def _set_loading(self, going: bool) -> None:
-        if going != self._loading:
-            self._loading = going
-            self.busyChanged.emit(LOADING, going)
+    def _set_loading(self, going: bool) -> None:  # a load asked or answered: cued only while the tab is seen
+        self._load_pending = going
+        self._show_loading(going and self.isVisible())
+
+    def _show_loading(self, shown: bool) -> None:
+        if shown != self._loading:
+            self._loading = shown
+            self.busyChanged.emit(LOADING, shown)
 
     def _on_loaded(self, o: Outcome) -> None:
         choice = o.tag[1]
@@ -436,9 +441,10 @@ class PredictTab(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802, ANN001
         super().showEvent(event)
+        self._show_loading(self._load_pending)  # back on the tab while its model still loads
         self._ask_backends()
 
     def hideEvent(self, event) -> None:  # noqa: N802, ANN001
         self.stop_live()  # leaving the tab releases the camera
-        self._set_loading(False)  # the cue is about this tab: it goes with it
+        self._show_loading(False)  # the cue is about this tab: it goes with it (and comes back with it)
         super().hideEvent(event)

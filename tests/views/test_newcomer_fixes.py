@@ -58,9 +58,11 @@ def test_the_camera_list_says_when_there_is_no_camera(qtbot):
     assert bar.camera.isEnabled() and bar.camera.currentText() == "2: USB Camera" and bar.camera_index() == 2
 
 
-def test_the_predict_tab_says_it_starts_its_helper_then_lists_no_camera(qtbot, job_window, lib, checkpoints):
+def test_the_predict_tab_says_it_starts_its_helper_and_cues_its_load_only_when_seen(qtbot, job_window, lib,
+                                                                                    checkpoints):
     from app.views.predict.backend_finder import STARTING_HELPER, STARTING_HELPER_WHY
     from app.views.predict.source_bar import NO_CAMERA
+    from app.views.predict_tab import LOADING
 
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
@@ -74,7 +76,11 @@ def test_the_predict_tab_says_it_starts_its_helper_then_lists_no_camera(qtbot, j
     qtbot.waitUntil(lambda: tab.backend.currentText() == STARTING_HELPER, timeout=10000)
     assert tab.readout.text() == STARTING_HELPER_WHY
     assert model.imgsz == 64 and tab.imgsz.value() == 64  # the size it was trained at while it loads, not 640
-    qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)
+    cues: list[bool] = []
+    tab.busyChanged.connect(lambda what, going: cues.append(going) if what == LOADING else None)
+    page.tabs.setCurrentWidget(page.overview)  # the user moves on before the model starts loading
+    qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)  # it loaded meanwhile
+    assert True not in cues and LOADING not in job_window.busy.going  # no "Loading…" cue over another tab
     assert tab.sources.camera.currentText() == NO_CAMERA  # this machine has no video4linux device
     job_window.queue.shutdown()
 
@@ -85,3 +91,26 @@ def test_the_input_size_offered_is_the_one_the_model_was_trained_at():
     assert model_input_size(320) == 320
     assert model_input_size([480, 640]) == 640  # a rectangle: ultralytics trains a square of the larger side
     assert model_input_size(None) == model_input_size("x") == model_input_size([]) == IMGSZ_DEFAULT == 640
+
+
+def test_another_model_takes_the_last_ones_loading_cue_with_it(qtbot, lib, checkpoints):
+    from app.predict.session import BackendChoice
+    from app.views.predict_tab import LOADING, PredictTab
+
+    folder, _ = checkpoints
+    model = lib.import_checkpoint(folder / "detect_yolo26n.pt").model
+    training = lib.create_pending_model(lib.default_project_id, "still-training", task="detect", status="Running")
+    tab = PredictTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    cues: list[bool] = []
+    tab.busyChanged.connect(lambda what, going: cues.append(going) if what == LOADING else None)
+    tab.show_model(model, trusted=False)
+    tab.set_backends([BackendChoice("PyTorch", "pt", str(model.weights_path), None, True)])
+    assert cues == [True]  # loading, on the tab the user sees
+    tab.hide()
+    tab.show()  # away and back while it still loads: the cue goes with the tab and comes back with it
+    assert cues == [True, False, True]
+    tab.show_model(lib.model(training.id), trusted=False)  # no weights: nothing loads for it
+    assert cues == [True, False, True, False]  # the first one's load no longer holds the status bar
+    tab.shutdown()

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLineEdit, QP
 
 from app.predict.sources import IMAGE_EXTS, VIDEO_EXTS, Camera
 
-LOOKING_FOR_CAMERAS = "looking for cameras…"
+LOOKING_FOR_CAMERAS = "finding cameras…"
 NO_CAMERA = "No camera found"
 
 
@@ -41,7 +41,7 @@ class SourceBar(QWidget):
         self.video_button.clicked.connect(self._on_video_clicked)
         self.camera = QComboBox()
         self.camera.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.camera.setMinimumContentsLength(10)  # a long camera name must not widen the window
+        self.camera.setMinimumContentsLength(16)  # its notes fit; a long camera name must not widen the window
         self._camera_note(LOOKING_FOR_CAMERAS)  # listed with the model's backends, when the tab is first seen
         self.live_button = QPushButton("Start camera")
         self.live_button.setObjectName("primary")
