@@ -54,6 +54,15 @@ class Session:
         self.window.model_page.tabs.setCurrentWidget(widget)
         return model, widget
 
+    def open_predict(self, model_id: str, ready: Callable[[Any], bool] | None = None) -> Any:
+        """Open a model on its Predict tab and wait until the runtime is loaded (and ``ready(tab)``); the tab."""
+        self.window.open_model(model_id, tab="predict")  # read on the library thread, then shown on Predict
+        page = self.window.model_page
+        self.until(lambda: page.tabs.currentWidget() is page.predict, 60)
+        tab = page.predict
+        self.until(lambda: tab.readout.text().endswith("ready") and (ready is None or ready(tab)), 180)
+        return tab
+
     def until(self, cond: Callable[[], Any], seconds: float = 60) -> None:
         end = time.monotonic() + seconds
         while not cond() and time.monotonic() < end:

@@ -30,10 +30,7 @@ def main(out: Path) -> None:
     lib = Library(home)
     model = lib.import_checkpoint(checkpoints() / "detect_yolo26n.pt").model
     session = open_window(lib)
-    session.window.open_model(model.id, tab="predict")
-    session.until(lambda: session.window.model_page.tabs.currentWidget() is session.window.model_page.predict, 60)
-    tab = session.window.model_page.predict
-    session.until(lambda: tab.readout.text().endswith("ready"), 180)
+    tab = session.open_predict(model.id)
     tab.conf.setValue(1)
     tab.imgsz.setValue(320)
     tab.predict_image(test_image(320), "shapes.png")

@@ -35,10 +35,7 @@ def main(out: Path) -> None:
     manager.wait(manager.submit_export(model.id, "onnx", {"imgsz": 320}).id, 600)
     manager.shutdown()
     session = open_window(lib)
-    session.window.open_model(model.id, tab="predict")  # read on the library thread, then shown on Predict
-    session.until(lambda: session.window.model_page.tabs.currentWidget() is session.window.model_page.predict, 60)
-    tab = session.window.model_page.predict
-    session.until(lambda: tab.figures.isVisible() and tab.readout.text().endswith("ready"), 180)
+    tab = session.open_predict(model.id, ready=lambda t: t.figures.isVisible())
     tab.conf.setValue(1)
     tab.predict_image(test_image(320), "shapes.png")
     session.until(lambda: tab.view.painted > 0, 60)
