@@ -53,11 +53,13 @@ def tidy_manager(lib: Any) -> Iterator[Any]:
     from app.jobs.manager import JobManager
 
     m = JobManager(lib, poll_interval=0.05)
-    yield m
-    for job in m.store.list(("Queued", "Starting", "Running")):
-        m.cancel(job.id)
-    time.sleep(0.5)
-    m.shutdown()
+    try:
+        yield m
+    finally:  # a failed test too: nothing it started runs on into the next one
+        for job in m.store.list(("Queued", "Starting", "Running")):
+            m.cancel(job.id)
+        time.sleep(0.5)
+        m.shutdown()
 
 
 def until(what: Callable[[], Any], timeout: float, why: str) -> Any:

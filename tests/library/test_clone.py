@@ -149,10 +149,12 @@ def test_a_clone_takes_the_originals_validations_and_a_move_keeps_them(lib, dete
 
     add_validations(lib, detector.id, tmp_path / "captures")
     originals = list_validations(lib, detector.id)
+    clones = {}
     for mode in ("link", "copy"):
         if mode == "copy":  # another filesystem: the capture is copied and checked
             monkeypatch.setattr(os, "link", no_link)
         c = clone_model(lib, detector.id, lib.create_project(f"Target {mode}").id)
+        clones[mode] = c
         copies = list_validations(lib, c.id)
         assert len(copies) == len(originals) == 2
         for o, v in zip(originals, copies, strict=True):  # newest first, as the original's
@@ -163,8 +165,11 @@ def test_a_clone_takes_the_originals_validations_and_a_move_keeps_them(lib, dete
             assert load_capture(v) == load_capture(o)
             same_inode = Path(v.path).stat().st_ino == Path(o.path).stat().st_ino
             assert same_inode == (mode == "link")
-    delete_validation(lib, originals[0].id)  # the clone's are its own
-    assert len(list_validations(lib, c.id)) == 2 and Path(list_validations(lib, c.id)[0].path).exists()
+    delete_validation(lib, originals[0].id)  # the clones' are their own, the hard-linked one's too
+    for c in clones.values():
+        kept = list_validations(lib, c.id)
+        assert len(kept) == 2 and Path(kept[0].path).exists() and load_capture(kept[0]) is not None
     assert lib.check(deep=True).clean
     moved = clone_model(lib, detector.id, "Target", move=True)
-    assert list_validations(lib, moved.id) == list_validations(lib, detector.id) == originals[1:]
+    assert moved.id == detector.id and moved.project_id == lib.project_by_name("Target").id  # it did move
+    assert list_validations(lib, moved.id) == originals[1:]

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.predict.engine import Outcome
@@ -86,9 +87,11 @@ def test_the_gate_refusal_crosses_the_pipe_as_needs_trust_with_its_fields(checkp
         with pytest.raises(PredictError) as here:
             PredictSession(bad, "detect", [])
         assert type(o.error) is type(here.value) and str(o.error) == str(here.value)
+        pid = engine.helper_pid()
     finally:
         engine.close()
-    assert engine.helper_pid() is None
+    assert pid is not None and engine.helper_pid() is None
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE  # the process ended
 
 
 def test_a_paced_helper_sends_a_live_picture_only_once_the_last_was_taken_yet_counts_every_frame(checkpoints):
@@ -124,7 +127,7 @@ def test_a_paced_helper_sends_a_live_picture_only_once_the_last_was_taken_yet_co
     ended = outcomes.got[-1]
     assert ended.ended and ended.error is None and not engine.live
     assert max(backlog) <= 1, backlog  # one picture ahead at most: the run's last frame, sent whatever the credit
-    assert engine.frames_done >= 3 * len(pictures) and len(pictures) >= 2, (engine.frames_done, len(pictures))
+    assert engine.frames_done >= 2 * len(pictures) and len(pictures) >= 2, (engine.frames_done, len(pictures))
     assert all(o.image is not None for o in pictures)  # the ones sent carry their frame
     assert engine.live_stats["fps"] > 0
     last = pictures[-1].image[0, 0].astype(int)

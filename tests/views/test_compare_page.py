@@ -77,9 +77,11 @@ def test_compare_two_detectors_highlights_the_best(qtbot: Any, compare_window: A
     # the two checkpoints' training figures are the same and the model rows are no contest: nothing else lights up
     assert sorted(compare.metrics.best_cells()) == sorted(want)
     inference = {m["id"]: round(m["validation"]["speed"]["inference"], 2) for m in expected["models"]}
-    assert inference[ids[0]] != inference[ids[1]]  # the faster one alone is highlighted in that row
-    faster = min(inference, key=inference.get)
-    assert [n for label, n in compare.metrics.best_cells() if label == "Inference"] == [names[faster]]
+    lit = [n for label, n in compare.metrics.best_cells() if label == "Inference"]
+    if inference[ids[0]] != inference[ids[1]]:  # the faster one alone is highlighted in that row
+        assert lit == [names[min(inference, key=inference.get)]]
+    else:  # two real timings may round alike: a tie lights nothing
+        assert lit == []
     shown_labels = compare.metrics.row_labels()
     assert not [t for t in shown_labels if "/" in t or "(B)" in t]  # no raw ultralytics column names
     training = set(lib.find_model(ids[0]).metrics) | set(lib.find_model(ids[1]).metrics)

@@ -61,6 +61,7 @@ def test_the_camera_list_says_when_there_is_no_camera(qtbot):
 def test_the_predict_tab_says_it_starts_its_helper_and_cues_its_load_only_when_seen(qtbot, job_window, lib,
                                                                                     checkpoints):
     from app.views.predict.backend_finder import STARTING_HELPER, STARTING_HELPER_WHY
+    from app.predict.sources import list_cameras
     from app.views.predict.source_bar import NO_CAMERA
     from app.views.predict_tab import LOADING
 
@@ -81,7 +82,8 @@ def test_the_predict_tab_says_it_starts_its_helper_and_cues_its_load_only_when_s
     page.tabs.setCurrentWidget(page.overview)  # the user moves on before the model starts loading
     qtbot.waitUntil(lambda: tab.readout.text().endswith("ready"), timeout=60000)  # it loaded meanwhile
     assert True not in cues and LOADING not in job_window.busy.going  # no "Loading…" cue over another tab
-    assert tab.sources.camera.currentText() == NO_CAMERA  # this machine has no video4linux device
+    if not list_cameras():  # a machine with no camera says so (one with a camera lists it)
+        assert tab.sources.camera.currentText() == NO_CAMERA
     job_window.queue.shutdown()
 
 
@@ -105,12 +107,14 @@ def test_another_model_takes_the_last_ones_loading_cue_with_it(qtbot, lib, check
     tab.show()
     cues: list[bool] = []
     tab.busyChanged.connect(lambda what, going: cues.append(going) if what == LOADING else None)
-    tab.show_model(model, trusted=False)
-    tab.set_backends([BackendChoice("PyTorch", "pt", str(model.weights_path), None, True)])
-    assert cues == [True]  # loading, on the tab the user sees
-    tab.hide()
-    tab.show()  # away and back while it still loads: the cue goes with the tab and comes back with it
-    assert cues == [True, False, True]
-    tab.show_model(lib.model(training.id), trusted=False)  # no weights: nothing loads for it
-    assert cues == [True, False, True, False]  # the first one's load no longer holds the status bar
-    tab.shutdown()
+    try:
+        tab.show_model(model, trusted=False)
+        tab.set_backends([BackendChoice("PyTorch", "pt", str(model.weights_path), None, True)])
+        assert cues == [True]  # loading, on the tab the user sees
+        tab.hide()
+        tab.show()  # away and back while it still loads: the cue goes with the tab and comes back with it
+        assert cues == [True, False, True]
+        tab.show_model(lib.model(training.id), trusted=False)  # no weights: nothing loads for it
+        assert cues == [True, False, True, False]  # the first one's load no longer holds the status bar
+    finally:  # the predict helper never outlives a failed test
+        tab.shutdown()
