@@ -5,10 +5,11 @@ A 5 ms QTimer records the gap between its ticks; a stall is a gap beyond the int
 The engine runs in a helper process (app/predict/engine_proxy.py): "gui_process_imported" lists what of torch and
 the runtimes this process imported all the same (the goal: nothing).
 By default the model's page is opened first on its Overview, as a user does, and probed apart (``model_page_*``:
-the window's first model page imports pyqtgraph and superqt and builds every tab, Predict or not); the main
+the window's first model page; its lazy tabs wait to be shown, pyqtgraph and superqt come from a start-up thread); the main
 figures are then the click on Predict: helper, runtimes, load, one picture predicted and painted. ``--cold-page``
 opens the model straight on Predict and probes it all as one.
-Usage: QT_QPA_PLATFORM=offscreen python bench/predict_stall.py [--export onnx] [--cold-page] [--where]
+``--after-warm-up`` opens the model once the window's warm-up imports (app/views/warm_imports.py) are done.
+Usage: QT_QPA_PLATFORM=offscreen python bench/predict_stall.py [--export onnx] [--cold-page] [--after-warm-up] [--where]
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def main() -> None:
     ap.add_argument("--cold-page", action="store_true",
                     help="probe the window's first model page too (by default another model's page is built first)")
     ap.add_argument("--where", action="store_true", help="print the GUI thread's stack at every stall over 50 ms")
+    ap.add_argument("--after-warm-up", action="store_true",
+                    help="open the model once the window's warm-up imports are done (by default 0.5 s after it shows)")
     a = ap.parse_args()
     home = Path(tempfile.mkdtemp(prefix="yd-pstall-"))
     os.environ["YOLODESK_HOME"] = str(home)
@@ -109,6 +112,8 @@ def main() -> None:
     w.show()
     w.ops.wait_idle()
     wait(app, lambda: False, 0.5)
+    if a.after_warm_up:  # app/views/warm_imports.py: pyqtgraph and superqt on a thread, begun just after start-up
+        wait(app, lambda: not any(t.name == "warm-imports" for t in threading.enumerate()), 10)
     from remote_agent.export import test_image
 
     picture = test_image(640)  # made before the probe: the bench's own work, not Predict's
@@ -135,13 +140,15 @@ def main() -> None:
     marks["first_paint_s"] = round(time.perf_counter() - t0, 2)
     wait(app, lambda: False, 1.0)  # a second of idle afterwards
     result = {"export": a.export or None, "backend": tab.loaded.name if tab.loaded else None, **marks,
-              **probe.stop(), **opened, "cold_page": a.cold_page, "figures": tab.figures.text(),
+              **probe.stop(), **opened, "cold_page": a.cold_page, "after_warm_up": a.after_warm_up,
+              "figures": tab.figures.text(),
               "load": os.getloadavg()[0],
               "gui_process_imported": [m for m in ("torch", "ultralytics", "onnxruntime", "openvino") if m in sys.modules]}
     tab.shutdown()
     w.close()
     print(json.dumps(result, indent=2))
-    save("predict_stall" + (f"_{a.export}" if a.export else "") + ("_cold" if a.cold_page else ""), result)
+    save("predict_stall" + (f"_{a.export}" if a.export else "") + ("_cold" if a.cold_page else "")
+         + ("_warm" if a.after_warm_up else ""), result)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from app.views.pages import PAGES, SidePages
 from app.views.project_page import ProjectPage
 from app.views.sidebar import Sidebar
 from app.views.trash.project_delete import delete_project_asking
+from app.views.warm_imports import warm_up_later
 from app.views.window_shortcuts import WindowShortcuts
 from app.widgets.drop_overlay import DropOverlay
 
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self.busy = BusyCue(self.statusBar())
         self.statusBar().showMessage(f"Library: {lib.home}")
         self.refresh()
+        warm_up_later(self)  # the model page's pyqtgraph and superqt, imported on a thread (its first open: no wait)
 
     # ------------------------------------------------------------------ public
     def add_paths(self, paths: list[str]) -> None:
@@ -323,8 +325,8 @@ class MainWindow(QMainWindow):
     def _on_jobs_job_changed(self, job: JobRecord) -> None:
         # The shown training follows its job live; every other redraw comes from ``ops.changed``.
         if self._model_page is not None and job.model_id == self.current_model_id:
-            train = self.model_page.train
-            if train.job is not None and train.job.id == job.id:
+            train = self._model_page.made("train")  # a Train tab not made yet shows the job when it is
+            if train is not None and train.job is not None and train.job.id == job.id:
                 train.update_job(job)
 
     def _on_jobs_panel_cancel_requested(self, job_id: str) -> None:
@@ -383,8 +385,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         if self._model_page is not None:
-            self.model_page.train.stop_stream()
-            self.model_page.predict.shutdown()  # stops the camera and the model's thread
+            self._model_page.shutdown()  # Train's stream, the camera and the model's thread
         background_errors().reported.disconnect(self._on_background_error)
         self._redraw.stop()
         self.jobs_bridge.detach()

@@ -21,6 +21,7 @@ from app.views.trash.undo_notice import UndoNotice
 
 if TYPE_CHECKING:
     from app.views.model_page import ModelPage
+    from app.views.train_tab import TrainTab
 
 
 class ModelActions(QObject):
@@ -50,9 +51,12 @@ class ModelActions(QObject):
         page.overview.trashRequested.connect(self._on_overview_trash_requested)
         self.clones.connect_page(page)
         page.visibility.visibilityRequested.connect(self._on_visibility_requested)
-        page.train.cancelRequested.connect(self._on_train_cancel_requested)
-        page.train.retryRequested.connect(self._on_train_retry_requested)
-        page.train.trustRetryRequested.connect(self._on_train_trust_retry_requested)
+        page.when_made("train", self._listen_to_train)  # the Train tab is made when first shown
+
+    def _listen_to_train(self, train: TrainTab) -> None:
+        train.cancelRequested.connect(self._on_train_cancel_requested)
+        train.retryRequested.connect(self._on_train_retry_requested)
+        train.trustRetryRequested.connect(self._on_train_trust_retry_requested)
 
     def save_model_file(self, m: ModelRecord, dest: str) -> None:
         """Copy a model's weights to ``dest`` off the GUI thread; report in the status bar."""

@@ -3,7 +3,7 @@ Deploy."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget
@@ -13,8 +13,13 @@ from app.jobs.store import JobRecord
 from app.library.records import ModelRecord
 from app.views.export_tab import ExportTab
 from app.views.overview_tab import OverviewTab
-from app.views.train_tab import TrainTab
 from app.views.visibility_badge import VisibilityBadge
+from app.widgets.lazy_tabs import LazyTabs
+
+if TYPE_CHECKING:
+    from app.views.deploy_tab import DeployTab
+    from app.views.train_tab import TrainTab
+    from app.views.validation_tab import ValidationTab
 
 
 class ScrollingTabs(QTabWidget):
@@ -84,41 +89,96 @@ class ModelPage(QWidget):
         self.tabs = ScrollingTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)  # a narrow window scrolls the tab bar rather than widening
+        # Train, Validation and Deploy are made when first shown or asked for (~0.1 s each to build)
+        self.lazy = LazyTabs(self.tabs)
+        self._record: tuple[ModelRecord, JobRecord | None] | None = None
+        self._attached: tuple[Any, Any, Any] | None = None
         self.overview = OverviewTab()
         self.tabs.addTab(self.overview, "Overview")
-        self.train = TrainTab()
-        self.tabs.addTab(self.train, "Train")
+        self.lazy.add("train", "Train", self._make_train)
         from app.views.predict_tab import PredictTab
 
         self.predict = PredictTab()
         self.tabs.addTab(self.predict, "Predict")
         self.export = ExportTab()
         self.tabs.addTab(self.export, "Export")
-        from app.views.validation_tab import ValidationTab
-
-        self.validation = ValidationTab()  # the window attaches its library thread and job manager
-        self.tabs.addTab(self.validation, "Validation")
-        from app.views.deploy_tab import DeployTab
-
-        self.deploy = DeployTab()  # the window attaches its library thread and job manager
-        self.tabs.addTab(self.deploy, "Deploy")
+        self.lazy.add("validation", "Validation", lambda: self._make_attached("validation"))
+        self.lazy.add("deploy", "Deploy", lambda: self._make_attached("deploy"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(16, 8, 16, 8)
         lay.addLayout(head)
         lay.addWidget(self.tabs, 1)
 
+    @property
+    def train(self) -> TrainTab:
+        """The Train tab (made now if it was not yet)."""
+        return self.lazy.get("train")
+
+    @property
+    def validation(self) -> ValidationTab:
+        """The Validation tab (made now if it was not yet)."""
+        return self.lazy.get("validation")
+
+    @property
+    def deploy(self) -> DeployTab:
+        """The Deploy tab (made now if it was not yet)."""
+        return self.lazy.get("deploy")
+
+    def made(self, name: str) -> QWidget | None:
+        """A lazy tab (``train``, ``validation``, ``deploy``) if it was made, else None; the others are always made."""
+        return self.lazy.made(name) if name in self.lazy.names() else getattr(self, name)
+
+    def when_made(self, name: str, callback: Any) -> None:  # noqa: ANN401 (a callable taking the tab)
+        """Call ``callback(tab)`` once the lazy tab ``name`` exists (now, if it does)."""
+        self.lazy.when_made(name, callback)
+
+    def _make_train(self) -> TrainTab:
+        from app.views.train_tab import TrainTab
+
+        tab = TrainTab()
+        if self._record is not None:
+            tab.show_model(*self._record)
+        return tab
+
+    def _make_attached(self, name: str) -> QWidget:
+        if name == "deploy":
+            from app.views.deploy_tab import DeployTab
+
+            tab: Any = DeployTab()
+        else:
+            from app.views.validation_tab import ValidationTab
+
+            tab = ValidationTab()
+        if self._attached is not None:
+            tab.attach(*self._attached)
+        if self._record is not None:
+            tab.show_model(self._record[0])
+        return tab
+
     def attach(self, lib: Any, ops: Any, jobs: Any) -> None:  # noqa: ANN401 (Library, LibraryOps, JobManager)
         """Give the tabs that read or start jobs (Deploy, Validation) the window's library thread and job manager."""
-        self.deploy.attach(lib, ops, jobs)
-        self.validation.attach(lib, ops, jobs)
+        self._attached = (lib, ops, jobs)
+        for name in ("deploy", "validation"):
+            if (tab := self.lazy.made(name)) is not None:
+                tab.attach(lib, ops, jobs)
+
+    def shutdown(self) -> None:
+        """Stop Train's event stream (if the tab was made) and Predict's camera and model thread."""
+        if (train := self.lazy.made("train")) is not None:  # never made: nothing streams
+            train.stop_stream()
+        self.predict.shutdown()
 
     def show_record(self, m: ModelRecord, job: JobRecord | None = None) -> None:
+        """Show ``m`` (and its training ``job``) in the head and the tabs made; a tab made later shows it then."""
+        self._record = (m, job)
         self.back.setText(f"← {m.project}")
         self.crumb.setText(f"/  {m.name}")
         self.crumb.setToolTip(m.name)
         self.clone_button.setEnabled(m.has_weights)  # a training without weights yet has nothing to clone
         self.visibility.show_model(m)
         self.overview.show_record(m)
-        self.train.show_model(m, job)
-        self.deploy.show_model(m)
-        self.validation.show_model(m)
+        if (train := self.lazy.made("train")) is not None:
+            train.show_model(m, job)
+        for name in ("deploy", "validation"):
+            if (tab := self.lazy.made(name)) is not None:
+                tab.show_model(m)

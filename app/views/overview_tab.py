@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
@@ -52,22 +52,55 @@ def _base_of(train_args: dict[str, Any]) -> str | None:
 
 
 class MetricTile(QFrame):
-    """One final metric: its value, big, and a sparkline across epochs."""
+    """One final metric: its value, big, and a sparkline across epochs.
+
+    The sparkline (a pyqtgraph plot, ~30 ms) is made by :meth:`make_spark` or on first access of ``spark``: the
+    Overview makes its tiles' one per event-loop turn, so that opening a model never stalls the window.
+    """
 
     def __init__(self, label: str, value: float | None, series: list[Any]) -> None:
         super().__init__()
         self.setObjectName("metricTile")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(12, 8, 12, 8)
-        lay.setSpacing(2)
+        self.label = label
+        self._lay = QVBoxLayout(self)
+        self._lay.setContentsMargins(12, 8, 12, 8)
+        self._lay.setSpacing(2)
         name = QLabel(label)
         name.setObjectName("muted")
-        self.value_label = QLabel("—" if value is None else f"{value:.3f}")
-        self.value_label.setObjectName("metricValue")
-        self.spark = Sparkline(series)
-        lay.addWidget(name)
-        lay.addWidget(self.value_label)
-        lay.addWidget(self.spark)
+        self.value_label = QLabel()
+        self._series: list[Any] = []
+        self._spark: Sparkline | None = None
+        self._spark_slot = QWidget()  # the sparkline's room until it is made: the tile does not grow then
+        self._spark_slot.setFixedHeight(40)
+        self._lay.addWidget(name)
+        self._lay.addWidget(self.value_label)
+        self._lay.addWidget(self._spark_slot)
+        self.show_values(value, series)
+
+    @property
+    def spark(self) -> Sparkline:
+        """The sparkline, made now if it was not yet."""
+        return self.make_spark()
+
+    @property
+    def spark_made(self) -> bool:
+        """Whether the sparkline exists yet."""
+        return self._spark is not None
+
+    def make_spark(self) -> Sparkline:
+        """Make the sparkline in its room (once) and return it."""
+        if self._spark is None:
+            self._spark = Sparkline(self._series)
+            self._lay.replaceWidget(self._spark_slot, self._spark)
+            self._spark_slot.deleteLater()
+        return self._spark
+
+    def show_values(self, value: float | None, series: list[Any]) -> None:
+        """Show a new final value and series (a model shown again reuses its tiles)."""
+        self.value_label.setText("—" if value is None else f"{value:.3f}")
+        self._series = list(series)
+        if self._spark is not None:
+            self._spark.set_values(self._series)
 
 
 class OverviewTab(QScrollArea):
@@ -299,18 +332,32 @@ class OverviewTab(QScrollArea):
             self._file_labels[key].setToolTip(printable(value))
 
     def _show_metrics(self, m: ModelRecord) -> None:
-        while self.metrics_grid.count():
-            w = self.metrics_grid.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
         wanted = METRICS_BY_TASK.get(m.task or "", [])
         shown = [(k, label) for k, label in wanted if k in m.metrics or k in m.results]
         if not shown:  # unknown task: show whatever metrics/ keys exist
             shown = [(k, k.split("/")[-1]) for k in m.metrics if k.startswith("metrics/")]
+        self.metrics_empty.setVisible(not shown)
+        tiles = [self.metrics_grid.itemAt(i).widget() for i in range(self.metrics_grid.count())]
+        if [t.label for t in tiles] == [label for _, label in shown]:  # the same tiles: new values only (no stall)
+            for tile, (key, _) in zip(tiles, shown, strict=True):
+                tile.show_values(m.metrics.get(key), m.results.get(key, []))
+            return
+        while self.metrics_grid.count():
+            w = self.metrics_grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
         for i, (key, label) in enumerate(shown):
             tile = MetricTile(label, m.metrics.get(key), m.results.get(key, []))
             self.metrics_grid.addWidget(tile, i // self._columns, i % self._columns)
-        self.metrics_empty.setVisible(not shown)
+        QTimer.singleShot(0, self, self._make_next_spark)
+
+    def _make_next_spark(self) -> None:
+        """Make one tile's sparkline, then come back on the next event-loop turn for the next one."""
+        tiles = [self.metrics_grid.itemAt(i).widget() for i in range(self.metrics_grid.count())]
+        waiting = [t for t in tiles if isinstance(t, MetricTile) and not t.spark_made]
+        if waiting:
+            waiting[0].make_spark()
+            QTimer.singleShot(0, self, self._make_next_spark)
 
     def _show_classes(self, names: list[str]) -> None:
         self.classes.clear()
