@@ -28,8 +28,10 @@ def test_ultralytics_runs_a_hostile_activation_and_we_refuse_the_yaml(manager, l
     marker = tmp_path / "ran-from-activation.txt"
     model_yaml = hostile_yaml(tmp_path, marker)
     env = dict(os.environ, **offline_env(tmp_path / "naive-home"))
-    subprocess.run([sys.executable, "-c", f"from ultralytics import YOLO; YOLO({str(model_yaml)!r})"], env=env,
-                   cwd=tmp_path, capture_output=True, timeout=300)
+    env.pop("ULTRALYTICS_SAFE_LOAD", None)  # plain ultralytics, as a user runs it (a PredictSession here sets it)
+    naive = subprocess.run([sys.executable, "-c", f"from ultralytics import YOLO; YOLO({str(model_yaml)!r})"],
+                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert marker.exists(), naive.stderr[-3000:]
     assert marker.read_text() == "ran"  # the danger is real: building the model ran the string
     marker.unlink()
 
