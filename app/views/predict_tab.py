@@ -1,10 +1,9 @@
 """The Predict tab: a picture, a URL, a folder, a video or a camera in; the model's overlay and results out.
 
 The model lives in a :class:`~app.predict.engine.PredictEngine` in a helper process
-(:class:`~app.predict.engine_proxy.ProcessPredictEngine`: this process never imports torch);
-its outcomes arrive through a queued signal and are painted at most every 33 ms (the newest
-wins). Leaving the tab, or the window closing, stops the live loop and releases the camera.
-Its parts live in :mod:`app.views.predict`: the source bar and loader, the controls, the results.
+(:class:`~app.predict.engine_proxy.ProcessPredictEngine`: this process never imports torch); its outcomes arrive
+through a queued signal and are painted at most every 33 ms (the newest wins). Leaving the tab, or the window
+closing, stops the live loop and releases the camera. Its parts live in :mod:`app.views.predict`.
 """
 
 from __future__ import annotations
@@ -293,6 +292,7 @@ class PredictTab(QWidget):
             self._on_timed(*o.tag[1])
             return
         if o.error is not None:
+            self._latest = None if o.live else self._latest  # an unpainted live frame would hide this error
             self.show_error(o.error)
             if o.ended:
                 self.stop_live()
