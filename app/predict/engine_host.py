@@ -17,6 +17,7 @@ import itertools
 import math
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from dataclasses import fields
 from multiprocessing.connection import Connection
@@ -36,6 +37,7 @@ from app.predict.sources import SourceError
 
 REQUEST = "request"  # the engine's tag for a still picture: (REQUEST, request id); the parent maps it back
 KEPT_RESULTS = 8  # Results kept for redrawing: the shown one and a few in flight
+HEARTBEAT_S = 1.0  # "alive" this often, from its own thread: the parent ends a helper that falls silent
 
 
 def host_main(conn: Connection) -> None:
@@ -46,7 +48,9 @@ def host_main(conn: Connection) -> None:
     disable_openvino_telemetry()
     os.environ["ULTRALYTICS_SAFE_LOAD"] = "1"  # the loading gate's default, as in every agent process
     os.environ["YOLO_AUTOINSTALL"] = "false"
-    Host(conn).serve()
+    host = Host(conn)
+    threading.Thread(target=host.beat, name="predict-heartbeat", daemon=True).start()  # before the slow imports
+    host.serve()
 
 
 def _warm_drawing() -> None:
@@ -86,6 +90,13 @@ class Host:
                 self.conn.send(msg)
         except (OSError, ValueError):
             pass
+
+    def beat(self) -> None:
+        """Say "alive" every HEARTBEAT_S until the pipe closes: silence means the process is stuck (a stopped
+        process, or a call that holds the GIL), and the parent ends it rather than wait for ever."""
+        while not self._closing:
+            self.send(("alive",))
+            time.sleep(HEARTBEAT_S)
 
     def serve(self) -> None:
         """Import the heavy modules, say ready, then handle the parent's requests until it closes or goes away."""

@@ -9,7 +9,8 @@ Nothing here blocks the calling thread on the helper except :meth:`RemotePredict
 toggles not yet drawn (one round trip, bounded). Requests go through a sender thread: the helper may still be
 importing torch, and a pipe write of a picture would wait for it. A helper that dies is reported once (in the
 request that was waiting, or as a plain error) and the next request starts a fresh one, which loads the model
-again first. ``close()`` ends it; the helper also ends by itself when this process's end of the pipe goes away.
+again first. So does one that falls silent: the helper says "alive" every second from its own thread, and one
+silent for ``hung_after_s`` (a stopped process, a call stuck holding the GIL) is killed and reported as stuck. ``close()`` ends it; the helper also ends by itself when this process's end of the pipe goes away.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.predict.session import BackendChoice, PredictError
 RENDER_WAIT_S = 3.0  # a toggle's redraw waits this long for the helper at most (a drawing takes ~10 ms)
 READY_WAIT_S = 120.0  # the helper's imports on a busy machine: cuda_available() waits this long
 STOP_WAIT_S = 1.0  # close(): SIGTERM, then this long, then SIGKILL
+HUNG_AFTER_S = 30.0  # a ready helper says "alive" every second: this long without a word, and it is ended
 KEPT_REQUESTS = 16  # still pictures not yet answered (the engine answers only the newest of a burst)
 _LOADS = ("load", "pick")
 _STARTS_HELPER = ("load", "pick", "submit", "live", "ping")  # the others mean nothing to a helper not yet running
@@ -53,6 +55,7 @@ class _Helper:
     info: dict[str, Any] = field(default_factory=dict)
     dead: bool = False
     closing: bool = False
+    hung: float = 0.0  # seconds of silence after which the parent ended it (0: it was not ended for that)
 
 
 @dataclass
@@ -68,8 +71,10 @@ class _Render:
 class ProcessPredictEngine:
     """PredictEngine's interface; the engine runs in a helper process started on the first request."""
 
-    def __init__(self, on_result: Callable[[Outcome], None], paced: bool = False) -> None:
+    def __init__(self, on_result: Callable[[Outcome], None], paced: bool = False,
+                 hung_after_s: float = HUNG_AFTER_S) -> None:
         self.on_result = on_result
+        self.hung_after_s = hung_after_s  # silence from a ready helper that ends it (before ready: READY_WAIT_S)
         self.paced = paced  # live pictures only as fast as the caller says it took them (frame_taken)
         self.live_stats: dict[str, float] = {}  # the newest live result's fps, dropped, latency_ms, drawn or not
         self.params = Params()
@@ -263,13 +268,19 @@ class ProcessPredictEngine:
     # ----------------------------------------------------------------- reading
     def _read_loop(self, h: _Helper) -> None:
         while True:
+            silence = self.hung_after_s if h.ready.is_set() else READY_WAIT_S
             try:
+                if not h.conn.poll(silence):
+                    self._end_hung(h, silence)
+                    continue  # killed: the pipe reads as closed next
                 msg = h.conn.recv()
             except (EOFError, OSError):
                 break
             except Exception:  # noqa: BLE001 — a message that does not unpickle here: skipped, not fatal
                 continue
             kind = msg[0]
+            if kind == "alive":
+                continue
             if kind == "ready":
                 h.info = msg[1]
                 h.ready.set()
@@ -322,17 +333,26 @@ class ProcessPredictEngine:
             self.frames_done, self.frames_read = done, read
             self.live_stats = {"fps": fps, "dropped": dropped, "latency_ms": latency_ms}
 
+    @staticmethod
+    def _end_hung(h: _Helper, silence: float) -> None:
+        """A helper silent for ``silence`` s (stopped, or stuck holding the GIL): SIGKILL, and its death is said."""
+        if not h.closing:
+            h.hung = silence
+        h.process.kill()
+
     def _on_death(self, h: _Helper) -> None:
         """Say once that the helper stopped, in the request that waited for it; the next request starts another."""
         code = h.process.exitcode
-        if code is not None and code < 0:
+        if h.hung:
+            what = f"stopped answering for {h.hung:g} s and was ended"
+        elif code is not None and code < 0:
             try:
-                how = f"killed by {signal.Signals(-code).name}"
+                what = f"stopped (killed by {signal.Signals(-code).name})"
             except ValueError:
-                how = f"killed by signal {-code}"
+                what = f"stopped (killed by signal {-code})"
         else:
-            how = f"exit code {code}"
-        error = PredictError(f"The predict helper process stopped ({how}); a fresh one starts with the next request.")
+            what = f"stopped (exit code {code})"
+        error = PredictError(f"The predict helper process {what}; a fresh one starts with the next request.")
         self._fail_renders(h.number, str(error))
         with self._lock:
             if self._helper is h:

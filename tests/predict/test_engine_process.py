@@ -132,3 +132,41 @@ def test_a_paced_helper_sends_a_live_picture_only_once_the_last_was_taken_yet_co
     assert engine.live_stats["fps"] > 0
     last = pictures[-1].image[0, 0].astype(int)
     assert outcomes.got[-2] is pictures[-1] and last[0] + 256 * last[1] == engine.frames_read - 1  # the last frame read
+
+
+def test_a_helper_that_stops_answering_is_ended_said_and_replaced(checkpoints):
+    import os
+    import signal
+
+    import numpy as np
+
+    folder, _ = checkpoints
+    outcomes = Outcomes()
+    engine = ProcessPredictEngine(outcomes, hung_after_s=3)
+    try:
+        engine.set_params(imgsz=64)
+        engine.load(BackendChoice("PyTorch", "pt", str(folder / "detect_yolo26n.pt"), None, True), "detect", [])
+        assert outcomes.next_load().error is None
+        time.sleep(4)  # idle longer than the limit: its heartbeat keeps a quiet helper alive
+        stuck = engine.helper_pid()
+        assert stuck is not None
+        os.kill(stuck, signal.SIGSTOP)  # a process that no longer runs a line: as stuck as it gets
+        t0 = time.monotonic()
+        engine.submit(np.full((64, 64, 3), 90, np.uint8), tag="still")
+        with outcomes.cond:
+            assert outcomes.cond.wait_for(lambda: any(o.error for o in outcomes.got), 30)
+            said = next(o for o in outcomes.got if o.error)
+        waited = time.monotonic() - t0
+        assert "stopped answering for 3 s and was ended" in str(said.error), said.error
+        assert 2.5 < waited < 15, waited
+        assert engine.helper_pid() is None
+        assert not psutil.pid_exists(stuck) or psutil.Process(stuck).status() == psutil.STATUS_ZOMBIE
+        n = len(outcomes.got)
+        engine.submit(np.full((64, 64, 3), 90, np.uint8), tag="again")  # a fresh helper, the model loaded again first
+        with outcomes.cond:
+            assert outcomes.cond.wait_for(lambda: any(o.tag == "again" for o in outcomes.got[n:]), 120)
+            again = next(o for o in outcomes.got[n:] if o.tag == "again")
+        assert again.error is None and again.prediction is not None
+        assert engine.helper_pid() not in (None, stuck)
+    finally:
+        engine.close()
