@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fixture_checkpoints
+from common import fixture_checkpoints, run_until
 from predict_speed import per_frame_ms
 
 
@@ -65,10 +65,7 @@ def main() -> None:
     tab.show()
     tab.model = lib.model(model.id)
     tab.set_backends([backend])
-    end = time.monotonic() + 120
-    while not tab.readout.text().endswith("ready") and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    run_until(app, lambda: tab.readout.text().endswith("ready"), 120)
     rounds: dict[bool, list[dict]] = {True: [], False: []}
     for i in range(a.rounds * 2):
         paced = i % 2 == 1  # unpaced first, then paced, alternating
@@ -81,16 +78,11 @@ def main() -> None:
         cpu0 = cpu_seconds(helper)
         tab.start_frames(source, "bench frames")
         t0 = time.monotonic()
-        while tab.engine.live and time.monotonic() - t0 < a.live_seconds + 5:
-            app.processEvents()
-            time.sleep(0.002)
+        run_until(app, lambda: not tab.engine.live, a.live_seconds + 5)
         done = max(tab.engine.frames_done - done0, 1)
         live_fps = done / (time.monotonic() - t0)
         cpu1 = cpu_seconds(helper)
-        settle = time.monotonic() + 1.0  # the run's "ended" is delivered now, not into the next round
-        while time.monotonic() < settle:
-            app.processEvents()
-            time.sleep(0.01)
+        run_until(app, lambda: False, 1.0)  # the run's "ended" is delivered now, not into the next round
         r = {"paced": paced, "bare_fps": round(bare_fps, 2), "live_fps": round(live_fps, 2),
              "ratio": round(live_fps / bare_fps, 3), "predicted": done, "painted": tab.view.painted - painted0,
              "helper_cpu_ms": round((cpu1[0] - cpu0[0]) * 1000 / done, 1),

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import fixture_checkpoints, save
+from common import fixture_checkpoints, run_until, save
 
 from app.predict.sources import ReplayFrames  # picklable: the predict helper process replays them
 from int8_figures import INT8_EXPORT_ARGS, int8_table
@@ -109,10 +109,7 @@ def main() -> None:
     tab.show()
     tab.model = lib.model(model.id)
     tab.set_backends([default])
-    end = time.monotonic() + 120
-    while not tab.readout.text().endswith("ready") and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+    run_until(app, lambda: tab.readout.text().endswith("ready"), 120)
     engine_ms: list[float] = []  # capture → result, as the engine reports it
     tab.bridge.outcome.connect(lambda o: engine_ms.append(o.latency_ms) if getattr(o, "latency_ms", 0) else None)
     rounds = []
@@ -123,16 +120,16 @@ def main() -> None:
         painted0, start_done, paint_ms = tab.view.painted, tab.engine.frames_done, []
         tab.start_frames(source, "bench frames")
         t0 = time.monotonic()
-        while tab.engine.live and time.monotonic() - t0 < a.live_seconds + 5:
-            app.processEvents()
-            if tab.view.painted != painted0 + len(paint_ms):
+        seen = [painted0]
+
+        def sample(seen=seen, paint_ms=paint_ms) -> None:  # the newest paint's latency, each time one came
+            if tab.view.painted != seen[0]:
+                seen[0] = tab.view.painted
                 paint_ms.append(getattr(tab, "live_latency_ms", 0.0))
-            time.sleep(0.002)
+
+        run_until(app, lambda: not tab.engine.live, a.live_seconds + 5, every_ms=10, sample=sample)
         live_fps = (tab.engine.frames_done - start_done) / (time.monotonic() - t0)
-        settle = time.monotonic() + 1.0  # the run's queued "ended" is delivered now, not into the next round
-        while time.monotonic() < settle:
-            app.processEvents()
-            time.sleep(0.01)
+        run_until(app, lambda: False, 1.0)  # the run's queued "ended" is delivered now, not into the next round
         rounds.append({"bare_fps": round(bare_fps, 2), "live_fps": round(live_fps, 2),
                        "ratio": round(live_fps / bare_fps, 3), "frames_offered": tab.engine.frames_read,  # the helper counts each run's
                        "predicted": tab.engine.frames_done - start_done, "painted": tab.view.painted - painted0,

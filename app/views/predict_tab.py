@@ -360,7 +360,7 @@ class PredictTab(QWidget):
         self.prediction, self.image = o.prediction, o.image
         self.banner.hide()
         self._redraw()
-        self.results.show_prediction(o.prediction)
+        self.results.show_prediction(o.prediction, live=o.live)
         s = o.prediction.speed
         parts = [o.prediction.backend]
         if o.live:

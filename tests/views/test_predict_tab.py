@@ -109,11 +109,14 @@ def test_live_frames_stay_smooth_drop_stale_frames_and_stop_when_the_tab_is_left
     assert tab.engine.frames_done >= 5
     assert tab.engine.frames_done < tab.engine.frames_read / 2  # most frames were dropped (read in the helper)
     assert tab.view.painted <= elapsed * 1000 / 33 + 3  # repaints throttled
+    fills = tab.results.fills
+    assert 2 <= fills <= elapsed * 4 + 2 < tab.view.painted, (fills, tab.view.painted)  # the rows: 4 times a second
     assert max(gaps[5:]) < 0.25, f"the GUI thread was blocked for {max(gaps[5:]) * 1000:.0f} ms"
     page = job_window.model_page
     page.tabs.setCurrentWidget(page.overview)  # leaving the tab releases the camera
     assert not tab.engine.live
     qtbot.waitUntil(lambda: tab.engine.source_released is True, timeout=5000)  # the helper let go of the source
+    qtbot.waitUntil(lambda: tab.results.prediction is tab.prediction, timeout=2000)  # the rows: the frame shown
 
 
 def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):

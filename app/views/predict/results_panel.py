@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
 )
 
 from app.predict.session import Prediction
+
+
+LIVE_FILL_INTERVAL_MS = 250  # a live run refills the rows at most 4 times a second: readable, and it leaves the CPU
 
 
 def _fmt_box(b: list[float]) -> str:
@@ -25,6 +28,12 @@ class ResultsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.prediction: Prediction | None = None  # the one the rows show
+        self.fills = 0  # times the rows were filled (a live run's are rationed)
+        self._pending: Prediction | None = None  # a live result waiting for the next fill
+        self._rationed = QTimer(self)
+        self._rationed.setSingleShot(True)
+        self._rationed.setInterval(LIVE_FILL_INTERVAL_MS)
+        self._rationed.timeout.connect(self._on_rationed_timeout)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Class", "Conf", "Box / angle", "Detail"])
         self.table.verticalHeader().setVisible(False)
@@ -55,13 +64,30 @@ class ResultsPanel(QWidget):
 
     def clear(self) -> None:
         """No rows and no count (a new model)."""
-        self.prediction = None
+        self.prediction = self._pending = None
+        self._rationed.stop()
         self.table.setRowCount(0)
         self.count.setText("")
 
-    def show_prediction(self, p: Prediction) -> None:
-        """Fill the rows from ``p``; the detail column only when some row has masks or keypoints."""
+    def show_prediction(self, p: Prediction, live: bool = False) -> None:
+        """Fill the rows from ``p``; a live frame's at most every LIVE_FILL_INTERVAL_MS (the newest waiting one
+        fills the rows when the interval is over, so the last frame of a run is always the one listed)."""
+        if live and self._rationed.isActive():
+            self._pending = p
+            return
+        self._pending = None
+        if live:
+            self._rationed.start()
+        self._fill(p)
+
+    def _on_rationed_timeout(self) -> None:
+        if self._pending is not None:
+            self.show_prediction(self._pending, live=True)
+
+    def _fill(self, p: Prediction) -> None:
+        """The rows from ``p``; the detail column only when some row has masks or keypoints."""
         self.prediction = p
+        self.fills += 1
         classify = p.task == "classify"
         self.table.setHorizontalHeaderLabels(["Class", "Confidence" if classify else "Conf", "Box / angle", "Detail"])
         self.table.setColumnHidden(2, classify)  # a class has no place in the picture
