@@ -55,6 +55,9 @@ def test_labels_on_a_small_picture_are_drawn_small(qtbot, job_window, lib, check
     # ultralytics' Results stay in the predict helper, which draws with Prediction.render: the same call, here
     full = PredictSession(tab.loaded, "detect").predict(picture(96), conf=tab.engine.params.conf, imgsz=64)
     assert len(full.detections) == len(tab.prediction.detections)  # what the helper found, found again
+    drawn_there = tab._rendered()  # the helper's own drawing, as the view shows it
+    assert drawn_there.shape == picture(96).shape
+    assert np.array_equal(drawn_there, full.render(**tab.controls.overlay()))  # the helper draws with these sizes
     p = replace(full, results=full.results[:1])  # one box: its label's size shows
     ours = p.render(**tab.controls.overlay())
     theirs = p.results.plot()  # ultralytics' own sizes: at least 2-px lines and ~15-px text
