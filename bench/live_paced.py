@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from common import fixture_checkpoints, run_until
-from predict_speed import per_frame_ms
+from predict_speed import throughput
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
@@ -71,7 +71,7 @@ def main() -> None:
         paced = i % 2 == 1  # unpaced first, then paced, alternating
         tab.engine.paced = paced  # read at each start_live
         load = os.getloadavg()[0]
-        bare_fps = 1000 / per_frame_ms(bare, frames, 640)
+        bare_fps = throughput(bare, frames, 640, a.live_seconds)
         source = ReplayFrames(frames, fps=bare_fps * 2, seconds=a.live_seconds)
         painted0, done0 = tab.view.painted, tab.engine.frames_done
         helper = tab.engine.helper_pid()

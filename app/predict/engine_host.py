@@ -169,16 +169,18 @@ class Host:
             return
         self.engine.start_live(self.counted, tag)
 
-    def _render(self, rid: int, ref: int, key: OverlayKey) -> None:
-        """A drawing the parent asked for (a toggle changed): answered on this thread, not behind the engine."""
+    def _render(self, rid: int, ref: int, key: OverlayKey | None) -> None:
+        """A drawing the parent asked for (a toggle changed), or (key None) the frame a result was predicted on:
+        answered on this thread, not behind the engine."""
         with self._kept_lock:
             p = self._kept.get(ref)
-        self.overlay = key
+        if key is not None:
+            self.overlay = key
         if p is None:
             self.send(("rendered", rid, None, "this result is no longer kept: predict again to draw it"))
             return
         try:
-            image = p.render(**overlay_kwargs(key))
+            image = p.render(**overlay_kwargs(key)) if key is not None else p.results.orig_img
         except Exception as e:  # noqa: BLE001
             self.send(("rendered", rid, None, f"could not draw the overlay: {type(e).__name__}: {e}"))
             return
@@ -257,8 +259,10 @@ class Host:
         tag = o.tag
         engine = self.engine
         wire = {f.name: getattr(o, f.name) for f in fields(Outcome)}  # every field, those added later too
+        # a still picture's pixels are the parent's already; a live frame with its drawing travels as the drawing
+        # only (the frame itself on request: RemotePrediction.original), one 640 picture fewer per paint
         wire.update(prediction=pred, error=pack_error(o.error),
-                    image=o.image if o.live else None)  # a still picture's pixels are the parent's already
+                    image=o.image if o.live and (pred is None or not pred.drawn) else None)
         wire["_request"] = tag[1] if isinstance(tag, tuple) and len(tag) == 2 and tag[0] == REQUEST else None
         wire["_gen"] = self.live_gen if o.live else 0
         wire["_frames_done"] = engine.frames_done if engine else 0

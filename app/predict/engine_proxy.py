@@ -387,9 +387,11 @@ class ProcessPredictEngine:
             self.on_result(Outcome(tag=None, error=error))
 
     # ---------------------------------------------------------------- drawing
-    def _draw(self, helper: int, ref: int, key: OverlayKey) -> np.ndarray:
-        """A drawing of a kept result with other toggles (the caller's thread waits, at most RENDER_WAIT_S)."""
-        self._overlay = key  # the next results come drawn this way
+    def _draw(self, helper: int, ref: int, key: OverlayKey | None) -> np.ndarray:
+        """A drawing of a kept result with other toggles, or (key None) its bare frame (the caller's thread waits,
+        at most RENDER_WAIT_S)."""
+        if key is not None:
+            self._overlay = key  # the next results come drawn this way
         with self._lock:
             h = self._helper
             if h is None or h.dead or h.number != helper:

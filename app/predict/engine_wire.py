@@ -38,12 +38,12 @@ class RemotePrediction(Prediction):
     """A prediction made in the helper: its ``Results`` stay there; drawings come back as pictures.
 
     ``drawn`` holds the drawings received so far (the helper draws each result with the toggles last asked for);
-    ``draw`` (set on arrival, never pickled) asks the helper for another one.
+    ``draw`` (set on arrival, never pickled) asks the helper for another one, or (key None) for the bare frame.
     """
 
     ref: int = 0  # the helper's key for the Results it kept
     drawn: dict[OverlayKey, np.ndarray] = field(default_factory=dict, repr=False)
-    draw: Callable[[int, OverlayKey], np.ndarray] | None = field(default=None, repr=False, compare=False)
+    draw: Callable[[int, OverlayKey | None], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, p: Prediction, ref: int) -> RemotePrediction:
@@ -62,6 +62,13 @@ class RemotePrediction(Prediction):
                 self.drawn.clear()
             self.drawn[key] = self.draw(self.ref, key)
         return self.drawn[key]
+
+    def original(self) -> np.ndarray:
+        """The picture this was predicted on, without the overlay: a live frame's stays in the helper until asked
+        for (only its drawing travels), e.g. to predict the last frame again once a run stopped."""
+        if self.draw is None:
+            raise PredictError("the frame is no longer kept")
+        return self.draw(self.ref, None)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

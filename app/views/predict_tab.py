@@ -2,8 +2,9 @@
 
 The model lives in a :class:`~app.predict.engine.PredictEngine` in a helper process
 (:class:`~app.predict.engine_proxy.ProcessPredictEngine`: this process never imports torch); its outcomes arrive
-through a queued signal and are painted at most every 33 ms (the newest wins). Leaving the tab, or the window
-closing, stops the live loop and releases the camera. Its parts live in :mod:`app.views.predict`.
+through a queued signal and are painted at most every 33 ms, the newest winning (:mod:`app.views.predict.paint_pacer`,
+which also paces the helper's live pictures). Leaving the tab, or the window closing, stops the live loop and
+releases the camera. Its parts live in :mod:`app.views.predict`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -22,15 +23,14 @@ from app.predict.runtime_timing import RuntimeFigure, TimingCache, describe
 from app.predict.session import BackendChoice, NeedsTrust, PredictError, Prediction
 from app.predict.sources import Camera
 from app.views.predict.controls_bar import ControlsBar, model_input_size
+from app.views.predict.paint_pacer import PaintPacer
 from app.views.predict.results_panel import ResultsPanel
 from app.views.predict.source_bar import SourceBar
 from app.views.predict.source_loader import SourceLoader
 from app.widgets.image_view import ImageView
 
-PAINT_INTERVAL_MS = 33
-
-
 LOADING = "Loading the model for Predict"
+
 
 class _Bridge(QObject):
     outcome = Signal(object)  # emitted on the engine's thread, delivered on the GUI thread
@@ -55,16 +55,12 @@ class PredictTab(QWidget):
         self._seq = 0
         self._loading = self._load_pending = False  # the window's cue shown; a load asked and not answered yet
         self._backends_asked = False
-        self._latest: Outcome | None = None
         self.live_latency_ms = 0.0  # the last painted live frame's capture → paint
         self.bridge = _Bridge(self)
         self.bridge.outcome.connect(self._on_bridge_outcome)
         # torch and the runtimes: another process, which sends a live picture once the previous one is painted
         self.engine = ProcessPredictEngine(self.bridge.outcome.emit, paced=True)
-        self._paint = QTimer(self)
-        self._paint.setSingleShot(True)
-        self._paint.setInterval(PAINT_INTERVAL_MS)
-        self._paint.timeout.connect(self._on_paint_timeout)
+        self.pacer = PaintPacer(self, self._paint_outcome, self.engine.frame_taken)  # ≤ 30 a second, newest wins
 
         self.loader = SourceLoader(self)
         self.loader.imageRead.connect(self.predict_image)
@@ -292,7 +288,8 @@ class PredictTab(QWidget):
             self._on_timed(*o.tag[1])
             return
         if o.error is not None:
-            self._latest = None if o.live else self._latest  # an unpainted live frame would hide this error
+            if o.live:
+                self.pacer.drop_live()  # an unpainted live frame would hide this error
             self.show_error(o.error)
             if o.ended:
                 self.stop_live()
@@ -303,11 +300,7 @@ class PredictTab(QWidget):
             return
         if not o.live and o.tag != self._seq:
             return  # an older request's answer
-        if self._latest is not None and self._latest.live:
-            self.engine.frame_taken()  # replaced unpainted: the helper must not wait for it
-        self._latest = o
-        if not self._paint.isActive():
-            self._paint.start()
+        self.pacer.offer(o)
 
     def _set_loading(self, going: bool) -> None:  # a load asked or answered: cued only while the tab is seen
         self._load_pending = going
@@ -325,8 +318,7 @@ class PredictTab(QWidget):
         if o.error is None:
             self.readout.setText(f"{choice.name} ready")
             self.banner.hide()
-            if self.image is not None and not self.engine.live:
-                self.predict_image(self.image, self.source_label)
+            self._predict_again()
             return
         if isinstance(o.error, NeedsTrust) and self.model is not None:
             self.ask_trust(str(o.error), o.error.sha256)
@@ -351,11 +343,8 @@ class PredictTab(QWidget):
         box.finished.connect(done)
         box.open()
 
-    def _on_paint_timeout(self) -> None:
-        o, self._latest = self._latest, None
-        if o is not None and o.live:
-            self.engine.frame_taken()  # the helper may send the next live picture
-        if o is None or o.prediction is None:
+    def _paint_outcome(self, o: Outcome) -> None:
+        if o.prediction is None:
             return
         self.prediction, self.image = o.prediction, o.image
         self.banner.hide()
@@ -427,8 +416,19 @@ class PredictTab(QWidget):
     def _on_controls_params_changed(self) -> None:
         self.engine.set_params(conf=self.controls.conf_value(), iou=self.controls.iou_value(),
                                imgsz=self.imgsz.value())
-        if self.image is not None and not self.engine.live:
-            self.predict_image(self.image, self.source_label)  # re-run at once (the engine keeps the newest)
+        self._predict_again()  # at once (the engine keeps the newest)
+
+    def _predict_again(self) -> None:
+        """The last picture again (new parameters or model); a live frame is asked of the helper, where it stayed."""
+        if self.engine.live:
+            return
+        if self.image is None and (original := getattr(self.prediction, "original", None)) is not None:
+            try:
+                self.image = original()
+            except PredictError:
+                return  # the helper restarted since: that frame is gone
+        if self.image is not None:
+            self.predict_image(self.image, self.source_label)
 
     def _on_results_copy_requested(self) -> None:
         QGuiApplication.clipboard().setText(self.json_text())

@@ -119,18 +119,22 @@ def test_a_paced_helper_sends_a_live_picture_only_once_the_last_was_taken_yet_co
             taken += 1
             if o.ended:
                 break
+            if o.prediction is not None:
+                o.prediction.render()  # painted, as the tab does: the helper draws the next results this way
             time.sleep(0.3)
             engine.frame_taken()
+        pictures = [o for o in outcomes.got if o.live and o.prediction is not None]
+        frame = pictures[-1].prediction.original()  # the frame stayed in the helper until asked for
     finally:
         engine.close()
-    pictures = [o for o in outcomes.got if o.live and o.prediction is not None]
     ended = outcomes.got[-1]
     assert ended.ended and ended.error is None and not engine.live
     assert max(backlog) <= 1, backlog  # one picture ahead at most: the run's last frame, sent whatever the credit
     assert engine.frames_done >= 2 * len(pictures) and len(pictures) >= 2, (engine.frames_done, len(pictures))
-    assert all(o.image is not None for o in pictures)  # the ones sent carry their frame
+    assert pictures[0].image is not None  # no toggles drawn with yet: the frame came, to be drawn on request
+    assert all(o.image is None and o.prediction.drawn for o in pictures[2:])  # then only the drawing travels
     assert engine.live_stats["fps"] > 0
-    last = pictures[-1].image[0, 0].astype(int)
+    last = frame[0, 0].astype(int)
     assert outcomes.got[-2] is pictures[-1] and last[0] + 256 * last[1] == engine.frames_read - 1  # the last frame read
 
 
@@ -158,7 +162,7 @@ def test_a_helper_that_stops_answering_is_ended_said_and_replaced(checkpoints):
             said = next(o for o in outcomes.got if o.error)
         waited = time.monotonic() - t0
         assert "stopped answering for 3 s and was ended" in str(said.error), said.error
-        assert 2.5 < waited < 15, waited
+        assert 1.5 < waited < 15, waited  # 3 s of silence, counted from its last heartbeat (≤ 1 s before the stop)
         assert engine.helper_pid() is None
         assert not psutil.pid_exists(stuck) or psutil.Process(stuck).status() == psutil.STATUS_ZOMBIE
         n = len(outcomes.got)

@@ -75,7 +75,7 @@ def test_slider_reruns_on_the_newest_value(qtbot, job_window, lib, checkpoints):
     qtbot.waitUntil(lambda: tab.prediction.detections == [] and tab.engine.params.conf == 0.30, timeout=30000)
     for v in range(29, -1, -1):
         tab.conf.setValue(v)  # dragged quickly down to the bottom: only the newest value finds boxes
-    qtbot.waitUntil(lambda: tab._latest is None and not tab._paint.isActive() and tab.engine.params.conf == 0.001,
+    qtbot.waitUntil(lambda: tab.pacer.idle and tab.engine.params.conf == 0.001,
                     timeout=30000)
     qtbot.waitUntil(lambda: len(tab.prediction.detections) == boxes, timeout=30000)
     qtbot.wait(800)  # and no older answer paints over it afterwards
@@ -117,6 +117,23 @@ def test_live_frames_stay_smooth_drop_stale_frames_and_stop_when_the_tab_is_left
     assert not tab.engine.live
     qtbot.waitUntil(lambda: tab.engine.source_released is True, timeout=5000)  # the helper let go of the source
     qtbot.waitUntil(lambda: tab.results.prediction is tab.prediction, timeout=2000)  # the rows: the frame shown
+
+
+def test_a_stopped_live_runs_last_frame_is_predicted_again_with_new_settings(qtbot, job_window, lib, checkpoints):
+    folder, _ = checkpoints
+    _, tab = open_predict(qtbot, job_window, lib, folder / TASKS["detect"])
+    tab.imgsz.setValue(64)
+    tab.start_frames(SyntheticFrames(size=96, fps=30, count=3000), "synthetic camera")
+    qtbot.waitUntil(lambda: tab.view.painted >= 3, timeout=30000)
+    tab.stop_live()
+    shown = tab.prediction
+    assert shown is not None and tab.image is None  # a live picture came drawn; its frame stayed in the helper
+    frame = shown.original()
+    assert frame.shape == (96, 96, 3) and frame[40:100, :, 2].max() == 230  # the synthetic square is in it
+    tab.conf.setValue(0)  # new settings: the last frame is predicted again, fetched from the helper
+    qtbot.waitUntil(lambda: tab.prediction is not shown and tab.prediction.source == "synthetic camera",
+                    timeout=30000)
+    assert tab.image is not None and (tab.image == frame).all() and tab.engine.params.conf == 0.001
 
 
 def test_url_and_bad_sources_show_a_clear_error(qtbot, job_window, lib, checkpoints, http_root, tmp_path):
