@@ -64,6 +64,9 @@ def test_the_cache_key_changes_with_the_host_and_the_exports(tmp_path):
     assert timing_key(both, 640, {**host, "cores": "64"}) != key
     assert timing_key(both, 640, {**host, "cpu": "Another CPU"}) != key
     assert timing_key(both, 640, {**host, "onnxruntime": "0.0.1"}) != key  # a runtime upgraded
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("app.predict.runtime_timing.TIMING_METHOD", "median of 5 after 1")
+        assert timing_key(both, 640, host) != key  # figures measured another way are measured again
     pt.write_bytes(b"other weights")  # the .pt's digest is read from its bytes
     assert timing_key(both, 640, host) != key
 
