@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from app.predict import ov_requests
 from app.predict.pipeline import FrameStages, LiveFrame, LivePipeline, StampedFrames, stages_for
 from app.predict.runtime_timing import TimingCache, host_fingerprint, measure_runtimes, order_by_figures, timing_key
 from app.predict.session import BackendChoice, PredictError, Prediction, PredictSession
@@ -213,7 +214,9 @@ class PredictEngine:
 
     def _do_live(self, live: LatestFrame) -> None:
         if self._pipe is None:
-            self._pipe = LivePipeline(partial(self._emit_live, live), tag=live)
+            requests = ov_requests.install(self.session)  # OpenVINO: a THROUGHPUT stream per inference thread
+            self._pipe = LivePipeline(partial(self._emit_live, live), tag=live,
+                                      infer_threads=len(requests.requests) if requests is not None else 1)
         pipe = self._pipe
         if not pipe.wait_room(timeout=0.5):  # the model is busy with two frames: take none yet (they go stale)
             return

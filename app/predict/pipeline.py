@@ -30,7 +30,7 @@ class FrameStages(Protocol):
 
     def prepare(self, image: np.ndarray) -> Any: ...
 
-    def infer(self, prepared: Any) -> Any: ...
+    def infer(self, prepared: Any, worker: int = 0) -> Any: ...
 
     def finish(self, image: np.ndarray, prepared: Any, raw: Any, source: str) -> Prediction: ...
 
@@ -50,6 +50,8 @@ class PredictorStages:
         self.name = session.choice.name
         self.task = session.task
         self._inference_mode = torch.inference_mode  # grad mode is per thread: each stage's thread needs it
+        self._requests = getattr(session, "_ov_requests", None)  # OpenVINO: a THROUGHPUT stream per worker
+        self.parallel = len(self._requests.requests) if self._requests is not None else 1  # inference threads
         # other runtimes may hand back buffers they reuse on the next call, which overlaps this frame's finish
         self._copy_outputs = getattr(self.predictor.model, "format", "pt") != "pt"
 
@@ -58,8 +60,11 @@ class PredictorStages:
         with self._inference_mode():
             return self._guarded(self.predictor.preprocess, [image])
 
-    def infer(self, prepared: Any) -> Any:
-        """The runtime's raw output for one prepared frame."""
+    def infer(self, prepared: Any, worker: int = 0) -> Any:
+        """The runtime's raw output for one prepared frame (``worker``: the inference thread, for OpenVINO's
+        per-thread infer requests)."""
+        if self._requests is not None:
+            self._requests.claim(worker)
         with self._inference_mode():
             raw = self._guarded(self.predictor.inference, prepared)
             return _copied(raw) if self._copy_outputs else raw
@@ -88,7 +93,7 @@ class WholeFrameStages:
         """Nothing to prepare: the frame itself."""
         return image
 
-    def infer(self, prepared: Any) -> Any:
+    def infer(self, prepared: Any, worker: int = 0) -> Any:
         """The prediction (source named later, in ``finish``)."""
         return self.predict(prepared, "video")
 
@@ -160,24 +165,31 @@ class StampedFrames:
 
 
 class LivePipeline:
-    """Inference and finishing on two threads of their own; the engine's thread prepares and feeds.
+    """Inference (``infer_threads`` threads) and finishing (one) on threads of their own; the engine's thread
+    prepares and feeds.
 
     ``emit`` is called on the finishing thread, in feeding order, for each frame (its prediction or its error).
+    More than one inference thread is used only for frames whose stages say so (``parallel``: OpenVINO's
+    per-thread infer requests); the others wait for thread 0, one frame at a time, as before.
     """
 
-    def __init__(self, emit: Callable[[LiveFrame], None], tag: Any = None) -> None:
+    def __init__(self, emit: Callable[[LiveFrame], None], tag: Any = None, infer_threads: int = 1) -> None:
         self.emit = emit
         self.tag = tag  # what this pipeline serves (the engine's live run)
         self._cond = threading.Condition()
         self._to_infer: LiveFrame | None = None
-        self._to_finish: LiveFrame | None = None
+        self._inferred: dict[int, LiveFrame] = {}  # by feeding order: finished strictly in it
+        self._taken = 0  # frames taken for inference so far (the next one's number)
+        self._next = 0  # the number of the frame to finish next
+        self._n = max(infer_threads, 1)
         self._working = 0  # frames inside a stage right now
         self._closed = False
-        self._infer_ended = False
+        self._infer_alive = self._n
         self._emitting = threading.RLock()  # held while a frame goes out: after cancel() returns, none does
         self.cancelled = False
-        self._threads = [threading.Thread(target=self._infer_loop, name="predict-infer", daemon=True),
-                         threading.Thread(target=self._finish_loop, name="predict-finish", daemon=True)]
+        self._threads = [threading.Thread(target=self._infer_loop, args=(i,), name=f"predict-infer-{i}", daemon=True)
+                         for i in range(self._n)]
+        self._threads.append(threading.Thread(target=self._finish_loop, name="predict-finish", daemon=True))
         for t in self._threads:
             t.start()
 
@@ -201,7 +213,7 @@ class LivePipeline:
         """Wait until every frame fed has been emitted (or dropped, when cancelled)."""
         with self._cond:
             return self._cond.wait_for(
-                lambda: self._to_infer is None and self._to_finish is None and self._working == 0, timeout)
+                lambda: self._to_infer is None and not self._inferred and self._working == 0, timeout)
 
     def cancel(self) -> None:
         """Drop what is in flight and emit nothing more (the live run was stopped); returns at once."""
@@ -212,7 +224,7 @@ class LivePipeline:
             pass
 
     def close(self, timeout: float = 10.0) -> None:
-        """End both threads once the frames in flight are done (dropped if cancelled)."""
+        """End the threads once the frames in flight are done (dropped if cancelled)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -221,45 +233,51 @@ class LivePipeline:
                 t.join(timeout)
 
     # ------------------------------------------------------------ the stages
-    def _take(self, slot: str, upstream_ended: Callable[[], bool]) -> LiveFrame | None:
-        with self._cond:
-            self._cond.wait_for(lambda: getattr(self, slot) is not None or upstream_ended())
-            frame = getattr(self, slot)
-            if frame is None:
-                return None
-            setattr(self, slot, None)
-            self._working += 1
-            self._cond.notify_all()
-            return frame
+    def _mine(self, worker: int) -> bool:
+        """Whether inference thread ``worker`` may take the frame in the slot (thread 0 takes any)."""
+        f = self._to_infer
+        return f is not None and (worker == 0 or (f.prediction is None and f.error is None
+                                                  and getattr(f.stages, "parallel", 1) > worker))
 
-    def _done(self) -> None:
-        with self._cond:
-            self._working -= 1
-            self._cond.notify_all()
-
-    def _infer_loop(self) -> None:
-        while (frame := self._take("_to_infer", lambda: self._closed)) is not None:
+    def _infer_loop(self, worker: int) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._mine(worker) or self._closed)
+                if not self._mine(worker):
+                    break  # closed, and nothing left for this thread
+                frame, self._to_infer = self._to_infer, None
+                seq, self._taken = self._taken, self._taken + 1
+                self._working += 1
+                self._cond.notify_all()
             if frame.prediction is None and frame.error is None and not self.cancelled:
                 t0 = time.perf_counter()
                 try:
                     assert frame.stages is not None
-                    frame.raw = frame.stages.infer(frame.prepared)
+                    frame.raw = frame.stages.infer(frame.prepared, worker)
                 except Exception as e:  # noqa: BLE001 — goes out with the frame, in order
                     frame.error = e
                 frame.ms["inference"] = (time.perf_counter() - t0) * 1000
             with self._cond:
-                # a one-place hand-off: inference may run one frame ahead of finishing, never more
-                self._cond.wait_for(lambda: self._to_finish is None or self.cancelled)
-                if not self.cancelled:
-                    self._to_finish = frame
+                # inference may run ahead of finishing by one frame per thread, never more; the frame the
+                # finisher waits for is always let in (a later one holding the room must not block it)
+                self._cond.wait_for(lambda s=seq: len(self._inferred) < self._n or s == self._next or self.cancelled)
+                self._inferred[seq] = frame  # even when cancelled: the numbering has no gaps (it is not emitted)
                 self._working -= 1
                 self._cond.notify_all()
         with self._cond:
-            self._infer_ended = True
+            self._infer_alive -= 1
             self._cond.notify_all()
 
     def _finish_loop(self) -> None:
-        while (frame := self._take("_to_finish", lambda: self._infer_ended)) is not None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._next in self._inferred or self._infer_alive == 0)
+                frame = self._inferred.pop(self._next, None)
+                if frame is None:
+                    return  # every inference thread ended and all they handed on went out
+                self._next += 1
+                self._working += 1
+                self._cond.notify_all()
             try:
                 if frame.prediction is None and frame.error is None and not self.cancelled:
                     self._finish(frame)
@@ -267,7 +285,9 @@ class LivePipeline:
                     if not self.cancelled:
                         self.emit(frame)
             finally:
-                self._done()
+                with self._cond:
+                    self._working -= 1
+                    self._cond.notify_all()
 
     @staticmethod
     def _finish(frame: LiveFrame) -> None:

@@ -196,3 +196,38 @@ def test_a_frame_the_model_cannot_take_stops_the_run_with_one_clear_error(sessio
     assert before and before == sorted(before) and before[-1] < 5  # the good frames' results first, in order
     assert not any(o.error for o in got[:-1]) and sum(o.error is not None for o in got) == 1
     assert clip.released and clip.n < 30  # the camera was let go at the error
+
+
+@pytest.fixture(scope="module")
+def openvino_session(checkpoints, tmp_path_factory):
+    """The detect model exported to OpenVINO at 96 px (ultralytics' own export, on a copy), loaded as the tab does."""
+    import shutil
+
+    from remote_agent.gate import load_yolo
+
+    folder, _ = checkpoints
+    work = tmp_path_factory.mktemp("ov")
+    shutil.copy(folder / TASKS["detect"], work / "detect.pt")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("YOLODESK_HOME", str(work / "home"))
+        exported = load_yolo(work / "detect.pt", task="detect").export(format="openvino", imgsz=96)
+        kept = shutil.copytree(exported, work / "detect_openvino_model")  # the gate's working copy goes away
+        return PredictSession(BackendChoice("OpenVINO", "openvino", str(kept), 96, True), "detect")
+
+
+def test_openvino_runs_two_streams_live_with_the_same_results_in_order(openvino_session):
+    from app.predict import ov_requests
+
+    session = openvino_session
+    clip = Clip(count=300, fps=400, size=96)  # about as fast as the model: two frames in flight, some dropped
+    got = run_live(session, clip, {"conf": 0.001, "imgsz": 96})
+    live = [o for o in got if o.prediction is not None]
+    requests = ov_requests.install(session)
+    assert requests is not None and len(requests.requests) >= 2  # THROUGHPUT: a stream per core, 2 here
+    assert got[-1].ended and not any(o.error for o in got) and len(live) >= 10, [o.error for o in got if o.error]
+    assert all(n > 0 for n in requests.claims), requests.claims  # each inference thread used its own request
+    order = [clip.index(o.image) for o in live]
+    assert order == sorted(order) and len(set(order)) == len(order)  # two at once, still out in frame order
+    assert len(live) + got[-1].dropped == clip.n == 300
+    for o in live:  # the THROUGHPUT copy answers as ultralytics' LATENCY model does
+        assert same(o.prediction, session.predict(o.image, conf=0.001, imgsz=96)), clip.index(o.image)
