@@ -226,8 +226,15 @@ def test_openvino_runs_two_streams_live_with_the_same_results_in_order(openvino_
     assert requests is not None and len(requests.requests) >= 2  # THROUGHPUT: a stream per core, 2 here
     assert got[-1].ended and not any(o.error for o in got) and len(live) >= 10, [o.error for o in got if o.error]
     assert all(n > 0 for n in requests.claims), requests.claims  # each inference thread used its own request
+    assert requests.alone < sum(requests.claims) / 2  # mostly two at once: the THROUGHPUT streams
     order = [clip.index(o.image) for o in live]
     assert order == sorted(order) and len(set(order)) == len(order)  # two at once, still out in frame order
     assert len(live) + got[-1].dropped == clip.n == 300
     for o in live:  # the THROUGHPUT copy answers as ultralytics' LATENCY model does
         assert same(o.prediction, session.predict(o.image, conf=0.001, imgsz=96)), clip.index(o.image)
+
+    claims, alone = sum(requests.claims), requests.alone
+    got = run_live(session, Clip(count=20, fps=20, size=96), {"conf": 0.001, "imgsz": 96})  # slower than the model
+    assert got[-1].ended and not any(o.error for o in got)
+    asked = sum(requests.claims) - claims
+    assert asked >= 10 and requests.alone - alone >= 0.8 * asked  # one frame at a time: every core on it (LATENCY)
