@@ -135,7 +135,7 @@ def main() -> None:
         seen = [painted0]
         counted: list[tuple[float, int]] = []  # (when, frames done) each time the count grew
 
-        def sample(seen=seen, paint_ms=paint_ms, counted=counted) -> None:  # every 10 ms
+        def sample(seen=seen, paint_ms=paint_ms, counted=counted, start_done=start_done) -> None:  # every 10 ms
             if tab.view.painted != seen[0]:  # the newest paint's latency, each time one came
                 seen[0] = tab.view.painted
                 paint_ms.append(getattr(tab, "live_latency_ms", 0.0))
