@@ -45,9 +45,12 @@ class PerThreadRequests:
             if request is None or alone:
                 # nothing else inferring (a still, or a camera slower than the model): every core on this frame
                 # (a stream's one core took 24 vs 14 ms a frame for a 30 FPS camera here)
-                if request is not None:
-                    self.alone += 1
-                return self.latency_model(inputs)
+                if request is None:
+                    return self.latency_model(inputs)
+                self.alone += 1
+                # its outputs are the implicit request's buffers, which the other thread's next call alone would
+                # overwrite: copied before this call counts as done
+                return {k: v.copy() for k, v in self.latency_model(inputs).items()}
             return request.infer(inputs)  # an OVDict, as the compiled model's call gives: the request's buffers
         finally:
             with self._lock:
