@@ -200,7 +200,10 @@ def test_a_frame_the_model_cannot_take_stops_the_run_with_one_clear_error(sessio
 
 @pytest.fixture(scope="module")
 def openvino_session(checkpoints, tmp_path_factory):
-    """The detect model exported to OpenVINO at 96 px (ultralytics' own export, on a copy), loaded as the tab does."""
+    """The detect model exported to OpenVINO at 320 px (ultralytics' own export, on a copy), loaded as the tab does.
+
+    At 320 inference (~10 ms) is long next to preparing a frame (~1 ms), so a fast source keeps two in flight; at
+    96 the two were as often apart as together and the stream count read like chance on a loaded CI."""
     import shutil
 
     from remote_agent.gate import load_yolo
@@ -210,17 +213,17 @@ def openvino_session(checkpoints, tmp_path_factory):
     shutil.copy(folder / TASKS["detect"], work / "detect.pt")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("YOLODESK_HOME", str(work / "home"))
-        exported = load_yolo(work / "detect.pt", task="detect").export(format="openvino", imgsz=96)
+        exported = load_yolo(work / "detect.pt", task="detect").export(format="openvino", imgsz=320)
         kept = shutil.copytree(exported, work / "detect_openvino_model")  # the gate's working copy goes away
-        return PredictSession(BackendChoice("OpenVINO", "openvino", str(kept), 96, True), "detect")
+        return PredictSession(BackendChoice("OpenVINO", "openvino", str(kept), 320, True), "detect")
 
 
 def test_openvino_runs_two_streams_live_with_the_same_results_in_order(openvino_session):
     from app.predict import ov_requests
 
     session = openvino_session
-    clip = Clip(count=300, fps=400, size=96)  # about as fast as the model: two frames in flight, some dropped
-    got = run_live(session, clip, {"conf": 0.001, "imgsz": 96})
+    clip = Clip(count=200, fps=300, size=320)  # faster than the model: two frames in flight, some dropped
+    got = run_live(session, clip, {"conf": 0.001, "imgsz": 320})
     live = [o for o in got if o.prediction is not None]
     requests = ov_requests.install(session)
     assert requests is not None and len(requests.requests) >= 2  # THROUGHPUT: a stream per core, 2 here
@@ -229,12 +232,12 @@ def test_openvino_runs_two_streams_live_with_the_same_results_in_order(openvino_
     assert requests.alone < sum(requests.claims) / 2  # mostly two at once: the THROUGHPUT streams
     order = [clip.index(o.image) for o in live]
     assert order == sorted(order) and len(set(order)) == len(order)  # two at once, still out in frame order
-    assert len(live) + got[-1].dropped == clip.n == 300
+    assert len(live) + got[-1].dropped == clip.n == 200
     for o in live:  # the THROUGHPUT copy answers as ultralytics' LATENCY model does
-        assert same(o.prediction, session.predict(o.image, conf=0.001, imgsz=96)), clip.index(o.image)
+        assert same(o.prediction, session.predict(o.image, conf=0.001, imgsz=320)), clip.index(o.image)
 
     claims, alone = sum(requests.claims), requests.alone
-    got = run_live(session, Clip(count=20, fps=20, size=96), {"conf": 0.001, "imgsz": 96})  # slower than the model
+    got = run_live(session, Clip(count=20, fps=15, size=320), {"conf": 0.001, "imgsz": 320})  # slower than the model
     assert got[-1].ended and not any(o.error for o in got)
     asked = sum(requests.claims) - claims
     assert asked >= 10 and requests.alone - alone >= 0.8 * asked  # one frame at a time: every core on it (LATENCY)
