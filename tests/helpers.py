@@ -229,9 +229,18 @@ def job_window(qtbot: Any, lib: Any) -> Iterator[Any]:
     qtbot.waitExposed(w)
     w.ops.wait_idle()  # the window reads on its library thread
     yield w
-    for job in w.jobs.store.list(("Queued", "Starting", "Running")):  # never leave an agent behind
+    from app.jobs.transport import process_alive
+
+    # never leave an agent behind. pytest-qt has closed the window by now, and with it the manager stopped
+    # supervising (as when the app quits: the next start re-attaches), so nothing marks the rows Cancelled any
+    # more: wait for the agents themselves to end (a job's row waited on here used to sit out 60 s in vain)
+    for job in w.jobs.store.list(("Queued", "Starting", "Running")):
         w.jobs.cancel(job.id)
-        w.jobs.wait(job.id, 60)
+        job = w.jobs.store.get(job.id)
+        if job.pid and job.worker == "local":
+            until(lambda j=job: not process_alive(j.pid, j.pid_started), 60, f"the agent of {job.id} outlived Cancel")
+        elif not job.finished:
+            w.jobs.wait(job.id, 60)
 
 
 @pytest.fixture

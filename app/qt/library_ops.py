@@ -80,12 +80,14 @@ class LibraryOps(QObject):
         return self._pending > 0
 
     def wait_idle(self, timeout: float = 15.0) -> bool:
-        """Deliver everything queued, and what it queues in turn, within ``timeout`` s (tests, benches, close)."""
+        """Deliver everything queued, and what it queues in turn, within ``timeout`` s (tests, benches, close).
+
+        False at once once stopped: the thread is gone, nothing queued will be delivered (a closed window)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopped:
             done: list[bool] = []
             self.submit(lambda: None, done.append)  # a barrier; a change check follows it
-            while not done and time.monotonic() < deadline:
+            while not done and time.monotonic() < deadline and not self._stopped:
                 QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
             QCoreApplication.processEvents()
             if done and self._pending == 0:
