@@ -12,7 +12,7 @@ from typing import Any
 from app.cli.common import (
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, job_manager, parse_pairs, path_exists, shown, stream_job, trust_file,
 )
-from app.jobs.placement import is_target, target_from
+from app.jobs.placement import target_from
 
 
 def _task_of_model(model: str) -> str:
@@ -29,6 +29,7 @@ def _data_argument(text: str) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from app.jobs.args_check import default_device
     from app.jobs.spec import SpecError, TrainRequest
     from app.library.repository import LibraryError
     from app.library.untrusted import utf8_text
@@ -70,7 +71,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         req = TrainRequest(
             model=model, task=task or _task_of_model(model), data=_data_argument(str(kv.pop("data"))),
             epochs=kv.pop("epochs", 100), imgsz=kv.pop("imgsz", 640), batch=kv.pop("batch", 16),
-            device=str(kv.pop("device", "" if is_target(args.worker) else "cpu")), extra=kv, name=args.name, project_id=project_id, parent_id=parent_id,
+            device=str(kv.pop("device", default_device(lib, args.worker))), extra=kv, name=args.name, project_id=project_id, parent_id=parent_id,
         )
         job = manager.submit_train(req, worker=target_from(args.worker, args.gpu_mem))
     except SpecError as e:  # refused before any job or model row exists

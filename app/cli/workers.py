@@ -123,7 +123,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
         print(f"{'NAME':<16}{'KIND':<7}{'WHERE':<32}{'PYTHON':<28}{'GPUS':<34}STATE")
         for w in workers:
             ep = w.endpoint()
-            gpus = ", ".join(f"{g['index']}: {g['name']}" for g in w.gpus) or "—"
+            gpus = cluster_gpus_text(w) or ", ".join(f"{g['index']}: {g['name']}" for g in w.gpus) or "—"
             state = "untested" if w.tested_at is None else ("problem: " + w.last_error if w.last_error else "ready")
             print(f"{w.name:<16}{w.kind:<7}{ep.describe():<32}{w.python[-27:]:<28}{gpus[:33]:<34}{state}")
         return EXIT_OK
@@ -174,22 +174,44 @@ def _engine_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | Non
 
     if args.dashboard_port is not None and args.kind != "ray":
         raise LibraryError("--dashboard-port only applies to --kind ray")
+    if args.gpus is not None and args.kind != "ray":
+        raise LibraryError("--gpus only applies to --kind ray (a Slurm worker's GPUs per job are its --gres)")
     slurm_only = {"partition": args.partition, "account": args.account, "gres": args.gres, "time": args.time,
-                  "cpus": args.cpus, "mem": args.mem, "env": args.env}
+                  "env": args.env}
     if args.kind != "slurm":
         given = [f"--{k}" for k, v in slurm_only.items() if v]
         if given:
             raise LibraryError(f"{', '.join(given)} only apply to --kind slurm")
         if args.kind == "ray":
-            from app.jobs.ray_options import RayOptions
+            from app.jobs.ray_options import RayOptionError, RayOptions
 
-            return "ray", RayOptions.from_json({"dashboard_port": args.dashboard_port}).to_json()
+            try:
+                return "ray", RayOptions.from_json({"dashboard_port": args.dashboard_port, "gpus": args.gpus,
+                                                    "cpus": args.cpus, "memory": args.mem}).to_json()
+            except RayOptionError as e:
+                raise LibraryError(str(e)) from e
+        if args.cpus is not None or args.mem:
+            raise LibraryError("--cpus and --mem only apply to --kind slurm or ray (an SSH box's job has it all)")
         return args.kind, None
     try:
-        options = SlurmOptions.from_json({**slurm_only, "env": parse_env(args.env)})
+        options = SlurmOptions.from_json({**slurm_only, "cpus": args.cpus, "mem": args.mem,
+                                          "env": parse_env(args.env)})
     except SlurmOptionError as e:
         raise LibraryError(str(e)) from e
     return "slurm", options.to_json()
+
+
+def cluster_gpus_text(worker: Any) -> str | None:
+    """A cluster worker's GPUs column: what each job asks for (its login node's or head's own GPUs are not its)."""
+    if worker.kind == "ray":
+        from app.jobs.ray_options import RayOptions
+
+        n = RayOptions.from_json(worker.options).gpus
+        return f"{n} GPU{'s' if n != 1 else ''} per job (Ray's pick)" if n else "CPU jobs"
+    if worker.kind == "slurm":
+        gres = (worker.options or {}).get("gres")
+        return f"gres {gres} per job" if gres else "no gres by default"
+    return None
 
 
 def _one(args: argparse.Namespace) -> str:
@@ -230,8 +252,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--account", help="slurm: the account jobs are charged to")
     s.add_argument("--gres", metavar="gpu:1", help="slurm: generic resources per job (GPUs)")
     s.add_argument("--time", metavar="04:00:00", help="slurm: the time limit of each job")
-    s.add_argument("--cpus", type=int, metavar="N", help="slurm: --cpus-per-task of each job (default 1)")
-    s.add_argument("--mem", metavar="8G", help="slurm: memory per job")
+    s.add_argument("--gpus", type=int, metavar="N",
+                   help="ray: GPUs a job asks for when it names no device (default 1; 0: CPU jobs; device=0,1 asks 2)")
+    s.add_argument("--cpus", type=int, metavar="N",
+                   help="slurm: --cpus-per-task of each job (default 1); ray: CPUs each job asks for")
+    s.add_argument("--mem", metavar="8G", help="slurm, ray: memory per job (no unit: megabytes)")
     s.add_argument("--env", action="append", metavar="K=V",
                    help="slurm: a variable set for every Slurm command there (e.g. SLURM_CONF=/etc/slurm/slurm.conf)")
     s.add_argument("--json", action="store_true")

@@ -163,6 +163,7 @@ class MachineDevices:
     where: str  # "this machine" or "worker gpu-box"
     cuda: tuple[int, ...] | None  # None: not known (a worker never tested)
     mps: bool = False
+    cluster: bool = False  # a Slurm or Ray worker: a device there is a count of GPUs (app.jobs.cluster_gpus)
 
 
 @functools.cache
@@ -203,6 +204,8 @@ def devices_on(lib: Any, worker: str | None) -> MachineDevices | None:
     from app.jobs.workers import WorkerStore
 
     record = WorkerStore(lib).get(worker)
+    if record.kind in ("slurm", "ray"):  # its GPUs are on nodes it picks, not on the login node or head we reach
+        return MachineDevices(f"{record.kind.capitalize()} worker {record.name}", None, cluster=True)
     return worker_devices(record.info, record.name)
 
 
@@ -219,6 +222,8 @@ def check_device(value: Any, machine: MachineDevices | None = None) -> str | Non
         return f"{value!r} is not a device: use cpu, mps, or CUDA indices such as 0, cuda:1 or 0,1"
     if machine.where == ANY_GPU_WHERE:  # which GPU is the placement's to pick, on the worker it picks
         return f"device={value} names a GPU of one machine: with any GPU worker, leave device out (the app picks it)"
+    if machine.cluster:  # the cluster picks the node and the GPUs: device=0,1 asks for two, whichever they are
+        return None if len(parts) <= 64 else f"device={value} asks {machine.where} for {len(parts)} GPUs (64 at most)"
     if machine.cuda is None:
         return f"{machine.where} was never tested, so its GPUs are not known: test it first (yolodesk workers test)"
     if not machine.cuda:
@@ -228,3 +233,15 @@ def check_device(value: Any, machine: MachineDevices | None = None) -> str | Non
         have = ", ".join(f"cuda:{i}" for i in machine.cuda)
         return f"{machine.where} has no cuda:{missing[0] if missing else parts[-1]} (it has {have})"
     return None
+
+
+def default_device(lib: Any, worker: str | None) -> str:
+    """A training's device when none is given: the CPU here and on an SSH worker; none (``""``) on any GPU worker
+    and on a cluster, where it means the GPU the placement found, or the cluster's GPUs per job."""
+    from app.library.repository import LibraryError
+
+    try:
+        machine = devices_on(lib, worker)
+    except LibraryError:  # an unknown worker: the submission says so
+        return "cpu"
+    return "" if machine is not None and (machine.cluster or machine.where == ANY_GPU_WHERE) else "cpu"

@@ -250,10 +250,12 @@ def placed_spec(job: JobRecord, worker: Any, gpu: FreeGpu) -> dict[str, Any] | s
             return problem
         if gpu.index is not None and fmt.needs_gpu:
             args["device"] = str(gpu.index)
+        if not fmt.needs_gpu:
+            return spec  # it runs on the CPU, as it would on an SSH worker: no cluster GPU held for it
     elif gpu.index is not None and str(args.get("device") or "") in ("", "-1"):
         args["device"] = str(gpu.index)  # an SSH worker: the free GPU picked (a Slurm or Ray job: the engine's)
-    if worker.kind == "slurm" and not (worker.options or {}).get("gres"):
-        spec["resources"] = {**(spec.get("resources") or {}), "gres": "gpu:1"}  # Slurm gives the node's GPU
+    if worker.kind in CLUSTER_KINDS:  # the cluster is asked for the GPU it had free (app.jobs.cluster_gpus)
+        spec["resources"] = {**(spec.get("resources") or {}), "gpus": 1}
     return spec
 
 
@@ -266,5 +268,6 @@ def waiting_note(result: dict[str, Any] | None) -> str | None:
         return f"Waiting for a GPU{describe_need(placement.get('need'))}: {placement['waiting']}"
     ray = (result or {}).get("ray")
     if isinstance(ray, dict) and ray.get("state") == "PENDING":
-        return "Pending in Ray" + (f": {ray['message']}" if ray.get("message") else "")
+        asks = f" (asks {ray['asks']})" if ray.get("asks") else ""
+        return f"Pending in Ray{asks}" + (f": {ray['message']}" if ray.get("message") else "")
     return waiting_text(result)

@@ -7,6 +7,7 @@ the endpoints' tokens are) — never in the database.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from app.jobs.secrets import NoKeyring, keyring_module
 
 SERVICE = "yolodesk-ray-token"
 DEFAULT_DASHBOARD_PORT = 8265
+DEFAULT_GPUS = 1  # what a job that names no device asks of a cluster with GPUs
+MEMORY_RE = re.compile(r"^(\d+)([KMGT]?)$")  # Slurm's --mem forms (no unit: megabytes), so one habit fits both
+MEMORY_UNITS = {"K": 2**10, "": 2**20, "M": 2**20, "G": 2**30, "T": 2**40}
 FILE_NOTE = "no OS keyring is available here: the Ray token is kept in {path} (mode 0600, readable by this user only)"
 
 
@@ -25,25 +29,65 @@ class RayOptionError(ValueError):
 
 @dataclass(frozen=True)
 class RayOptions:
-    """Where the head's dashboard (the Jobs API) listens, as seen on the head itself (its loopback)."""
+    """Where the head's dashboard (the Jobs API) listens, as seen on the head itself (its loopback), and what each
+    job asks Ray for: ``gpus`` when it names no device, ``cpus`` and ``memory`` (``16G``) always when set.
+
+    A job asking for nothing runs on the head (Ray's rule); one asking for any resource runs on a node Ray picks,
+    which must see the agent's folder under the SSH user's home (a home shared by the nodes, as on most clusters).
+    """
 
     dashboard_port: int = DEFAULT_DASHBOARD_PORT
+    gpus: int = DEFAULT_GPUS
+    cpus: float | None = None
+    memory: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``workers.options`` JSON."""
-        return {"dashboard_port": self.dashboard_port}
+        """The ``workers.options`` JSON (defaults and empty fields left out, the port always)."""
+        out: dict[str, Any] = {"dashboard_port": self.dashboard_port}
+        if self.gpus != DEFAULT_GPUS:
+            out["gpus"] = self.gpus
+        out.update({k: v for k, v in (("cpus", self.cpus), ("memory", self.memory)) if v is not None})
+        return out
+
+    @property
+    def memory_bytes(self) -> int | None:
+        """``memory`` in bytes, as Ray's ``entrypoint_memory`` takes it."""
+        if self.memory is None:
+            return None
+        m = MEMORY_RE.match(self.memory)
+        assert m is not None  # checked by from_json
+        return int(m.group(1)) * MEMORY_UNITS[m.group(2)]
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> RayOptions:
         """From ``workers.options``, checked."""
-        raw = (data or {}).get("dashboard_port")
+        d = data or {}
+        raw = d.get("dashboard_port")
         try:
             port = int(raw) if raw not in (None, "") else DEFAULT_DASHBOARD_PORT
         except (TypeError, ValueError) as e:
             raise RayOptionError(f"--dashboard-port {raw!r} is not a port number") from e
         if not 1 <= port <= 65535:
             raise RayOptionError(f"--dashboard-port {port} is not a port (1-65535)")
-        return cls(port)
+        gpus = _number(d.get("gpus"), "--gpus", int)
+        cpus = _number(d.get("cpus"), "--cpus", float)
+        if gpus is not None and not 0 <= gpus <= 64:
+            raise RayOptionError(f"--gpus {gpus} is not a number of GPUs per job (0-64)")
+        if cpus is not None and not 0 < cpus <= 4096:
+            raise RayOptionError(f"--cpus {cpus:g} is not a number of CPUs per job (more than 0)")
+        memory = str(d["memory"]).strip().upper() if d.get("memory") not in (None, "") else None
+        if memory is not None and (not MEMORY_RE.match(memory) or int(MEMORY_RE.match(memory).group(1)) == 0):
+            raise RayOptionError(f"--mem {d['memory']!r} is not a memory per job (e.g. 16G; no unit: megabytes)")
+        return cls(port, DEFAULT_GPUS if gpus is None else gpus, cpus, memory)
+
+
+def _number(raw: Any, flag: str, kind: type) -> Any:
+    if raw in (None, ""):
+        return None
+    try:
+        return kind(raw)
+    except (TypeError, ValueError) as e:
+        raise RayOptionError(f"{flag} {raw!r} is not a number") from e
 
 
 def _token_file(home: Path, worker: str) -> Path:

@@ -10,8 +10,11 @@ bearer header; the token comes from :mod:`app.jobs.ray_options` (keyring, else a
 transfers into ``~/.yolodesk-agent`` on the head), then ``submit_job`` with the agent's own files carried
 in ``runtime_env.working_dir`` (so the head runs this app's agent, whatever version is installed there) and
 the submission id ``yolodesk-<job id>`` (deterministic: a retried start submits nothing twice, and a
-restarted app re-attaches by it; it is also kept in ``remote.json``). With no entrypoint resources Ray runs
-the entrypoint on the head node, which is where the inputs and the events file are. Liveness and Cancel are
+restarted app re-attaches by it; it is also kept in ``remote.json``). The job asks Ray for its GPUs
+(:func:`app.jobs.cluster_gpus.cluster_ask`: Ray then shows it only those, as 0…n-1) and for the worker's CPUs
+and memory per job; Ray runs it on a node that has them, the head only when it asks for nothing. A node
+other than the head must see the job's folder under the SSH user's home (a shared home): the entrypoint
+checks and says so in one line if it does not. Liveness and Cancel are
 the Jobs API's (``get_job_status``, ``stop_job``: SIGTERM, SIGKILL after ``RAY_JOB_STOP_WAIT_TIME_S``);
 the events file is mirrored over SFTP like the SSH worker's; the agent's stderr, else the job's log, explains
 a crash. Artifacts come back over SFTP on the same link: checked by sha256 and resumable, which the Jobs
@@ -35,6 +38,7 @@ from typing import Any
 from sqlalchemy import update
 
 from app.deploy.tunnel import Tunnel
+from app.jobs.cluster_gpus import GpuAsk, cluster_ask
 from app.jobs.ray_options import RayOptions, ray_token
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
@@ -46,6 +50,7 @@ from app.library.orm import Job
 
 LIVE_STATES = frozenset({"PENDING", "RUNNING"})  # Ray's JobStatus values in which the agent may still write events
 SUBMISSION_PREFIX = "yolodesk-"
+NEVER_START = "cancelled-while-pending"  # in the job's folder there: the entrypoint exits before the agent runs
 INSTALL_HINT = "the Ray client is not installed here: pip install 'ray[default]'"
 
 
@@ -78,6 +83,8 @@ class RayTransport(QueuedTransport):
         self._jobs: Any = None  # ray.job_submission.JobSubmissionClient over the tunnel
         self._mirrors: dict[str, RayMirror] = {}
         self._states: dict[str, tuple[str, str | None]] = {}  # submission id -> (status, Ray's message)
+        self._asks: dict[str, str | None] = {}  # submission id -> what it asked Ray for (the Jobs API does not say)
+        self._abandoned: set[str] = set()  # cancelled while Ray kept them pending: ended here, never to run
 
     # ------------------------------------------------------------------ the Jobs API, through the tunnel
     def jobs(self) -> Any:
@@ -127,12 +134,13 @@ class RayTransport(QueuedTransport):
         before = self._states.get(sub_id)
         self._states[sub_id] = (state, info.message)
         if before != self._states[sub_id] and "PENDING" in (state, before[0] if before else None):
-            self._note(sub_id[len(SUBMISSION_PREFIX):], state, info.message)  # a wait begins, changes or ends
+            self._note(sub_id[len(SUBMISSION_PREFIX):], state, info.message, self._asks.get(sub_id))  # a wait…
         return state
 
-    def _note(self, job_id: str, state: str, message: str | None) -> None:
+    def _note(self, job_id: str, state: str, message: str | None, asks: str | None = None) -> None:
         """While Ray keeps the job PENDING, its message is on the row (as a Slurm wait's reason is); else none."""
-        note = {"ray": {"state": state, "message": (message or "").strip().splitlines()[0][:300] if message else None}}
+        note = {"ray": {"state": state, "message": (message or "").strip().splitlines()[0][:300] if message else None,
+                        "asks": asks}}
         with self.store.lib.write() as s:  # only an active row: a finished job's result is its outcome
             s.execute(update(Job).where(Job.id == job_id, Job.status.in_(("Starting", "Running")))
                       .values(result=note if state == "PENDING" else None))
@@ -159,18 +167,48 @@ class RayTransport(QueuedTransport):
 
     # ------------------------------------------------------------------ Transport
     def entrypoint(self, job_dir: str) -> str:
-        """The agent's command line as Ray runs it: in the carried working_dir, events appended to the job's file."""
+        """The agent's command line as Ray runs it: in the carried working_dir, events appended to the job's file.
+
+        First a check that this node sees the job's folder: on a node other than the head it is there only through
+        a shared home, and without one the job ends saying so (in Ray's log, which :meth:`agent_err` reads)."""
         assert self.link.layout is not None
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in remote_env(self.link.layout).items() if k != "PYTHONPATH")
         python = self.worker.python if self.worker.python.startswith("/") else shlex.quote(self.worker.python)
         spec, events, err = (shlex.quote(posixpath.join(job_dir, n)) for n in ("spec.json", "events.jsonl", "agent.err"))
+        unseen = shlex.quote(f"the job's folder {job_dir} is not on this Ray node: Ray ran the job off the head, so "
+                             "the nodes must share the SSH user's home (or ask for no resources: the head runs it)")
+        never = shlex.quote(posixpath.join(job_dir, NEVER_START))
         # exec: the agent is the entrypoint process itself, so stop_job's SIGTERM reaches it (it stops after the batch)
-        return (f'exec env {env} PYTHONUNBUFFERED=1 PYTHONPATH="$PWD" {python} -m remote_agent run {spec} '
+        return (f"test ! -e {never} || exit 0; "
+                f'test -f {spec} || {{ echo "$(hostname):" {unseen} >&2; exit 3; }}; '
+                f'exec env {env} PYTHONUNBUFFERED=1 PYTHONPATH="$PWD" {python} -m remote_agent run {spec} '
                 f">> {events} 2>> {err}")
+
+    def ask(self, spec: dict[str, Any]) -> GpuAsk:
+        """The GPUs the job asks Ray for, with its device there (a cluster's GPU count asked only when needed)."""
+        try:
+            return cluster_ask(spec, self.options.gpus, lambda: self.cluster_gpus()[1] > 0)
+        except ValueError as e:
+            raise RemoteCommandError(str(e)) from e
+
+    def resources(self, ask: GpuAsk) -> dict[str, Any]:
+        """``submit_job``'s entrypoint resources for the job (only those asked: none at all keeps it on the head)."""
+        out: dict[str, Any] = {}
+        if ask.gpus:
+            out["entrypoint_num_gpus"] = ask.gpus
+        if self.options.cpus is not None:
+            out["entrypoint_num_cpus"] = self.options.cpus
+        if self.options.memory_bytes is not None:
+            out["entrypoint_memory"] = self.options.memory_bytes
+        return out
 
     def _start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
         job_id = str(spec["id"])
         sub_id = submission_id(job_id)
+        ask = self.ask(spec)
+        resources = self.resources(ask)
+        if ask.device is not None:
+            spec = {**spec, "args": {**(spec.get("args") or {}), "device": ask.device}}
 
         def go() -> str:
             self.link.client()
@@ -188,7 +226,7 @@ class RayTransport(QueuedTransport):
                 try:
                     self.call(lambda jobs: jobs.submit_job(
                         entrypoint=self.entrypoint(job_dir), submission_id=sub_id,
-                        runtime_env={"working_dir": carried}, metadata={"yolodesk_job": job_id}))
+                        runtime_env={"working_dir": carried}, metadata={"yolodesk_job": job_id}, **resources))
                 except RemoteCommandError as e:
                     if "already exists" not in str(e):
                         raise
@@ -196,8 +234,9 @@ class RayTransport(QueuedTransport):
             return job_dir
 
         job_dir: str = self.link.retrying(go, min(self.give_up_s, 120.0))
+        self._asks[sub_id] = asked(resources)
         (run_dir / REMOTE_FILE).write_text(json.dumps({"worker": self.name, "remote_dir": job_dir, "pid": 0,
-                                                       "ray_submission": sub_id}))
+                                                       "ray_submission": sub_id, "ray_asks": self._asks[sub_id]}))
         handle = self._handle(run_dir, job_dir)
         self._follow(handle, sub_id)
         return handle
@@ -210,12 +249,18 @@ class RayTransport(QueuedTransport):
         """Re-attach by the submission id recorded in ``remote.json`` (after an app restart too)."""
         info = json.loads((run_dir / REMOTE_FILE).read_text())
         handle = self._handle(run_dir, str(info["remote_dir"]))
+        self._asks[str(info["ray_submission"])] = info.get("ray_asks")
         self._follow(handle, str(info["ray_submission"]))
         return handle
 
     def _follow(self, handle: AgentHandle, sub_id: str) -> None:
         self._follow_with(handle, lambda key: RayMirror(
-            self.link, key, handle.events_path, self.give_up_s, query=lambda: self.status(sub_id)))
+            self.link, key, handle.events_path, self.give_up_s, query=lambda: self._live_state(sub_id)))
+
+    def _live_state(self, sub_id: str) -> str:
+        """Ray's status, except that a job cancelled while pending is over for us (Ray only says so later)."""
+        state = self.status(sub_id)
+        return "CANCELLED_PENDING" if state == "PENDING" and sub_id in self._abandoned else state
 
     @staticmethod
     def _sub_id(handle: AgentHandle) -> str:
@@ -245,9 +290,18 @@ class RayTransport(QueuedTransport):
         return None
 
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
-        """``stop_job``: Ray SIGTERMs the entrypoint (the agent stops after the batch), SIGKILLs it a few s later."""
+        """``stop_job``: Ray SIGTERMs the entrypoint (the agent stops after the batch), SIGKILLs it a few s later.
+
+        A job Ray keeps pending is stopped by Ray only once its supervisor can be scheduled, when the resources it
+        waits for free up (until then Ray still says PENDING, for up to ``RAY_JOB_START_TIMEOUT_SECONDS``). Nothing
+        of it runs meanwhile, so it ends here at once; a marker in its folder makes the entrypoint exit before the
+        agent starts should Ray run it after all."""
         sub_id = self._sub_id(handle)
         self.link.retrying(lambda: self.call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
+        if self.status(sub_id) == "PENDING":
+            marker = posixpath.join(str(handle.remote_dir), NEVER_START)
+            self.link.retrying(lambda: sftp_write(self.link.sftp(), marker, b"cancelled by YOLO Desk\n"), 60.0)
+            self._abandoned.add(sub_id)
 
     def agent_err(self, handle: AgentHandle) -> str:
         text = self.ssh.agent_err(handle)
@@ -266,6 +320,19 @@ class RayTransport(QueuedTransport):
                 self._tunnel.close()
             self._tunnel = self._jobs = None
         self.ssh.close()
+
+
+def asked(resources: dict[str, Any]) -> str | None:
+    """What :meth:`RayTransport.resources` asks Ray for, as the row says it (``1 GPU, 2 CPUs, 4 GiB``); None: nothing."""
+    parts = []
+    gpus, cpus, memory = (resources.get(f"entrypoint_{k}") for k in ("num_gpus", "num_cpus", "memory"))
+    if gpus:
+        parts.append(f"{gpus:g} GPU" + ("s" if gpus != 1 else ""))
+    if cpus:
+        parts.append(f"{cpus:g} CPU" + ("s" if cpus != 1 else ""))
+    if memory:
+        parts.append(f"{memory / 2**30:.3g} GiB")
+    return ", ".join(parts) or None
 
 
 def check_cluster(store: WorkerStore, worker: WorkerRecord) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from app.jobs.cluster_gpus import cluster_ask, gres_count, gres_with
 
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TIME_RE = re.compile(r"^(\d+-)?\d{1,3}(:\d{2}){0,2}$")  # Slurm's --time forms: MM, HH:MM:SS, D-HH:MM(:SS)
@@ -78,6 +80,17 @@ class SlurmOptions:
             return self
         over = SlurmOptions.from_json(resources)
         return SlurmOptions(**{k: (getattr(over, k) or getattr(self, k)) for k in self.__dict__})
+
+
+def slurm_job(spec: dict[str, Any], defaults: SlurmOptions) -> tuple[SlurmOptions, dict[str, Any]]:
+    """The job's sbatch options (the worker's defaults, its own resources, its GPUs as a gres count) and its spec
+    with the device it has on the node (:func:`app.jobs.cluster_gpus.cluster_ask`); ValueError for a bad device."""
+    options = defaults.merged(spec.get("resources"))
+    ask = cluster_ask(spec, gres_count(options.gres))
+    options = replace(options, gres=gres_with(options.gres, ask.gpus))
+    if ask.device is not None:
+        spec = {**spec, "args": {**(spec.get("args") or {}), "device": ask.device}}
+    return options, spec
 
 
 def parse_env(items: list[str] | None) -> dict[str, str]:

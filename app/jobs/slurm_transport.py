@@ -9,7 +9,9 @@ to ``remote.json`` here (re-attach after an app restart reads it) and, with Slur
 job row's ``result["slurm"]`` while the job is active (what the Jobs panel and the Train tab show:
 "Waiting in Slurm: Resources"). The SSH transport's mirror copies the events file; only its liveness
 question is asked of Slurm (``squeue``, then ``scontrol show job`` once squeue forgot the job). Cancel is
-``scancel`` (Slurm sends SIGTERM, then SIGKILL after its KillWait).
+``scancel`` (Slurm sends SIGTERM, then SIGKILL after its KillWait). The job's device is a count of GPUs
+there (:func:`app.jobs.cluster_gpus.cluster_ask`): ``device=0,1`` asks ``--gres gpu:2`` (of the worker's
+gres type) and runs as ``0,1`` on the node; ``device=cpu`` asks for no GPU whatever the worker's default.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy import update
 
 from app.jobs.slurm_batch import (
     SlurmOptions, SlurmState, batch_script, env_prefix, parse_sacct, parse_sbatch, parse_scontrol, parse_squeue,
+    slurm_job,
 )
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
@@ -119,7 +122,10 @@ class SlurmTransport(QueuedTransport):
     # ------------------------------------------------------------------ Transport
     def _start(self, spec: dict[str, Any], run_dir: Path) -> AgentHandle:
         job_id = str(spec["id"])
-        options = self.options.merged(spec.get("resources"))
+        try:
+            options, spec = slurm_job(spec, self.options)
+        except ValueError as e:
+            raise RemoteCommandError(str(e)) from e
 
         def go() -> str:
             self.link.client()

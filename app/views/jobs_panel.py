@@ -97,9 +97,13 @@ class JobsPanel(QDockWidget):
                 self.table.setItem(r, c, item)
             if keep is not None and row.id == keep.id:
                 self.table.selectRow(r)
-        if any(row.note for row in rows):  # a Slurm wait's reason is read whole, not elided
-            self.table.resizeColumnToContents(COLUMNS.index("Progress"))
+        if any(row.note for row in rows):  # a Slurm wait's reason is read whole, not elided…
+            progress = COLUMNS.index("Progress")
+            self.table.resizeColumnToContents(progress)
             self.table.resizeColumnToContents(COLUMNS.index("Where"))  # "any GPU worker (≥ 8 GiB)" whole too
+            widest = max(320, int(self.table.viewport().width() * 0.45))  # …up to a point: a Ray message is long
+            if self.table.columnWidth(progress) > widest:
+                self.table.setColumnWidth(progress, widest)  # elided; the whole of it is the cell's tooltip
         running = sum(row.status in ACTIVE for row in rows)
         self.summary.setText(f"{running} running or queued · {len(rows)} in all" if rows else "No jobs yet")
         self._on_table_selection_changed()

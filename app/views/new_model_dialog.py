@@ -387,6 +387,12 @@ def worker_devices(workers: list[Any]) -> list[tuple[str, str]]:
     for w in workers:
         if w.info is None:
             continue
+        if w.kind in ("slurm", "ray"):  # a cluster's GPUs are on nodes it picks: a job asks for a number of them
+            engine = "Slurm" if w.kind == "slurm" else "Ray"
+            out += [(f"worker:{w.name}:0", f"{w.name} · 1 GPU ({engine} picks the node)"),
+                    (f"worker:{w.name}:0,1", f"{w.name} · 2 GPUs on one node"),
+                    (f"worker:{w.name}:cpu", f"{w.name} · CPU only")]
+            continue
         for g in w.gpus:
             out.append((f"worker:{w.name}:{g['index']}",
                         f"{w.name} · cuda:{g['index']} · {g['name']} ({g['memory'] / 2**30:.0f} GB)"))

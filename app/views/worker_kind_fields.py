@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from app.jobs.placement import CLUSTER_KINDS, DEFAULT_MAX_SUBMISSIONS
-from app.jobs.ray_options import DEFAULT_DASHBOARD_PORT, RayOptions, store_ray_token
+from app.jobs.ray_options import DEFAULT_DASHBOARD_PORT, DEFAULT_GPUS, RayOptions, store_ray_token
 from app.jobs.slurm_batch import SlurmOptions, parse_env
 from app.jobs.workers import WorkerRecord, WorkerStore
 
@@ -39,7 +39,12 @@ class WorkerKindFields(QObject):
         self.time.setPlaceholderText("e.g. 04:00:00 (empty: the partition's limit)")
         self.cpus = QSpinBox(parent)
         self.cpus.setRange(0, 512)
-        self.cpus.setSpecialValueText("1 per job")
+        self.cpus.setSpecialValueText("not asked (Slurm gives 1)")
+        self.ray_gpus = QSpinBox(parent)
+        self.ray_gpus.setRange(0, 64)
+        self.ray_gpus.setValue(DEFAULT_GPUS)
+        self.ray_gpus.setSpecialValueText("none (CPU jobs)")
+        self.ray_gpus.setToolTip("GPUs a job asks Ray for when it names no device; Ray picks the node that has them")
         self.mem = QLineEdit(parent)
         self.mem.setPlaceholderText("e.g. 16G (empty: the partition's default)")
         self.env = QLineEdit(parent)
@@ -62,18 +67,22 @@ class WorkerKindFields(QObject):
     @property
     def slurm_rows(self) -> list[tuple[str, QWidget]]:
         return [("Partition", self.partition), ("Account", self.account), ("GPUs (gres)", self.gres),
-                ("Time limit", self.time), ("CPUs per job", self.cpus), ("Memory per job", self.mem),
-                ("Environment", self.env)]
+                ("Time limit", self.time), ("Environment", self.env)]
 
     @property
     def ray_rows(self) -> list[tuple[str, QWidget]]:
-        return [("Dashboard port", self.dashboard_port), ("Ray token", self.ray_token)]
+        return [("Dashboard port", self.dashboard_port), ("Ray token", self.ray_token), ("GPUs per job", self.ray_gpus)]
+
+    @property
+    def cluster_rows(self) -> list[tuple[str, QWidget]]:
+        """Rows both cluster kinds have: what each job asks for besides GPUs."""
+        return [("CPUs per job", self.cpus), ("Memory per job", self.mem)]
 
     def add_rows(self, form: QFormLayout) -> None:
         """Put the Kind row and the (hidden until Slurm is chosen) Slurm rows at the end of ``form``."""
         self._form = form
         form.addRow("Kind", self.kind)
-        for label, widget in self.slurm_rows + self.ray_rows:
+        for label, widget in self.slurm_rows + self.ray_rows + self.cluster_rows:
             form.addRow(label, widget)
         form.addRow("Jobs at once", self.max_submissions)
         self._on_kind_current_index_changed()
@@ -83,12 +92,14 @@ class WorkerKindFields(QObject):
         return [self.partition, self.account, self.gres, self.time, self.mem, self.env, self.ray_token]
 
     def values(self) -> tuple[str, dict[str, Any] | None]:
-        """``("ssh", None)`` or ``("slurm", options)``; raises SlurmOptionError naming a bad field."""
+        """``("ssh", None)`` or ``(kind, options)``; raises SlurmOptionError or RayOptionError naming a bad field."""
         kind = str(self.kind.currentData())
         at_once = self.max_submissions.value()
         extra = {"max_submissions": at_once} if at_once != DEFAULT_MAX_SUBMISSIONS else {}  # the default goes unsaid
         if kind == "ray":
-            return kind, {**RayOptions(self.dashboard_port.value()).to_json(), **extra}
+            options = RayOptions.from_json({"dashboard_port": self.dashboard_port.value(), "gpus": self.ray_gpus.value(),
+                                            "cpus": self.cpus.value() or None, "memory": self.mem.text().strip()})
+            return kind, {**options.to_json(), **extra}
         if kind != "slurm":
             return kind, None
         options = SlurmOptions.from_json({
@@ -110,6 +121,8 @@ class WorkerKindFields(QObject):
             self._form.setRowVisible(widget, slurm)
         for _label, widget in self.ray_rows:
             self._form.setRowVisible(widget, self.kind.currentData() == "ray")
+        for _label, widget in self.cluster_rows:
+            self._form.setRowVisible(widget, self.kind.currentData() in CLUSTER_KINDS)
         self._form.setRowVisible(self.max_submissions, self.kind.currentData() in CLUSTER_KINDS)
         window = self._form.parentWidget().window() if self._form.parentWidget() else None
         if window is not None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from app.jobs.ray_options import RayOptionError
 from app.jobs.slurm_batch import SlurmOptionError
 from app.jobs.ssh import HostKeyChanged, HostKeyUnknown, resolve
 from app.jobs.workers import Probe, WorkerRecord, WorkerStore, install_packages, judge, probe
@@ -205,7 +206,7 @@ class AddWorkerDialog(QDialog):
         name = self.name.text().strip()
         try:
             kind, options = self.kind_fields.values()
-        except SlurmOptionError as e:
+        except (SlurmOptionError, RayOptionError) as e:
             self.error.setText(str(e))
             return
         auth = None

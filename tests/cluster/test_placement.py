@@ -54,7 +54,7 @@ def test_the_picker_reads_each_kind_of_worker(lib, box,  # noqa: F811
 
 @no_gpu_here
 def test_any_gpu_waits_with_reasons_then_runs_where_a_gpu_is(lib, box,  # noqa: F811
-                                                              workers, sshd, cluster, checkpoints):
+                                                              workers, sshd, cluster, checkpoints, tiny_data):
     """Only a box without a GPU: the export stays Queued saying why; a Slurm worker with a free gres takes it."""
     folder, _ = checkpoints
     model = lib.import_checkpoint(folder / "detect_yolo26n.pt")
@@ -72,10 +72,19 @@ def test_any_gpu_waits_with_reasons_then_runs_where_a_gpu_is(lib, box,  # noqa: 
         job = m.wait(job.id, 240)
         assert job.status == "Completed", job.error
         assert job.result is not None and "placement" not in job.result
-        assert job.spec.get("resources") == {"gres": "gpu:1"}  # Slurm was asked for the node's GPU, and gave it
+        assert "resources" not in job.spec  # an ONNX export runs on the CPU: no cluster GPU is held for it
         sid = json.loads((Path(job.run_dir) / "remote.json").read_text())["slurm_job"]
-        assert "TresPerNode=gres:gpu:1" in cluster.run("scontrol", "show", "job", str(sid)).stdout
+        assert "TresPerNode=gres:gpu" not in cluster.run("scontrol", "show", "job", str(sid)).stdout
         assert_export_landed_verified(lib, job)
+        # a training placed there asks Slurm for the GPU it was placed for, and runs as device 0 on the node
+        # (it then fails on this machine, which has no CUDA behind the node's /dev/null gres: only the ask counts)
+        train = m.submit_train(dataclasses.replace(tiny_train_request(tiny_data["detect"]), device=""), worker="any-gpu")
+        until(lambda: (Path(m.store.get(train.id).run_dir) / "remote.json").exists(), 60, "the training was not sent")
+        train = m.store.get(train.id)
+        assert train.worker == "hpc" and train.spec["resources"] == {"gpus": 1}
+        sid = json.loads((Path(train.run_dir) / "remote.json").read_text())["slurm_job"]
+        assert "TresPerNode=gres:gpu:1" in cluster.run("scontrol", "show", "job", str(sid)).stdout
+        assert json.loads((Path(train.run_dir) / "spec.remote.json").read_text())["args"]["device"] == "0"
 
 
 def test_a_cluster_takes_several_jobs_at_once(lib, slurm_box, tiny_data, workers, cluster):

@@ -52,6 +52,10 @@ def test_cli_ray_worker_with_a_wrong_token_says_so_in_one_line(capsys, monkeypat
 @pytest.mark.parametrize("extra, says", [
     (["--kind", "ssh", "--dashboard-port", "8265"], "--dashboard-port only applies to --kind ray"),
     (["--kind", "ray", "--partition", "gpu"], "--partition only apply to --kind slurm"),
+    (["--kind", "slurm", "--gpus", "2"], "--gpus only applies to --kind ray"),
+    (["--kind", "ssh", "--cpus", "4"], "--cpus and --mem only apply to --kind slurm or ray"),
+    (["--kind", "ray", "--gpus", "65"], "--gpus 65 is not a number of GPUs per job"),
+    (["--kind", "ray", "--mem", "lots"], "is not a memory per job"),
 ])
 def test_cli_refuses_bad_ray_options_in_one_line(capsys, home, extra, says):
     code = main(["workers", "add", "bad", "head.example", *extra])
@@ -71,3 +75,16 @@ def test_ray_options_default_and_check_the_port():
     assert RayOptions.from_json({"dashboard_port": "9000"}).to_json() == {"dashboard_port": 9000}
     with pytest.raises(RayOptionError, match="not a port"):
         RayOptions.from_json({"dashboard_port": 70000})
+
+
+
+def test_cli_keeps_what_each_ray_job_asks_for(capsys, home):
+    # the head is unreachable (port 1): added, its test fails, the options are kept as given
+    code = main(["workers", "add", "rc", "127.0.0.1", "--port", "1", "--kind", "ray", "--gpus", "2", "--cpus", "8",
+                 "--mem", "32g"])
+    assert code == 1 and "Traceback" not in capsys.readouterr().err
+    assert main(["workers", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["options"] == {"dashboard_port": 8265, "gpus": 2, "cpus": 8.0,
+                                                                  "memory": "32G"}
+    assert main(["workers", "list"]) == 0
+    assert "2 GPUs per job (Ray's pick)" in capsys.readouterr().out  # not the head's own GPUs

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from pathlib import Path
 
 import psutil
@@ -46,7 +48,33 @@ def test_a_training_runs_as_a_ray_job_into_the_library(manager, lib, tiny_data, 
     assert sub_id == f"yolodesk-{job.id}" and ray_head.status(sub_id) == "SUCCEEDED"
     info = ray_head.client().get_job_info(sub_id)
     assert "remote_agent run" in info.entrypoint and info.runtime_env["working_dir"].startswith("gcs://")
+    # device=cpu asks Ray for nothing (Ray's PENDING words mention resources only when some were asked for):
+    # the head runs it, where its folder is, with no GPU held
+    assert "waiting for resources" not in pending[0]
+    assert json.loads((Path(job.run_dir) / "remote.json").read_text())["ray_asks"] is None
     assert_trained_remotely(lib, job)
+
+
+def test_a_job_asking_for_a_gpu_waits_in_ray_saying_so_until_cancelled(manager, lib, tiny_data, ray_head):
+    """The head has no GPU: device=1 asks Ray for one GPU (it would run as device 0: the only one Ray shows it),
+    and the row says what it asks and Ray's words while Ray keeps it pending; Cancel is stop_job, nothing left."""
+    req = dataclasses.replace(tiny_train_request(tiny_data["detect"]), device="1")
+    job = manager.submit_train(req, worker="raycluster")
+    prefix = "Pending in Ray (asks 1 GPU): "
+    until(lambda: (waiting_note(manager.store.get(job.id).result) or "").startswith(prefix), 60,
+          "no pending note with what the job asks")
+    assert "waiting for resources" in waiting_note(manager.store.get(job.id).result)  # Ray's: it was asked for some
+    assert json.loads((Path(job.run_dir) / "spec.remote.json").read_text())["args"]["device"] == "0"
+    time.sleep(3)  # long past a runtime-env setup: it waits for the GPU, not for Ray to get ready
+    assert ray_head.status(submission(job)) == "PENDING" and manager.store.get(job.id).status == "Starting"
+    started = time.monotonic()
+    manager.cancel(job.id)
+    job = manager.wait(job.id, 60)
+    # Ray itself stops a pending job only once its resources free up (it says PENDING until then), and nothing of
+    # it runs meanwhile: the row ends now, and the folder's marker keeps the agent from ever starting
+    assert job.status == "Cancelled" and time.monotonic() - started < 15, job.error
+    assert ray_head.status(submission(job)) in ("PENDING", "STOPPED")
+    assert not agents_of(job)
 
 
 def test_cancel_is_stop_job_and_leaves_no_agent(manager, tiny_data, ray_head):
