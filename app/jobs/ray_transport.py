@@ -43,7 +43,7 @@ from app.jobs.ray_options import RayOptions, ray_token
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
 from app.jobs.queued_transport import QueuedTransport
-from app.jobs.ssh_transport import REMOTE_FILE, Mirror
+from app.jobs.ssh_transport import REMOTE_FILE, Mirror, write_record
 from app.jobs.transport import AgentHandle
 from app.jobs.workers import WorkerRecord, WorkerStore, agent_files, remote_env, sftp_makedirs, sftp_write
 from app.library.orm import Job
@@ -173,7 +173,7 @@ class RayTransport(QueuedTransport):
         a shared home, and without one the job ends saying so (in Ray's log, which :meth:`agent_err` reads)."""
         assert self.link.layout is not None
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in remote_env(self.link.layout).items() if k != "PYTHONPATH")
-        python = self.worker.python if self.worker.python.startswith("/") else shlex.quote(self.worker.python)
+        python = shlex.quote(self.worker.python)
         spec, events, err = (shlex.quote(posixpath.join(job_dir, n)) for n in ("spec.json", "events.jsonl", "agent.err"))
         unseen = shlex.quote(f"the job's folder {job_dir} is not on this Ray node: Ray ran the job off the head, so "
                              "the nodes must share the SSH user's home (or ask for no resources: the head runs it)")
@@ -185,9 +185,9 @@ class RayTransport(QueuedTransport):
                 f">> {events} 2>> {err}")
 
     def ask(self, spec: dict[str, Any]) -> GpuAsk:
-        """The GPUs the job asks Ray for, with its device there (a cluster's GPU count asked only when needed)."""
+        """The GPUs the job asks Ray for, with its device there (none named: the worker's ``--gpus`` per job)."""
         try:
-            return cluster_ask(spec, self.options.gpus, lambda: self.cluster_gpus()[1] > 0)
+            return cluster_ask(spec, self.options.gpus)
         except ValueError as e:
             raise RemoteCommandError(str(e)) from e
 
@@ -235,8 +235,8 @@ class RayTransport(QueuedTransport):
 
         job_dir: str = self.link.retrying(go, min(self.give_up_s, 120.0))
         self._asks[sub_id] = asked(resources)
-        (run_dir / REMOTE_FILE).write_text(json.dumps({"worker": self.name, "remote_dir": job_dir, "pid": 0,
-                                                       "ray_submission": sub_id, "ray_asks": self._asks[sub_id]}))
+        write_record(run_dir, {"worker": self.name, "remote_dir": job_dir, "pid": 0, "ray_submission": sub_id,
+                               "ray_asks": self._asks[sub_id]})
         handle = self._handle(run_dir, job_dir)
         self._follow(handle, sub_id)
         return handle
@@ -250,6 +250,8 @@ class RayTransport(QueuedTransport):
         info = json.loads((run_dir / REMOTE_FILE).read_text())
         handle = self._handle(run_dir, str(info["remote_dir"]))
         self._asks[str(info["ray_submission"])] = info.get("ray_asks")
+        if info.get("ray_abandoned"):
+            self._abandoned.add(str(info["ray_submission"]))
         self._follow(handle, str(info["ray_submission"]))
         return handle
 
@@ -297,11 +299,16 @@ class RayTransport(QueuedTransport):
         of it runs meanwhile, so it ends here at once; a marker in its folder makes the entrypoint exit before the
         agent starts should Ray run it after all."""
         sub_id = self._sub_id(handle)
-        self.link.retrying(lambda: self.call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
-        if self.status(sub_id) == "PENDING":
+        pending = self.status(sub_id) == "PENDING"
+        if pending:  # the marker first: an entrypoint starting while stop_job is on its way runs no agent
             marker = posixpath.join(str(handle.remote_dir), NEVER_START)
             self.link.retrying(lambda: sftp_write(self.link.sftp(), marker, b"cancelled by YOLO Desk\n"), 60.0)
+        self.link.retrying(lambda: self.call(lambda jobs: jobs.stop_job(sub_id)), 60.0)
+        if pending and self.status(sub_id) == "PENDING":
             self._abandoned.add(sub_id)
+            remote = handle.events_path.parent / REMOTE_FILE  # kept: an app restarted meanwhile ends it too
+            if remote.exists():
+                write_record(remote.parent, {**json.loads(remote.read_text()), "ray_abandoned": True})
 
     def agent_err(self, handle: AgentHandle) -> str:
         text = self.ssh.agent_err(handle)

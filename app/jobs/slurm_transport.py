@@ -35,7 +35,7 @@ from app.jobs.slurm_batch import (
 from app.jobs.ssh import SSHError
 from app.jobs.ssh_link import RemoteCommandError
 from app.jobs.queued_transport import QueuedTransport
-from app.jobs.ssh_transport import REMOTE_FILE, Mirror
+from app.jobs.ssh_transport import REMOTE_FILE, Mirror, write_record
 from app.jobs.transport import AgentHandle
 from app.jobs.workers import WorkerRecord, WorkerStore, agent_command, sftp_makedirs, sftp_write
 from app.library.orm import Job
@@ -151,8 +151,7 @@ class SlurmTransport(QueuedTransport):
             return job_dir + "\n" + parse_sbatch(out)
 
         job_dir, slurm_id = self.link.retrying(go, min(self.give_up_s, 120.0)).split("\n")
-        (run_dir / REMOTE_FILE).write_text(json.dumps({"worker": self.name, "remote_dir": job_dir,
-                                                       "pid": int(slurm_id), "slurm_job": slurm_id}))
+        write_record(run_dir, {"worker": self.name, "remote_dir": job_dir, "pid": int(slurm_id), "slurm_job": slurm_id})
         handle = self._handle(run_dir, job_dir, slurm_id)
         self._follow(handle, job_id, slurm_id)
         return handle

@@ -44,6 +44,14 @@ ALIVE_EVERY_S = 1.0
 REMOTE_FILE = "remote.json"  # in the local run folder: which worker folder and pid the job has
 
 
+def write_record(run_dir: Path, info: dict[str, Any]) -> None:
+    """Write ``remote.json`` whole or not at all (a reader — another app re-attaching, a test — never sees it
+    half-written or empty: it was seen empty once, read between ``write_text``'s truncate and its write)."""
+    tmp = run_dir / f".{REMOTE_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, run_dir / REMOTE_FILE)
+
+
 def dataset_root(data: Path) -> tuple[Path, dict[str, Any] | None]:
     """The folder to upload for ``data`` (a data.yaml's root, or a classification folder) and the yaml."""
     if data.is_dir():
@@ -237,8 +245,7 @@ class SSHTransport:
             return self._handle(run_dir, job_dir, pid)
 
         handle: AgentHandle = self.link.retrying(go, min(self.give_up_s, 120.0))
-        (run_dir / REMOTE_FILE).write_text(json.dumps({"worker": self.name, "remote_dir": handle.remote_dir,
-                                                       "pid": handle.pid}))
+        write_record(run_dir, {"worker": self.name, "remote_dir": handle.remote_dir, "pid": handle.pid})
         self._follow(handle)
         return handle
 
@@ -298,7 +305,7 @@ class SSHTransport:
         done = self.link.retrying(lambda: self.link.run("forget", str(handle.remote_dir)), 30.0)
         if done.get("forgotten"):
             info["released"] = {"events_sha256": here, "at": time.time()}
-            record.write_text(json.dumps(info))
+            write_record(record.parent, info)
 
     def cancel(self, handle: AgentHandle, grace: float = 20.0) -> None:
         self.link.retrying(lambda: self.link.run("cancel", str(handle.remote_dir), "--grace", str(grace)), 60.0)
