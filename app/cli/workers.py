@@ -74,6 +74,7 @@ def _test(store: Any, name: str, trust: str | None, ask: bool) -> int:
 
 
 def cmd_workers(args: argparse.Namespace) -> int:
+    from app.jobs.cluster_gpus import default_per_job
     from app.library.repository import LibraryError
 
     store = _store()
@@ -123,7 +124,8 @@ def cmd_workers(args: argparse.Namespace) -> int:
         print(f"{'NAME':<16}{'KIND':<7}{'WHERE':<32}{'PYTHON':<28}{'GPUS':<34}STATE")
         for w in workers:
             ep = w.endpoint()
-            gpus = cluster_gpus_text(w) or ", ".join(f"{g['index']}: {g['name']}" for g in w.gpus) or "—"
+            gpus = (default_per_job(w.kind, w.options) + " per job" if w.kind in ("slurm", "ray")
+                    else ", ".join(f"{g['index']}: {g['name']}" for g in w.gpus) or "—")
             state = "untested" if w.tested_at is None else ("problem: " + w.last_error if w.last_error else "ready")
             print(f"{w.name:<16}{w.kind:<7}{ep.describe():<32}{w.python[-27:]:<28}{gpus[:33]:<34}{state}")
         return EXIT_OK
@@ -175,7 +177,8 @@ def _engine_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | Non
     if args.dashboard_port is not None and args.kind != "ray":
         raise LibraryError("--dashboard-port only applies to --kind ray")
     if args.gpus is not None and args.kind != "ray":
-        raise LibraryError("--gpus only applies to --kind ray (a Slurm worker's GPUs per job are its --gres)")
+        raise LibraryError("--gpus only applies to --kind ray (on Slurm, GPUs per job are --gres; on an SSH box, "
+                           "a job's device= picks them)")
     slurm_only = {"partition": args.partition, "account": args.account, "gres": args.gres, "time": args.time,
                   "env": args.env}
     if args.kind != "slurm":
@@ -193,25 +196,15 @@ def _engine_options(args: argparse.Namespace) -> tuple[str, dict[str, Any] | Non
         if args.cpus is not None or args.mem:
             raise LibraryError("--cpus and --mem only apply to --kind slurm or ray (an SSH box's job has it all)")
         return args.kind, None
+    if args.cpus is not None and args.cpus != int(args.cpus):
+        raise LibraryError(f"--cpus {args.cpus:g}: Slurm takes a whole number of CPUs per task")
     try:
-        options = SlurmOptions.from_json({**slurm_only, "cpus": args.cpus, "mem": args.mem,
+        options = SlurmOptions.from_json({**slurm_only, "cpus": None if args.cpus is None else int(args.cpus),
+                                          "mem": args.mem,
                                           "env": parse_env(args.env)})
     except SlurmOptionError as e:
         raise LibraryError(str(e)) from e
     return "slurm", options.to_json()
-
-
-def cluster_gpus_text(worker: Any) -> str | None:
-    """A cluster worker's GPUs column: what each job asks for (its login node's or head's own GPUs are not its)."""
-    if worker.kind == "ray":
-        from app.jobs.ray_options import RayOptions
-
-        n = RayOptions.from_json(worker.options).gpus
-        return f"{n} GPU{'s' if n != 1 else ''} per job (Ray's pick)" if n else "CPU jobs"
-    if worker.kind == "slurm":
-        gres = (worker.options or {}).get("gres")
-        return f"gres {gres} per job" if gres else "no gres by default"
-    return None
 
 
 def _one(args: argparse.Namespace) -> str:
@@ -254,7 +247,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--time", metavar="04:00:00", help="slurm: the time limit of each job")
     s.add_argument("--gpus", type=int, metavar="N",
                    help="ray: GPUs a job asks for when it names no device (default 1; 0: CPU jobs; device=0,1 asks 2)")
-    s.add_argument("--cpus", type=int, metavar="N",
+    s.add_argument("--cpus", type=float, metavar="N",
                    help="slurm: --cpus-per-task of each job (default 1); ray: CPUs each job asks for")
     s.add_argument("--mem", metavar="8G", help="slurm, ray: memory per job (no unit: megabytes)")
     s.add_argument("--env", action="append", metavar="K=V",

@@ -405,13 +405,14 @@ def worker_can_export(worker: WorkerRecord, fmt: Any, args: dict[str, Any]) -> s
         return f"{worker.name}: {problems[0]}"
     gpus = worker.gpus
     device = args.get("device")
+    cluster = worker.kind in ("slurm", "ray")  # its GPUs are on the nodes it picks, not on the host we test
     if fmt.needs_gpu:
-        if not gpus:
+        if not gpus and not cluster:
             return f"{fmt.name} needs an NVIDIA GPU and {worker.name} has none ({worker.info.get('cuda_note')})"
         if not worker.has_package("tensorrt"):
             return f"{fmt.name} needs tensorrt on {worker.name}: pip install tensorrt there (with its interpreter)"
         if device in (None, "", "cpu"):
-            args["device"] = str(gpus[0]["index"])
+            args["device"] = "0" if cluster else str(gpus[0]["index"])  # a cluster: one GPU (app.jobs.cluster_gpus)
     elif device in (None, ""):
         args["device"] = "cpu"
     tc = toolchain_for(fmt.argument)

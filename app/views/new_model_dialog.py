@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from app.jobs.cluster_gpus import default_per_job
 from app.jobs.placement import ANY_GPU_LABEL
 from app.jobs.spec import FAMILIES, SCALES, SpecError, TrainRequest, base_model_name, base_model_source
 from app.library.records import DatasetRecord, ModelRecord
@@ -389,7 +390,8 @@ def worker_devices(workers: list[Any]) -> list[tuple[str, str]]:
             continue
         if w.kind in ("slurm", "ray"):  # a cluster's GPUs are on nodes it picks: a job asks for a number of them
             engine = "Slurm" if w.kind == "slurm" else "Ray"
-            out += [(f"worker:{w.name}:0", f"{w.name} · 1 GPU ({engine} picks the node)"),
+            out += [(f"worker:{w.name}:", f"{w.name} · its default per job ({default_per_job(w.kind, w.options)})"),
+                    (f"worker:{w.name}:0", f"{w.name} · 1 GPU ({engine} picks the node)"),
                     (f"worker:{w.name}:0,1", f"{w.name} · 2 GPUs on one node"),
                     (f"worker:{w.name}:cpu", f"{w.name} · CPU only")]
             continue

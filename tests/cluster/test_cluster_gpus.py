@@ -17,43 +17,44 @@ def train(device: object = None, **spec: object) -> dict:
     return {"kind": "train", "args": {"device": device} if device is not None else {}, **spec}
 
 
-def never() -> bool:
-    raise AssertionError("the cluster's GPUs were asked about for a job that named its device")
-
-
 @pytest.mark.parametrize("device, gpus, there", [
     ("cpu", 0, "cpu"), ("0", 1, "0"), ("3", 1, "0"), ("cuda:2", 1, "0"), ("2,3", 2, "0,1"), ("-1,-1", 2, "0,1"),
     ("mps", 0, "cpu"), (" 1, 5 ", 2, "0,1"),
 ])
 def test_a_named_device_is_a_count_renumbered_from_zero(device, gpus, there):
-    assert cluster_ask(train(device), per_job=1, has_gpus=never) == GpuAsk(gpus, there)
+    assert cluster_ask(train(device), per_job=4) == GpuAsk(gpus, there)
 
 
-def test_no_device_asks_the_workers_gpus_per_job_where_the_cluster_has_gpus():
-    assert cluster_ask(train(), per_job=2, has_gpus=lambda: True) == GpuAsk(2, "0,1")
-    assert cluster_ask(train(""), per_job=1, has_gpus=lambda: True) == GpuAsk(1, "0")
-    # a cluster without any GPU: a CPU job, not one that waits for a GPU that never comes
-    assert cluster_ask(train(), per_job=1, has_gpus=lambda: False) == GpuAsk(0, "cpu")
-    assert cluster_ask(train(), per_job=0, has_gpus=never) == GpuAsk(0, "cpu")
+def test_no_device_asks_the_workers_gpus_per_job():
+    assert cluster_ask(train(), per_job=2) == GpuAsk(2, "0,1")
+    assert cluster_ask(train(""), per_job=1) == GpuAsk(1, "0")
+    assert cluster_ask(train(), per_job=0) == GpuAsk(0, "cpu")  # --gpus 0 / no gres: the CPU, said plainly
+
+
+def test_a_validation_holds_one_gpu_at_most():
+    # ultralytics validates on the first device it is given: the automatic one after a 2-GPU training asks one
+    assert cluster_ask({"kind": "val", "args": {"device": "0,1"}}, per_job=4) == GpuAsk(1, "0")
+    assert cluster_ask({"kind": "val", "args": {}}, per_job=4) == GpuAsk(1, "0")
+    assert cluster_ask({"kind": "val", "args": {"device": "cpu"}}, per_job=4) == GpuAsk(0, "cpu")
 
 
 def test_an_any_gpu_job_asks_for_the_gpu_it_was_placed_for():
     placed = {"resources": {"gpus": 1}}
-    assert cluster_ask(train(**placed), per_job=0, has_gpus=never) == GpuAsk(1, "0")
-    assert cluster_ask(train(**placed), per_job=2, has_gpus=never) == GpuAsk(2, "0,1")  # the worker's per job
+    assert cluster_ask(train(**placed), per_job=0) == GpuAsk(1, "0")
+    assert cluster_ask(train(**placed), per_job=2) == GpuAsk(2, "0,1")  # the worker's per job
     onnx = {"kind": "export", "args": {"format": "onnx"}, **placed}
-    assert cluster_ask(onnx, per_job=1, has_gpus=never) == GpuAsk(1, None)  # ultralytics exports it on the CPU
+    assert cluster_ask(onnx, per_job=1) == GpuAsk(0, None)  # ultralytics exports it on the CPU: no GPU held
 
 
 def test_an_export_asks_for_a_gpu_only_when_its_format_needs_one():
-    assert cluster_ask({"kind": "export", "args": {"format": "onnx"}}, per_job=1, has_gpus=never) == GpuAsk(0, None)
-    assert cluster_ask({"kind": "export", "args": {"format": "engine"}}, per_job=1, has_gpus=never) == GpuAsk(1, "0")
+    assert cluster_ask({"kind": "export", "args": {"format": "onnx"}}, per_job=1) == GpuAsk(0, None)
+    assert cluster_ask({"kind": "export", "args": {"format": "engine"}}, per_job=1) == GpuAsk(1, "0")
     # an export's spec says device=cpu unless the user named GPUs: TensorRT gets one all the same
     cpu = {"device": "cpu"}
-    assert cluster_ask({"kind": "export", "args": {"format": "engine", **cpu}}, 1, never) == GpuAsk(1, "0")
-    assert cluster_ask({"kind": "export", "args": {"format": "engine", "device": "0,1"}}, 1, never) == GpuAsk(2, "0,1")
-    assert cluster_ask({"kind": "export", "args": {"format": "onnx", **cpu}}, 1, never) == GpuAsk(0, "cpu")
-    assert cluster_ask({"kind": "export", "args": {"format": "onnx", "device": "3"}}, 1, never) == GpuAsk(1, "0")
+    assert cluster_ask({"kind": "export", "args": {"format": "engine", **cpu}}, 1) == GpuAsk(1, "0")
+    assert cluster_ask({"kind": "export", "args": {"format": "engine", "device": "0,1"}}, 1) == GpuAsk(2, "0,1")
+    assert cluster_ask({"kind": "export", "args": {"format": "onnx", **cpu}}, 1) == GpuAsk(0, "cpu")
+    assert cluster_ask({"kind": "export", "args": {"format": "onnx", "device": "3"}}, 1) == GpuAsk(1, "0")
 
 
 def test_a_device_that_is_none_or_too_many_gpus_is_refused():
@@ -66,10 +67,16 @@ def test_a_device_that_is_none_or_too_many_gpus_is_refused():
 @pytest.mark.parametrize("gres, gpus, want", [
     (None, 1, "gpu:1"), (None, 0, None), ("gpu:1", 2, "gpu:2"), ("gpu:a100:4", 1, "gpu:a100:1"),
     ("gpu:a100:2,shard:1", 0, "shard:1"), ("shard:1", 2, "gpu:2,shard:1"), ("gpu", 3, "gpu:3"),
+    ("gpu:1080ti:1", 2, "gpu:1080ti:2"), ("gpu:3g.20gb:1", 1, "gpu:3g.20gb:1"), ("gpu:1080ti", 0, None),
 ])
 def test_slurm_gres_carries_the_count_and_keeps_the_gpu_type(gres, gpus, want):
     assert gres_with(gres, gpus) == want
     assert gres_count(want) == gpus
+
+
+def test_a_gres_with_a_type_counts_its_gpus_whatever_the_types_name():
+    assert gres_count("gpu:1080ti:2") == 2 and gres_count("gpu:3g.20gb:1,gpu:a100:2") == 3
+    assert gres_count("gpu:a100") == 1 and gres_count("shard:4") == 0 and gres_count(None) == 0
 
 
 def test_a_placement_on_a_cluster_asks_for_one_gpu_and_names_none():
@@ -125,3 +132,63 @@ def test_a_slurm_jobs_gres_and_device_follow_what_it_asks():
     assert options.gres == "gpu:a100:1" and spec["args"]["device"] == "0"  # the worker's GPUs per job
     options, spec = slurm_job({"id": "j", "kind": "train", "args": {}}, SlurmOptions())
     assert options.gres is None and spec["args"]["device"] == "cpu"  # no gres, no GPU: the CPU, said plainly
+
+
+def ray_transport(lib, name="rc", **options):  # type: ignore[no-untyped-def]
+    """A Ray worker's transport as the app builds it (nothing is connected until a job needs it)."""
+    from app.jobs.ray_transport import RayTransport
+    from app.jobs.workers import Layout, WorkerStore
+
+    store = WorkerStore(lib)
+    store.add(name, "127.0.0.1", 22, "root", python="/opt/my python/bin/python3", kind="ray",
+              options={"dashboard_port": 8265, **options})
+    transport = RayTransport(store, store.get(name))
+    transport.link.layout = Layout("/home/me")
+    return transport
+
+
+def test_what_a_ray_job_asks_for_reaches_submit_job_and_is_said_on_its_row(lib):
+    from app.jobs.ray_transport import asked
+
+    transport = ray_transport(lib, cpus=2, memory="4G")
+    resources = transport.resources(GpuAsk(1, "0"))
+    assert resources == {"entrypoint_num_gpus": 1, "entrypoint_num_cpus": 2.0, "entrypoint_memory": 4 * 2**30}
+    assert asked(resources) == "1 GPU, 2 CPUs, 4 GiB"
+    assert ray_transport(lib, "plain").resources(GpuAsk(0, "cpu")) == {}  # asks for nothing: the head runs it
+    assert asked({}) is None
+
+
+def test_the_ray_entrypoint_runs_no_agent_when_cancelled_or_when_its_folder_is_not_on_the_node(lib, tmp_path):
+    import subprocess
+
+    from app.jobs.ray_transport import NEVER_START
+
+    transport = ray_transport(lib)
+    job_dir = tmp_path / "it's a job"  # a quote and a space: the shell must see one path
+    job_dir.mkdir()
+    (job_dir / "spec.json").write_text("{}")
+    (job_dir / NEVER_START).write_text("cancelled")
+    line = transport.entrypoint(str(job_dir))
+    ran = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=30)
+    assert ran.returncode == 0 and not (job_dir / "events.jsonl").exists() and not (job_dir / "agent.err").exists()
+    (job_dir / NEVER_START).unlink()
+    (job_dir / "spec.json").unlink()  # as on a node without the shared home
+    ran = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=30)
+    assert ran.returncode == 3 and f"the job's folder {job_dir} is not on this Ray node" in ran.stderr
+    assert not (job_dir / "events.jsonl").exists()
+    assert "'/opt/my python/bin/python3'" in line  # an interpreter path with a space stays one word
+
+
+def test_a_tensorrt_export_can_go_to_a_cluster_whose_login_node_has_no_gpu(lib):
+    from app.exporters.registry import get
+    from app.jobs.workers import PROTOCOL_VERSION, WorkerStore, app_version, worker_can_export
+
+    store = WorkerStore(lib)
+    info = {"protocol": PROTOCOL_VERSION, "python": "3.11.9", "torch": "2.14.1", "ultralytics": app_version("ultralytics"),
+            "cuda_devices": [], "cuda_note": "no NVIDIA driver", "packages": {"tensorrt": "10.9"}}
+    for name, kind in (("hpc", "slurm"), ("box", "ssh")):
+        store.add(name, "127.0.0.1", 22, "root", kind=kind)
+        store.update(name, info=info)
+    args: dict = {}
+    assert worker_can_export(store.get("hpc"), get("engine"), args) is None and args["device"] == "0"  # one GPU
+    assert "has none" in worker_can_export(store.get("box"), get("engine"), {})  # a box's GPUs are its own

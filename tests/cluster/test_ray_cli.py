@@ -87,4 +87,4 @@ def test_cli_keeps_what_each_ray_job_asks_for(capsys, home):
     assert json.loads(capsys.readouterr().out)[0]["options"] == {"dashboard_port": 8265, "gpus": 2, "cpus": 8.0,
                                                                   "memory": "32G"}
     assert main(["workers", "list"]) == 0
-    assert "2 GPUs per job (Ray's pick)" in capsys.readouterr().out  # not the head's own GPUs
+    assert "2 GPUs per job" in capsys.readouterr().out  # what each job asks Ray for, not the head's own GPUs

@@ -61,7 +61,10 @@ def test_a_cluster_worker_asks_per_job_in_the_dialog_and_offers_gpu_counts_for_t
     store.add("box", "127.0.0.1", 22, "root")
     for name in ("hpc", "box"):  # both tested; neither the login node nor the box has a GPU of its own
         store.update(name, info={"cuda_devices": []})
+    store.update("hpc", options={"gres": "gpu:a100:4"})
     choices = dict(worker_devices(store.list()))
+    assert choices["worker:hpc:"] == "hpc · its default per job (gres gpu:a100:4)"  # the worker's own, first
+    assert list(choices).index("worker:hpc:") < list(choices).index("worker:hpc:0")
     assert choices["worker:hpc:0"] == "hpc · 1 GPU (Slurm picks the node)"
     assert choices["worker:hpc:0,1"] == "hpc · 2 GPUs on one node" and "worker:hpc:cpu" in choices
     assert [k for k in choices if k.startswith("worker:box:")] == ["worker:box:cpu"]  # a box: only what it has
