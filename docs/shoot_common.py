@@ -115,3 +115,16 @@ def save_png(widget: Any, path: Any) -> int:
             if path.stat().st_size <= PNG_LIMIT:
                 break
     return path.stat().st_size
+
+
+def shoot_train_with_jobs(session: Any, model_id: str, path: Any) -> None:
+    """The model's Train tab with the Jobs panel open, saved to ``path`` once the window has read everything."""
+    w, pump = session.window, session.pump
+    w.open_model(model_id)
+    session.until(lambda: w.current_model_id == model_id, 20)
+    w.model_page.tabs.setCurrentWidget(w.model_page.train)
+    w.show_jobs_panel()
+    pump(1.5)
+    w.ops.wait_idle()
+    pump(0.5)
+    print("saved", save_png(w, path))

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(out: Path, suffix: str = "") -> None:
-    from docs.shoot_common import fresh_home, open_window, save_png
+    from docs.shoot_common import fresh_home, open_window, save_png, shoot_train_with_jobs
 
     home = fresh_home(no_ssh_config=True)
     from app.jobs.slurm_batch import SlurmState
@@ -53,14 +53,7 @@ def main(out: Path, suffix: str = "") -> None:
     print("saved", save_png(dialog, out / f"slurm_add_worker{suffix}.png"))
     dialog.close()
 
-    w.open_model(model.id)
-    session.until(lambda: w.current_model_id == model.id, 20)
-    w.model_page.tabs.setCurrentWidget(w.model_page.train)
-    w.show_jobs_panel()
-    pump(1.5)
-    w.ops.wait_idle()
-    pump(0.5)
-    print("saved", save_png(w, out / f"slurm_pending{suffix}.png"))
+    shoot_train_with_jobs(session, model.id, out / f"slurm_pending{suffix}.png")
     w.close()
 
 
