@@ -75,3 +75,13 @@ def test_a_full_collection_waits_until_the_oldest_generation_grew_by_a_quarter(q
     finally:
         gc.callbacks.remove(on_gc)
         ops.stop()
+
+
+def test_a_full_collection_asked_for_counts_as_the_last_one(qapp):
+    import gc
+
+    from app.qt import gui_thread_gc
+
+    gui_thread_gc._long_lived = 0  # as if no full collection had happened: one would be due at the next chance
+    gui_thread_gc.collect_all()
+    assert gui_thread_gc._long_lived == len(gc.get_objects(generation=2)) > 0
